@@ -1,0 +1,45 @@
+namespace PoolAI.Jobs;
+
+/// <summary>
+/// One job, keyed by its id. Owns the job's state machine, persists every status change before
+/// reporting it, and pushes partial output to watchers.
+/// </summary>
+[Alias("poolai.IJobGrain")]
+public interface IJobGrain : IGrainWithGuidKey
+{
+    /// <summary>Validates, persists and enqueues the job. Idempotent: submitting the same id again returns the existing view.</summary>
+    /// <exception cref="JobValidationException">The spec breaks a rule; nothing is stored.</exception>
+    [Alias("Submit")]
+    Task<JobView> SubmitAsync(JobSpec spec);
+
+    /// <summary>The job as it is now.</summary>
+    /// <exception cref="KeyNotFoundException">No job with this id was submitted.</exception>
+    [Alias("Get"), AlwaysInterleave]
+    Task<JobView> GetAsync();
+
+    /// <summary>Cancels the job in any non-final state; a running generation stops within one token. Returns the view after.</summary>
+    [Alias("Cancel")]
+    Task<JobView> CancelAsync(string reason);
+
+    /// <summary>Completes when the job reaches a final state, or after <paramref name="timeout"/>; returns the view either way.</summary>
+    [Alias("WaitForCompletion"), AlwaysInterleave, ResponseTimeout("01:00:00")]
+    Task<JobView> WaitForCompletionAsync(TimeSpan timeout);
+
+    /// <summary>Subscribes <paramref name="observer"/> to updates and returns the current view with all output so far.</summary>
+    [Alias("Watch")]
+    Task<JobWatchStart> WatchAsync(IJobObserver observer);
+
+    /// <summary>Stops sending updates to <paramref name="observer"/>.</summary>
+    [Alias("Unwatch")]
+    Task UnwatchAsync(IJobObserver observer);
+
+    /// <summary>Called by the job's queue: start an attempt now. Returns false when the job is no longer queued.</summary>
+    [Alias("Start")]
+    Task<bool> StartAsync();
+}
+
+/// <summary>What a new watcher gets: the view and the output produced before it subscribed.</summary>
+/// <param name="View">The job now.</param>
+/// <param name="Output">Generated text so far (the result's text once finished).</param>
+[GenerateSerializer, Immutable, Alias("poolai.JobWatchStart")]
+public sealed record JobWatchStart([property: Id(0)] JobView View, [property: Id(1)] string Output);

@@ -1,0 +1,39 @@
+namespace PoolAI.Jobs;
+
+/// <summary>
+/// The pending jobs of one model, keyed by model id. Hands jobs to free serving capacity in
+/// priority order (higher first, then oldest first) and starts the next one the moment a slot frees.
+/// </summary>
+[Alias("poolai.IJobQueueGrain")]
+public interface IJobQueueGrain : IGrainWithStringKey
+{
+    /// <summary>Adds a persisted job. Idempotent per job id.</summary>
+    [Alias("Enqueue")]
+    Task EnqueueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt);
+
+    /// <summary>Removes a job that will not run (cancelled or expired while queued). No-op if absent.</summary>
+    [Alias("Remove")]
+    Task RemoveAsync(Guid jobId);
+
+    /// <summary>A running job released its slot (finished, failed, cancelled or requeued).</summary>
+    [Alias("Release")]
+    Task ReleaseAsync(Guid jobId);
+
+    /// <summary>Jobs waiting, jobs running, slots the serving silos offer, and why work waits if it does.</summary>
+    [Alias("GetStats")]
+    Task<JobQueueStats> GetStatsAsync();
+}
+
+/// <summary>A queue's counters.</summary>
+/// <param name="Model">The queue's model.</param>
+/// <param name="Pending">Jobs waiting.</param>
+/// <param name="Running">Jobs started and not released.</param>
+/// <param name="Capacity">Concurrent jobs the silos serving the model offer together.</param>
+/// <param name="Blocked">Why pending work waits, if it does (e.g. "no worker serves model X").</param>
+[GenerateSerializer, Immutable, Alias("poolai.JobQueueStats")]
+public sealed record JobQueueStats(
+    [property: Id(0)] string Model,
+    [property: Id(1)] int Pending,
+    [property: Id(2)] int Running,
+    [property: Id(3)] int Capacity,
+    [property: Id(4)] string? Blocked);

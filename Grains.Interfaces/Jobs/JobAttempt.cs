@@ -1,0 +1,15 @@
+namespace PoolAI.Jobs;
+
+/// <summary>One try at running a job on a silo.</summary>
+/// <param name="Number">1 for the first attempt.</param>
+/// <param name="Silo">Silo the attempt ran on, once known.</param>
+/// <param name="StartedAt">When the attempt was assigned.</param>
+/// <param name="EndedAt">When it ended; null while it runs.</param>
+/// <param name="Outcome">Why it ended (<c>succeeded</c>, an error, <c>cancelled</c>); null while it runs.</param>
+[GenerateSerializer, Immutable, Alias("poolai.JobAttempt")]
+public sealed record JobAttempt(
+    [property: Id(0)] int Number,
+    [property: Id(1)] string? Silo,
+    [property: Id(2)] DateTimeOffset StartedAt,
+    [property: Id(3)] DateTimeOffset? EndedAt = null,
+    [property: Id(4)] string? Outcome = null);

@@ -1,0 +1,22 @@
+namespace PoolAI.Jobs;
+
+/// <summary>A job as submitted: what to run, on which model, how urgently.</summary>
+/// <param name="Kind">What the job does.</param>
+/// <param name="Model">Model id from the model registry, e.g. <c>shakespeare-char</c>.</param>
+/// <param name="Generation">Prompt and sampling settings; required for text and code generation.</param>
+/// <param name="Priority">Higher runs first; 0 is normal, range -10 to 10.</param>
+/// <param name="Requester">Who asked (user or API key name); used for fairness and audit.</param>
+/// <param name="TimeToLive">How long the job may wait and run before it ends <see cref="JobStatus.Expired"/>; null for the pool default.</param>
+[GenerateSerializer, Immutable, Alias("poolai.JobSpec")]
+public sealed record JobSpec(
+    [property: Id(0)] JobKind Kind,
+    [property: Id(1)] string Model,
+    [property: Id(2)] GenerationSettings? Generation = null,
+    [property: Id(3)] int Priority = 0,
+    [property: Id(4)] string Requester = "anonymous",
+    [property: Id(5)] TimeSpan? TimeToLive = null)
+{
+    /// <summary>A text-generation job on <paramref name="model"/>.</summary>
+    public static JobSpec TextGeneration(string model, GenerationSettings settings) =>
+        new(JobKind.TextGeneration, model, settings);
+}

@@ -1,0 +1,68 @@
+namespace PoolAI.Jobs;
+
+/// <summary>
+/// The rules every job must satisfy before it is accepted, independent of any model: ranges and
+/// required fields. Model-dependent rules (model exists, prompt encodable) are checked by the
+/// model registry on the silo. Field names are the CLI's and HTTP API's snake_case names.
+/// </summary>
+public static class JobSpecRules
+{
+    /// <summary>Largest <see cref="GenerationSettings.MaxTokens"/> a job may ask for.</summary>
+    public const int MaxTokensLimit = 4096;
+
+    /// <summary>Largest prompt, in characters.</summary>
+    public const int MaxPromptLength = 32_768;
+
+    /// <summary>Largest temperature accepted.</summary>
+    public const float MaxTemperature = 10f;
+
+    /// <summary>Priority range, inclusive.</summary>
+    public const int MinPriority = -10, MaxPriority = 10;
+
+    /// <summary>Checks <paramref name="spec"/>; returns normally when it is valid.</summary>
+    /// <exception cref="JobValidationException">The first rule broken, naming the field.</exception>
+    public static void Validate(JobSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (string.IsNullOrWhiteSpace(spec.Model))
+            throw new JobValidationException("model", "is required");
+        if (spec.Priority is < MinPriority or > MaxPriority)
+            throw new JobValidationException("priority", $"must be between {MinPriority} and {MaxPriority}, was {spec.Priority}");
+        if (spec.TimeToLive is { } ttl && ttl <= TimeSpan.Zero)
+            throw new JobValidationException("ttl", $"must be positive, was {ttl}");
+        if (spec.Kind is JobKind.TextGeneration or JobKind.CodeGeneration)
+        {
+            if (spec.Generation is null)
+                throw new JobValidationException("generation", $"is required for {spec.Kind} jobs");
+            Validate(spec.Generation);
+        }
+    }
+
+    /// <summary>Checks prompt and sampling settings.</summary>
+    /// <exception cref="JobValidationException">The first rule broken, naming the field.</exception>
+    public static void Validate(GenerationSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (string.IsNullOrEmpty(settings.Prompt))
+            throw new JobValidationException("prompt", "must not be empty");
+        if (settings.Prompt.Length > MaxPromptLength)
+            throw new JobValidationException("prompt", $"must be at most {MaxPromptLength} characters, was {settings.Prompt.Length}");
+        if (settings.MaxTokens is < 1 or > MaxTokensLimit)
+            throw new JobValidationException("max_tokens", $"must be between 1 and {MaxTokensLimit}, was {settings.MaxTokens}");
+        if (float.IsNaN(settings.Temperature) || settings.Temperature < 0)
+            throw new JobValidationException("temperature", $"must be at least 0, was {settings.Temperature}");
+        if (settings.Temperature > MaxTemperature)
+            throw new JobValidationException("temperature", $"must be at most {MaxTemperature}, was {settings.Temperature}");
+        if (settings.TopK < 0)
+            throw new JobValidationException("top_k", $"must be 0 (off) or positive, was {settings.TopK}");
+        if (float.IsNaN(settings.TopP) || settings.TopP <= 0 || settings.TopP > 1)
+            throw new JobValidationException("top_p", $"must be in (0, 1], was {settings.TopP}");
+        if (settings.Stop is { } stop)
+        {
+            if (stop.Count > 8)
+                throw new JobValidationException("stop", $"must hold at most 8 sequences, had {stop.Count}");
+            if (stop.Any(string.IsNullOrEmpty))
+                throw new JobValidationException("stop", "must not contain empty sequences");
+        }
+    }
+}

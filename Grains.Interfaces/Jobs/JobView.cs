@@ -1,0 +1,23 @@
+namespace PoolAI.Jobs;
+
+/// <summary>Everything a requester may see of a job.</summary>
+/// <param name="Id">The job id (the job grain's key).</param>
+/// <param name="Spec">The job as submitted.</param>
+/// <param name="Status">Where the job is in its life.</param>
+/// <param name="StatusMessage">Why it is where it is, e.g. "no worker serves model X" while queued, or the error when failed.</param>
+/// <param name="CreatedAt">When it was accepted.</param>
+/// <param name="UpdatedAt">When its status last changed.</param>
+/// <param name="Attempts">Every try at running it, in order.</param>
+/// <param name="TokensGenerated">Progress: tokens generated so far by the current attempt.</param>
+/// <param name="Result">The result once <see cref="JobStatus.Succeeded"/>.</param>
+[GenerateSerializer, Immutable, Alias("poolai.JobView")]
+public sealed record JobView(
+    [property: Id(0)] Guid Id,
+    [property: Id(1)] JobSpec Spec,
+    [property: Id(2)] JobStatus Status,
+    [property: Id(3)] string? StatusMessage,
+    [property: Id(4)] DateTimeOffset CreatedAt,
+    [property: Id(5)] DateTimeOffset UpdatedAt,
+    [property: Id(6)] IReadOnlyList<JobAttempt> Attempts,
+    [property: Id(7)] int TokensGenerated,
+    [property: Id(8)] JobResult? Result);

@@ -1,0 +1,29 @@
+namespace PoolAI;
+
+/// <summary>Fixed names used across the pool: storage providers, metadata keys.</summary>
+public static class PoolKeys
+{
+    /// <summary>Grain storage provider that holds jobs, queues, workers and ledgers.</summary>
+    public const string Storage = "pool";
+
+    /// <summary>Silo metadata key: the silo's role (<c>coordinator</c>, <c>miner</c>, <c>all-in-one</c>).</summary>
+    public const string RoleMetadata = "poolai.role";
+
+    /// <summary>Silo metadata key: comma-separated model ids the silo serves.</summary>
+    public const string ModelsMetadata = "poolai.models";
+
+    /// <summary>Silo metadata key: generations the silo runs at once.</summary>
+    public const string SlotsMetadata = "poolai.slots";
+
+    /// <summary>Silo metadata key: <c>cpu</c> or <c>cuda</c>.</summary>
+    public const string DeviceMetadata = "poolai.device";
+
+    /// <summary>Silo metadata key: logical processors.</summary>
+    public const string CoresMetadata = "poolai.cores";
+
+    /// <summary>Silo metadata key: physical memory in MiB.</summary>
+    public const string MemoryMetadata = "poolai.memory_mb";
+
+    /// <summary>Silo metadata key: the miner's stable worker id.</summary>
+    public const string WorkerMetadata = "poolai.worker";
+}
