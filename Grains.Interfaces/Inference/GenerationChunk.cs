@@ -5,9 +5,11 @@ namespace PoolAI.Inference;
 /// <param name="Offset">Character offset of <paramref name="Text"/> in the generated text.</param>
 /// <param name="Text">The new text.</param>
 /// <param name="TokensGenerated">Tokens generated so far, including this chunk's.</param>
+/// <param name="Silo">Address of the silo generating it.</param>
 [GenerateSerializer, Immutable, Alias("poolai.GenerationChunk")]
 public sealed record GenerationChunk(
     [property: Id(0)] int Attempt,
     [property: Id(1)] int Offset,
     [property: Id(2)] string Text,
-    [property: Id(3)] int TokensGenerated);
+    [property: Id(3)] int TokensGenerated,
+    [property: Id(4)] string? Silo = null);

@@ -7,9 +7,9 @@ namespace PoolAI.Jobs;
 [Alias("poolai.IJobQueueGrain")]
 public interface IJobQueueGrain : IGrainWithStringKey
 {
-    /// <summary>Adds a persisted job. Idempotent per job id.</summary>
+    /// <summary>Adds a persisted job (idempotent per job id). Returns why it will wait, if no silo serves the model now.</summary>
     [Alias("Enqueue")]
-    Task EnqueueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt);
+    Task<string?> EnqueueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt);
 
     /// <summary>Removes a job that will not run (cancelled or expired while queued). No-op if absent.</summary>
     [Alias("Remove")]

@@ -1,0 +1,82 @@
+using Microsoft.Extensions.Logging;
+using PoolAI.Client.Sdk;
+using PoolAI.Jobs;
+using PoolAI.Libraries;
+using PoolAI.Models;
+using PoolAI.Silo.Hosting;
+
+namespace PoolAI.Client.Cli;
+
+/// <summary>Shared plumbing of the commands that talk to a pool: validation, connection, errors and exit codes.</summary>
+internal static class CliRunner
+{
+    /// <summary>Exit code: the job or command succeeded.</summary>
+    public const int Ok = 0;
+
+    /// <summary>Exit code: the job ended without a result (failed, cancelled, expired).</summary>
+    public const int JobNotSucceeded = 1;
+
+    /// <summary>Exit code: bad input or configuration; nothing was run.</summary>
+    public const int BadInput = 2;
+
+    /// <summary>Exit code: interrupted (Ctrl+C).</summary>
+    public const int Interrupted = 130;
+
+    /// <summary>
+    /// Validates with <paramref name="validate"/> (given the local model registry when this process
+    /// would host the pool itself), connects, runs <paramref name="body"/>, and maps errors to messages
+    /// and exit codes.
+    /// </summary>
+    public static async Task<int> RunAsync(Func<PoolConnection, CancellationToken, Task<int>> body, Action<ModelRegistry?>? validate, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var configuration = CliConfiguration.Load();
+            // Field rules are checked before connecting; model rules need the registry, which is local
+            // only when no pool is configured (the pool checks them again either way).
+            validate?.Invoke(configuration["PoolAI:Client:Gateways"] is null ? new ModelRegistry(configuration["PoolAI:Models:Directory"] ?? ModelRegistry.DefaultDirectory()) : null);
+            await using var connection = await PoolConnection.OpenAsync(configuration, LogLevel.Warning, cancellationToken);
+            return await body(connection, cancellationToken);
+        }
+        catch (JobValidationException ex)
+        {
+            Console.Error.WriteLine($"poolai: invalid {ex.Field}: {ex.Rule}");
+            return BadInput;
+        }
+        catch (PoolConfigurationException ex)
+        {
+            Console.Error.WriteLine($"poolai: {ex.Message}");
+            return BadInput;
+        }
+        catch (LibraryRepairException ex)
+        {
+            Console.Error.WriteLine($"poolai: {ex.Message}");
+            return BadInput;
+        }
+        catch (KeyNotFoundException ex)
+        {
+            Console.Error.WriteLine($"poolai: {ex.Message}");
+            return BadInput;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Console.Error.WriteLine();
+            Console.Error.WriteLine("poolai: interrupted; the job was cancelled");
+            return Interrupted;
+        }
+    }
+
+    /// <summary>Prints a one-line summary of a finished job to standard error and returns the exit code for it.</summary>
+    public static int ReportFinal(JobView view, bool quiet)
+    {
+        if (view.Status == JobStatus.Succeeded && view.Result is { } result)
+        {
+            if (!quiet)
+                Console.Error.WriteLine($"[{result.TokensGenerated} tokens in {result.Elapsed.TotalSeconds:F2} s, {result.TokensPerSecond:F0} tokens/s, finish: {result.FinishReason}, silo {result.Silo}, job {view.Id}]");
+            return Ok;
+        }
+
+        Console.Error.WriteLine($"poolai: job {view.Id} ended {view.Status}: {view.StatusMessage}");
+        return JobNotSucceeded;
+    }
+}

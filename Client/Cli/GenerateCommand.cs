@@ -1,0 +1,62 @@
+using System.CommandLine;
+using PoolAI.Client.Sdk;
+using PoolAI.Jobs;
+
+namespace PoolAI.Client.Cli;
+
+/// <summary><c>poolai generate PROMPT</c>: runs a text-generation job on the pool and streams the text.</summary>
+internal static class GenerateCommand
+{
+    public static Command Create()
+    {
+        var prompt = new Argument<string>("prompt") { Description = "Text for the model to continue" };
+        var model = new Option<string>("--model", "-m") { Description = "Model id", DefaultValueFactory = _ => "shakespeare-char" };
+        var maxTokens = new Option<int>("--max-tokens", "-n") { Description = $"Tokens to generate (1 to {JobSpecRules.MaxTokensLimit})", DefaultValueFactory = _ => 256 };
+        var temperature = new Option<float>("--temperature", "-t") { Description = "Sampling temperature, at least 0 (0 = greedy)", DefaultValueFactory = _ => 0.8f };
+        var topK = new Option<int>("--top-k") { Description = "Keep the K most likely tokens (0 = all)", DefaultValueFactory = _ => 0 };
+        var topP = new Option<float>("--top-p") { Description = "Nucleus sampling mass, in (0, 1]", DefaultValueFactory = _ => 1.0f };
+        var seed = new Option<long>("--seed", "-s") { Description = "Sampler seed; the same seed and settings give the same text", DefaultValueFactory = _ => 0 };
+        var stop = new Option<string[]>("--stop") { Description = "Stop before this text (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var priority = new Option<int>("--priority") { Description = "Job priority, -10 to 10", DefaultValueFactory = _ => 0 };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the generated text (no prompt, no summary)" };
+
+        var command = new Command("generate", "Generate text on the pool, streaming it as it is produced")
+        {
+            prompt, model, maxTokens, temperature, topK, topP, seed, stop, priority, quiet,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var settings = new GenerationSettings(
+                result.GetValue(prompt) ?? string.Empty,
+                result.GetValue(maxTokens),
+                result.GetValue(temperature),
+                result.GetValue(topK),
+                result.GetValue(topP),
+                result.GetValue(seed),
+                result.GetValue(stop) is { Length: > 0 } stops ? stops : null);
+            var spec = new JobSpec(JobKind.TextGeneration, result.GetValue(model)!, settings, result.GetValue(priority), Environment.UserName);
+            var isQuiet = result.GetValue(quiet);
+            return await CliRunner.RunAsync(async (connection, ct) =>
+            {
+                var submitted = await connection.Client.SubmitAsync(spec);
+                if (!isQuiet)
+                    Console.Write(settings.Prompt);
+                try
+                {
+                    await foreach (var text in connection.Client.StreamTextAsync(submitted.Id, ct))
+                        Console.Write(text);
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    await connection.Client.CancelAsync(submitted.Id, "interrupted at the terminal");
+                    throw;
+                }
+
+                Console.WriteLine();
+                var view = await connection.Client.GetAsync(submitted.Id);
+                return CliRunner.ReportFinal(view, isQuiet);
+            }, validate: registry => { JobSpecRules.Validate(spec); registry?.Validate(spec); }, cancellationToken);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,112 @@
+using System.Runtime.CompilerServices;
+using PoolAI.Jobs;
+
+namespace PoolAI.Client.Sdk;
+
+/// <summary>
+/// The PoolAI client SDK: submit jobs, await results, stream partial output, read status, cancel.
+/// Works on any <see cref="IGrainFactory"/>: an Orleans cluster client, or a silo hosted in-process.
+/// Get one from <see cref="PoolConnection.OpenAsync"/>.
+/// </summary>
+public sealed class PoolClient(IGrainFactory grains)
+{
+    /// <summary>Longest single wait call; longer waits are made of several so no call outlives its timeout.</summary>
+    private static readonly TimeSpan WaitSlice = TimeSpan.FromMinutes(1);
+
+    /// <summary>Submits <paramref name="spec"/> under a new id (or <paramref name="jobId"/>; resubmitting an id is idempotent).</summary>
+    /// <returns>The job as accepted, usually <see cref="JobStatus.Queued"/>.</returns>
+    /// <exception cref="JobValidationException">The job breaks a rule; nothing was stored.</exception>
+    public Task<JobView> SubmitAsync(JobSpec spec, Guid? jobId = null) =>
+        grains.GetGrain<IJobGrain>(jobId ?? Guid.NewGuid()).SubmitAsync(spec);
+
+    /// <summary>The job now.</summary>
+    /// <exception cref="KeyNotFoundException">No such job.</exception>
+    public Task<JobView> GetAsync(Guid jobId) => grains.GetGrain<IJobGrain>(jobId).GetAsync();
+
+    /// <summary>Cancels the job if it has not finished; returns it after.</summary>
+    /// <exception cref="KeyNotFoundException">No such job.</exception>
+    public Task<JobView> CancelAsync(Guid jobId, string reason = "by requester") =>
+        grains.GetGrain<IJobGrain>(jobId).CancelAsync(reason);
+
+    /// <summary>Waits until the job is final (or <paramref name="timeout"/> passes) and returns it.</summary>
+    /// <exception cref="KeyNotFoundException">No such job.</exception>
+    public async Task<JobView> WaitAsync(Guid jobId, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var job = grains.GetGrain<IJobGrain>(jobId);
+        var deadline = timeout is { } t ? DateTimeOffset.UtcNow + t : DateTimeOffset.MaxValue;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var left = deadline - DateTimeOffset.UtcNow;
+            var view = await job.WaitForCompletionAsync(left < WaitSlice ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : WaitSlice).WaitAsync(cancellationToken);
+            if (view.Status.IsFinal() || DateTimeOffset.UtcNow >= deadline)
+                return view;
+        }
+    }
+
+    /// <summary>
+    /// Streams the job's generated text as it is produced, in order, ending when the job is final.
+    /// Text produced before the call is yielded first.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No such job.</exception>
+    public async IAsyncEnumerable<string> StreamTextAsync(Guid jobId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var job = grains.GetGrain<IJobGrain>(jobId);
+        var watcher = new JobWatcher();
+        var reference = grains.CreateObjectReference<IJobObserver>(watcher);
+        try
+        {
+            var start = await job.WatchAsync(reference);
+            if (watcher.Accept(0, start.Output) is { Length: > 0 } already)
+                yield return already;
+            var final = start.View.Status.IsFinal();
+            while (!final)
+            {
+                JobUpdate update;
+                try
+                {
+                    // A silent job is re-checked now and then, so a lost final update cannot hang the stream.
+                    update = await watcher.Updates.ReadAsync(cancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+                }
+                catch (TimeoutException)
+                {
+                    final = (await job.GetAsync()).Status.IsFinal();
+                    continue;
+                }
+
+                if (watcher.Accept(update.Offset, update.Text) is { Length: > 0 } text)
+                    yield return text;
+                final = update.Status.IsFinal();
+            }
+
+            // The final update can overtake the last pieces; the stored result is complete.
+            var view = await job.GetAsync();
+            if (view.Result is { } result && watcher.Accept(0, result.Text) is { Length: > 0 } rest)
+                yield return rest;
+        }
+        finally
+        {
+            await job.UnwatchAsync(reference);
+            grains.DeleteObjectReference<IJobObserver>(reference);
+        }
+    }
+
+    /// <summary>Submits a text-generation job, streams its text to <paramref name="onText"/>, and returns the finished job.</summary>
+    /// <exception cref="JobValidationException">The job breaks a rule.</exception>
+    public async Task<JobView> GenerateAsync(string model, GenerationSettings settings, Action<string>? onText = null, CancellationToken cancellationToken = default)
+    {
+        var submitted = await SubmitAsync(JobSpec.TextGeneration(model, settings));
+        try
+        {
+            await foreach (var text in StreamTextAsync(submitted.Id, cancellationToken))
+                onText?.Invoke(text);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await CancelAsync(submitted.Id, "the requester stopped waiting");
+            throw;
+        }
+
+        return await GetAsync(submitted.Id);
+    }
+}

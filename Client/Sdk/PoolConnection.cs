@@ -1,0 +1,174 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using PoolAI.Libraries;
+using PoolAI.Silo.Hosting;
+
+namespace PoolAI.Client.Sdk;
+
+/// <summary>How a <see cref="PoolConnection"/> reached the pool.</summary>
+public enum PoolConnectionKind
+{
+    /// <summary>Joined the cluster configured in <c>PoolAI:Client:Gateways</c>.</summary>
+    ConfiguredCluster,
+
+    /// <summary>Joined a silo or gateway already running on this machine.</summary>
+    LocalPool,
+
+    /// <summary>Started an all-in-one silo inside this process.</summary>
+    Embedded,
+}
+
+/// <summary>
+/// A live connection to a pool. <see cref="OpenAsync"/> picks the pool: the cluster named in
+/// configuration; else a pool already running on this machine (a silo or gateway listening on the
+/// local gateway port); else an all-in-one silo started inside this process, so one command works
+/// from a fresh clone with nothing else running.
+/// </summary>
+public sealed class PoolConnection : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private PoolConnection(IHost host, PoolConnectionKind kind, string description)
+    {
+        _host = host;
+        Kind = kind;
+        Description = description;
+        Client = new PoolClient(host.Services.GetRequiredService<IGrainFactory>());
+    }
+
+    /// <summary>The SDK on this connection.</summary>
+    public PoolClient Client { get; }
+
+    /// <summary>How the pool was reached.</summary>
+    public PoolConnectionKind Kind { get; }
+
+    /// <summary>Where the pool is, for messages.</summary>
+    public string Description { get; }
+
+    /// <summary>Services of the underlying host (the silo's, when embedded).</summary>
+    public IServiceProvider Services => _host.Services;
+
+    /// <summary>Connects as described on the type.</summary>
+    /// <param name="configuration">Reads <c>PoolAI:Client:Gateways</c> (comma-separated <c>host:port</c>), <c>PoolAI:Cluster:*</c> and, for the embedded silo, everything a silo reads.</param>
+    /// <param name="logLevel">Least level the embedded silo or client logs to the console.</param>
+    /// <param name="cancellationToken">Stops connecting.</param>
+    /// <exception cref="PoolConfigurationException">A setting is wrong.</exception>
+    public static async Task<PoolConnection> OpenAsync(IConfiguration configuration, LogLevel logLevel = LogLevel.Warning, CancellationToken cancellationToken = default)
+    {
+        var cluster = configuration.GetSection(PoolClusterOptions.Section).Get<PoolClusterOptions>() ?? new PoolClusterOptions();
+        if (configuration["PoolAI:Client:Gateways"] is { Length: > 0 } gateways)
+        {
+            var endpoints = gateways.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseEndpoint).ToArray();
+            return await StartAsync(ClientHost(configuration, logLevel, client => client.UseStaticClustering(endpoints)), PoolConnectionKind.ConfiguredCluster, $"cluster at {gateways}", cancellationToken);
+        }
+
+        if (await IsListeningAsync(cluster.GatewayPort, cancellationToken))
+        {
+            return await StartAsync(
+                ClientHost(configuration, logLevel, client => client.UseLocalhostClustering(cluster.GatewayPort, cluster.ServiceId, cluster.ClusterId)),
+                PoolConnectionKind.LocalPool, $"local pool on port {cluster.GatewayPort}", cancellationToken);
+        }
+
+        TorchLibraries.EnsureLoaded();
+        var siloPort = IsFree(cluster.SiloPort) ? cluster.SiloPort : FreePort();
+        var gatewayPort = IsFree(cluster.GatewayPort) ? cluster.GatewayPort : FreePort();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddConfiguration(configuration);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [PoolRoles.Key] = "all-in-one" });
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
+        // The silo's advice to use server GC is for long-running servers, not a command-line tool.
+        builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
+        builder.UseOrleans(silo => silo
+            .UseLocalhostClustering(siloPort, gatewayPort, null, cluster.ServiceId, cluster.ClusterId)
+            .AddPoolAI(builder.Configuration));
+        return await StartAsync(builder.Build(), PoolConnectionKind.Embedded, $"embedded all-in-one silo (gateway port {gatewayPort})", cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _host.StopAsync(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            _host.Dispose();
+        }
+    }
+
+    private static IHost ClientHost(IConfiguration configuration, LogLevel logLevel, Action<IClientBuilder> clustering)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddConfiguration(configuration);
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
+        builder.UseOrleansClient(clustering);
+        return builder.Build();
+    }
+
+    private static async Task<PoolConnection> StartAsync(IHost host, PoolConnectionKind kind, string description, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await host.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+
+        return new PoolConnection(host, kind, description);
+    }
+
+    private static IPEndPoint ParseEndpoint(string text)
+    {
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text[(colon + 1)..], out var port) || port is < 1 or > 65535)
+            throw new PoolConfigurationException("PoolAI:Client:Gateways", $"each gateway must be host:port; '{text}' is not");
+        var host = text[..colon];
+        var address = IPAddress.TryParse(host, out var ip) ? ip : Dns.GetHostAddresses(host).First(a => a.AddressFamily == AddressFamily.InterNetwork);
+        return new IPEndPoint(address, port);
+    }
+
+    private static async Task<bool> IsListeningAsync(int port, CancellationToken cancellationToken)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromMilliseconds(500));
+        try
+        {
+            await socket.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
+            return true;
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

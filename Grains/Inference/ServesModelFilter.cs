@@ -1,0 +1,41 @@
+using Orleans.Placement;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Runtime.Placement;
+
+namespace PoolAI.Inference;
+
+/// <summary>Placement filter: a grain keyed by a model id may only activate on silos whose metadata lists that model.</summary>
+public sealed class ServesModelFilterStrategy() : PlacementFilterStrategy(order: 0);
+
+/// <summary>Confines a grain keyed by model id to silos that advertise the model in <see cref="PoolKeys.ModelsMetadata"/>.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false)]
+public sealed class ServesModelFilterAttribute() : PlacementFilterAttribute(new ServesModelFilterStrategy());
+
+/// <summary>Keeps the silos whose <see cref="PoolKeys.ModelsMetadata"/> contains the target grain's key.</summary>
+public sealed class ServesModelFilterDirector(ISiloMetadataCache metadata) : IPlacementFilterDirector
+{
+    /// <inheritdoc />
+    public IEnumerable<SiloAddress> Filter(PlacementFilterStrategy filterStrategy, PlacementTarget target, IEnumerable<SiloAddress> silos)
+    {
+        var model = target.GrainIdentity.Key.ToString();
+        return silos.Where(silo => SiloCapabilities.Serves(metadata.GetSiloMetadata(silo).Metadata, model));
+    }
+}
+
+/// <summary>Reads PoolAI's entries in silo metadata.</summary>
+public static class SiloCapabilities
+{
+    /// <summary>True when the metadata lists <paramref name="model"/> among the served models.</summary>
+    public static bool Serves(IReadOnlyDictionary<string, string> metadata, string model) =>
+        Models(metadata).Contains(model, StringComparer.Ordinal);
+
+    /// <summary>Models the silo serves.</summary>
+    public static IReadOnlyList<string> Models(IReadOnlyDictionary<string, string> metadata) =>
+        metadata.TryGetValue(PoolKeys.ModelsMetadata, out var models)
+            ? models.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : [];
+
+    /// <summary>Generations the silo runs at once (0 when it serves nothing).</summary>
+    public static int Slots(IReadOnlyDictionary<string, string> metadata) =>
+        metadata.TryGetValue(PoolKeys.SlotsMetadata, out var slots) && int.TryParse(slots, out var n) && n > 0 ? n : 0;
+}

@@ -1,0 +1,326 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PoolAI.Inference;
+using PoolAI.Models;
+using PoolAI.Storage;
+
+namespace PoolAI.Jobs;
+
+/// <summary>
+/// One job. Every status change goes through <see cref="JobStateMachine"/> and is persisted before it
+/// is reported. An attempt runs as a background task of the activation (so the grain keeps answering
+/// status, cancel and output calls while the inference grain generates); partial output arrives
+/// through <see cref="IGenerationSink"/> and is pushed to watchers.
+/// </summary>
+public sealed partial class JobGrain(
+    [PersistentState("job", PoolKeys.Storage)] IPersistentState<JobState> state,
+    ModelRegistry registry,
+    IOptions<JobOptions> options,
+    TimeProvider time,
+    ILogger<JobGrain> logger) : Grain, IJobGrain, IGenerationSink
+{
+    private readonly SerializedWrites<JobState> _writes = new(state);
+    private readonly HashSet<IJobObserver> _observers = [];
+    private readonly StringBuilder _output = new();
+    private readonly SortedDictionary<int, string> _early = [];
+    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationTokenSource? _run;
+    private IGrainTimer? _expiry;
+    private int _tokens;
+
+    private Guid Id => this.GetPrimaryKey();
+
+    private JobState Job => state.State;
+
+    private IJobQueueGrain Queue => GrainFactory.GetGrain<IJobQueueGrain>(Job.Spec!.Model);
+
+    /// <inheritdoc />
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (!state.RecordExists || Job.Spec is null)
+            return;
+        if (Job.Status.IsFinal())
+        {
+            _finished.TrySetResult();
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        if (now >= Job.ExpiresAt)
+        {
+            await ExpireAsync();
+            return;
+        }
+
+        if (Job.Status is JobStatus.Assigned or JobStatus.Running)
+        {
+            // This activation is new, so the attempt it recorded has no one waiting for its result.
+            var status = JobStateMachine.FailAttempt(Job, "interrupted: the job's activation was lost", retryable: true, now);
+            await _writes.WriteAsync();
+            if (status == JobStatus.Failed)
+            {
+                _finished.TrySetResult();
+                await Queue.ReleaseAsync(Id);
+                return;
+            }
+        }
+
+        await Queue.EnqueueAsync(Id, Job.Spec.Priority, Job.CreatedAt);
+        ArmExpiry();
+    }
+
+    /// <inheritdoc />
+    public async Task<JobView> SubmitAsync(JobSpec spec)
+    {
+        if (state.RecordExists && Job.Spec is not null)
+            return View();
+        JobSpecRules.Validate(spec);
+        registry.Validate(spec);
+        JobStateMachine.Accept(Job, spec, time.GetUtcNow(), options.Value.DefaultTimeToLive, options.Value.MaxAttempts);
+        await _writes.WriteAsync();
+        var waiting = await Queue.EnqueueAsync(Id, spec.Priority, Job.CreatedAt);
+        if (waiting is not null && Job.Status == JobStatus.Queued)
+            Job.StatusMessage = waiting;
+        ArmExpiry();
+        LogAccepted(Id, spec.Kind, spec.Model);
+        return View();
+    }
+
+    /// <inheritdoc />
+    public Task<JobView> GetAsync() => Task.FromResult(View());
+
+    /// <inheritdoc />
+    public async Task<JobView> CancelAsync(string reason)
+    {
+        RequireJob();
+        var wasQueued = Job.Status == JobStatus.Queued;
+        if (JobStateMachine.Cancel(Job, string.IsNullOrWhiteSpace(reason) ? "by request" : reason, time.GetUtcNow()))
+            await FinishEarlyAsync(wasQueued);
+        return View();
+    }
+
+    /// <inheritdoc />
+    public async Task<JobView> WaitForCompletionAsync(TimeSpan timeout)
+    {
+        RequireJob();
+        if (!Job.Status.IsFinal())
+            await Task.WhenAny(_finished.Task, Task.Delay(timeout, time));
+        return View();
+    }
+
+    /// <inheritdoc />
+    public Task<JobWatchStart> WatchAsync(IJobObserver observer)
+    {
+        RequireJob();
+        _observers.Add(observer);
+        var output = Job.Result?.Text ?? _output.ToString();
+        return Task.FromResult(new JobWatchStart(View(), output));
+    }
+
+    /// <inheritdoc />
+    public Task UnwatchAsync(IJobObserver observer)
+    {
+        _observers.Remove(observer);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> StartAsync()
+    {
+        if (!state.RecordExists || Job.Spec is null || Job.Status != JobStatus.Queued)
+            return false;
+        if (time.GetUtcNow() >= Job.ExpiresAt)
+        {
+            await ExpireAsync();
+            return false;
+        }
+
+        var attempt = JobStateMachine.Assign(Job, time.GetUtcNow());
+        await _writes.WriteAsync();
+        _output.Clear();
+        _early.Clear();
+        _tokens = 0;
+        Publish(0, string.Empty);
+        _run = new CancellationTokenSource();
+        _ = RunAttemptAsync(attempt, _run.Token);
+        return true;
+    }
+
+    /// <inheritdoc />
+    public async Task OnGeneratedAsync(GenerationChunk chunk)
+    {
+        if (!IsCurrent(chunk.Attempt))
+            return;
+        if (Job.Status == JobStatus.Assigned)
+        {
+            JobStateMachine.Run(Job, chunk.Silo, time.GetUtcNow());
+            await _writes.WriteAsync();
+            if (!IsCurrent(chunk.Attempt))
+                return;
+        }
+
+        _tokens = Math.Max(_tokens, chunk.TokensGenerated);
+        var offset = _output.Length;
+        Merge(chunk.Offset, chunk.Text);
+        Publish(offset, _output.ToString(offset, _output.Length - offset));
+    }
+
+    private async Task RunAttemptAsync(int attempt, CancellationToken cancellationToken)
+    {
+        var spec = Job.Spec!;
+        var requeued = false;
+        try
+        {
+            var request = new GenerationRequest(spec.Generation!, attempt, this.AsReference<IGenerationSink>(), options.Value.ChunkInterval);
+            var result = await GrainFactory.GetGrain<IInferenceGrain>(spec.Model).GenerateAsync(request, cancellationToken);
+            if (!IsCurrent(attempt))
+                return;
+            if (Job.Status == JobStatus.Assigned)
+                JobStateMachine.Run(Job, result.Silo, time.GetUtcNow());
+            JobStateMachine.Succeed(Job, result, time.GetUtcNow());
+            await _writes.WriteAsync();
+            var offset = Math.Min(_output.Length, result.Text.Length);
+            _output.Clear().Append(result.Text);
+            _tokens = result.TokensGenerated;
+            Publish(offset, result.Text[offset..]);
+            _finished.TrySetResult();
+            LogSucceeded(Id, result.TokensGenerated, result.TokensPerSecond, result.Silo);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Cancel or expiry already recorded the final state.
+        }
+        catch (Exception ex) when (IsCurrent(attempt))
+        {
+            var (reason, retryable) = Describe(ex, spec.Model);
+            LogAttemptFailed(Id, attempt, reason, ex);
+            var status = JobStateMachine.FailAttempt(Job, reason, retryable, time.GetUtcNow());
+            await _writes.WriteAsync();
+            Publish(_output.Length, string.Empty);
+            if (status == JobStatus.Queued)
+            {
+                requeued = true;
+                await Queue.EnqueueAsync(Id, spec.Priority, Job.CreatedAt);
+            }
+            else
+            {
+                _finished.TrySetResult();
+            }
+        }
+        catch (Exception ex)
+        {
+            LogAttemptFailed(Id, attempt, "ended after the job was cancelled or expired", ex);
+        }
+        finally
+        {
+            if (!requeued)
+                await Queue.ReleaseAsync(Id);
+        }
+    }
+
+    private static (string Reason, bool Retryable) Describe(Exception ex, string model) => ex switch
+    {
+        JobValidationException validation => (validation.Message, false),
+        OrleansException when ex.Message.Contains("No active nodes are compatible", StringComparison.Ordinal) =>
+            ($"no worker serves model {model}", true),
+        TimeoutException => ($"timed out: {ex.Message}", true),
+        _ => ($"{ex.GetType().Name}: {ex.Message}", true),
+    };
+
+    private async Task FinishEarlyAsync(bool wasQueued)
+    {
+        await _writes.WriteAsync();
+        if (wasQueued)
+            await Queue.RemoveAsync(Id);
+        _run?.Cancel();
+        _expiry?.Dispose();
+        Publish(_output.Length, string.Empty);
+        _finished.TrySetResult();
+        LogEnded(Id, Job.Status, Job.StatusMessage);
+    }
+
+    private async Task ExpireAsync()
+    {
+        var wasQueued = Job.Status == JobStatus.Queued;
+        if (JobStateMachine.Expire(Job, time.GetUtcNow()))
+            await FinishEarlyAsync(wasQueued);
+    }
+
+    private void ArmExpiry()
+    {
+        if (_expiry is not null || Job.Status.IsFinal())
+            return;
+        var due = Job.ExpiresAt - time.GetUtcNow();
+        _expiry = this.RegisterGrainTimer(ExpireAsync, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+    }
+
+    private bool IsCurrent(int attempt) =>
+        Job.Attempts.Count == attempt && Job.Status is JobStatus.Assigned or JobStatus.Running;
+
+    private void Merge(int offset, string text)
+    {
+        if (offset > _output.Length)
+        {
+            _early[offset] = text;
+            return;
+        }
+
+        Append(offset, text);
+        while (_early.Count > 0 && _early.First() is var next && next.Key <= _output.Length)
+        {
+            _early.Remove(next.Key);
+            Append(next.Key, next.Value);
+        }
+    }
+
+    private void Append(int offset, string text)
+    {
+        var overlap = _output.Length - offset;
+        if (overlap < text.Length)
+            _output.Append(text, overlap, text.Length - overlap);
+    }
+
+    private void Publish(int offset, string text)
+    {
+        if (_observers.Count == 0)
+            return;
+        var update = new JobUpdate(Id, Job.Status, offset, text, _tokens, Job.StatusMessage);
+        foreach (var observer in _observers.ToList())
+        {
+            try
+            {
+                observer.OnUpdateAsync(update).Ignore();
+            }
+            catch (Exception)
+            {
+                _observers.Remove(observer);
+            }
+        }
+    }
+
+    private void RequireJob()
+    {
+        if (!state.RecordExists || Job.Spec is null)
+            throw new KeyNotFoundException($"no job with id {Id}");
+    }
+
+    private JobView View()
+    {
+        RequireJob();
+        var tokens = Job.Result?.TokensGenerated ?? (Job.Status is JobStatus.Assigned or JobStatus.Running ? _tokens : 0);
+        return new JobView(Id, Job.Spec!, Job.Status, Job.StatusMessage, Job.CreatedAt, Job.UpdatedAt, Job.Attempts.ToList(), tokens, Job.Result);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} accepted: {Kind} on {Model}")]
+    private partial void LogAccepted(Guid jobId, JobKind kind, string model);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} succeeded: {Tokens} tokens at {TokensPerSecond:F1} tokens/s on {Silo}")]
+    private partial void LogSucceeded(Guid jobId, int tokens, double tokensPerSecond, string silo);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt} failed: {Reason}")]
+    private partial void LogAttemptFailed(Guid jobId, int attempt, string reason, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ended {Status}: {Message}")]
+    private partial void LogEnded(Guid jobId, JobStatus status, string? message);
+}

@@ -1,0 +1,143 @@
+using Microsoft.Extensions.Logging;
+using PoolAI.Storage;
+
+namespace PoolAI.Jobs;
+
+/// <summary>
+/// Pending jobs of one model. Dispatch runs outside the calling turn (a job's submit awaits
+/// <see cref="EnqueueAsync"/>, and dispatch calls back into jobs), one loop at a time; a released slot
+/// or a new job triggers it at once. While work waits for capacity that no silo offers, a timer
+/// re-checks the cluster every <see cref="BlockedRecheck"/> so a miner that joins gets work.
+/// </summary>
+public sealed partial class JobQueueGrain(
+    [PersistentState("queue", PoolKeys.Storage)] IPersistentState<JobQueueState> state,
+    ServingCapacity capacity,
+    ILogger<JobQueueGrain> logger) : Grain, IJobQueueGrain
+{
+    private readonly SerializedWrites<JobQueueState> _writes = new(state);
+
+    /// <summary>How often a blocked queue looks for new capacity.</summary>
+    public static readonly TimeSpan BlockedRecheck = TimeSpan.FromSeconds(1);
+
+    private Task? _dispatch;
+    private bool _dispatchAgain;
+    private IGrainTimer? _recheck;
+
+    private string Model => this.GetPrimaryKeyString();
+
+    /// <inheritdoc />
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        RequestDispatch();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public async Task<string?> EnqueueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt)
+    {
+        var changed = state.State.Running.Remove(jobId);
+        if (!state.State.Pending.Any(j => j.JobId == jobId))
+        {
+            state.State.Pending.Add(new QueuedJob(jobId, priority, enqueuedAt));
+            changed = true;
+        }
+
+        if (changed)
+            await _writes.WriteAsync();
+        RequestDispatch();
+        return capacity.For(Model) == 0 ? $"no worker serves model {Model}" : null;
+    }
+
+    /// <inheritdoc />
+    public async Task RemoveAsync(Guid jobId)
+    {
+        if (state.State.Pending.RemoveAll(j => j.JobId == jobId) > 0)
+            await _writes.WriteAsync();
+    }
+
+    /// <inheritdoc />
+    public async Task ReleaseAsync(Guid jobId)
+    {
+        if (state.State.Running.Remove(jobId))
+            await _writes.WriteAsync();
+        RequestDispatch();
+    }
+
+    /// <inheritdoc />
+    public Task<JobQueueStats> GetStatsAsync()
+    {
+        var slots = capacity.For(Model);
+        return Task.FromResult(new JobQueueStats(Model, state.State.Pending.Count, state.State.Running.Count, slots, BlockedReason(slots)));
+    }
+
+    private string? BlockedReason(int slots) =>
+        state.State.Pending.Count > 0 && slots == 0 ? $"no worker serves model {Model}" : null;
+
+    private void RequestDispatch()
+    {
+        if (_dispatch is { IsCompleted: false })
+        {
+            _dispatchAgain = true;
+            return;
+        }
+
+        _dispatch = DispatchAsync();
+    }
+
+    private async Task DispatchAsync()
+    {
+        // Let the turn that asked for dispatch finish first: it may be a job's submit waiting on us.
+        await Task.Yield();
+        do
+        {
+            _dispatchAgain = false;
+            var slots = capacity.For(Model);
+            var startFailed = false;
+            while (!startFailed && state.State.Running.Count < slots && JobQueueOrder.Next(state.State.Pending) is { } next)
+            {
+                state.State.Pending.Remove(next);
+                state.State.Running.Add(next.JobId);
+                await _writes.WriteAsync();
+                bool started;
+                try
+                {
+                    started = await GrainFactory.GetGrain<IJobGrain>(next.JobId).StartAsync();
+                }
+                catch (Exception ex)
+                {
+                    // The job stays queued; the re-check timer tries again instead of spinning here.
+                    LogStartFailed(next.JobId, ex);
+                    state.State.Pending.Add(next);
+                    started = false;
+                    startFailed = true;
+                }
+
+                if (!started)
+                {
+                    state.State.Running.Remove(next.JobId);
+                    await _writes.WriteAsync();
+                }
+            }
+
+            var waiting = state.State.Pending.Count > 0 && (startFailed || state.State.Running.Count >= slots);
+            UpdateRecheckTimer(waiting);
+        }
+        while (_dispatchAgain);
+    }
+
+    private void UpdateRecheckTimer(bool waiting)
+    {
+        if (waiting && _recheck is null)
+        {
+            _recheck = this.RegisterGrainTimer(() => { RequestDispatch(); return Task.CompletedTask; }, BlockedRecheck, BlockedRecheck);
+        }
+        else if (!waiting && _recheck is not null)
+        {
+            _recheck.Dispose();
+            _recheck = null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not start job {JobId}; it stays queued")]
+    private partial void LogStartFailed(Guid jobId, Exception exception);
+}

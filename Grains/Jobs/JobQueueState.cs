@@ -1,0 +1,27 @@
+namespace PoolAI.Jobs;
+
+/// <summary>A queue grain's persisted state (state name <c>queue</c>).</summary>
+[GenerateSerializer, Alias("poolai.JobQueueState")]
+public sealed class JobQueueState
+{
+    /// <summary>Jobs waiting, unordered; dispatch order is decided by <see cref="JobQueueOrder"/>.</summary>
+    [Id(0)] public List<QueuedJob> Pending { get; set; } = [];
+
+    /// <summary>Jobs started whose slot is not released yet.</summary>
+    [Id(1)] public HashSet<Guid> Running { get; set; } = [];
+}
+
+/// <summary>A waiting job.</summary>
+/// <param name="JobId">The job.</param>
+/// <param name="Priority">Higher first.</param>
+/// <param name="EnqueuedAt">Older first within a priority.</param>
+[GenerateSerializer, Immutable, Alias("poolai.QueuedJob")]
+public sealed record QueuedJob([property: Id(0)] Guid JobId, [property: Id(1)] int Priority, [property: Id(2)] DateTimeOffset EnqueuedAt);
+
+/// <summary>Dispatch order: higher priority first, then the oldest, then by id so the order is total.</summary>
+public static class JobQueueOrder
+{
+    /// <summary>The job to run next, or null when none waits.</summary>
+    public static QueuedJob? Next(IEnumerable<QueuedJob> pending) =>
+        pending.OrderByDescending(j => j.Priority).ThenBy(j => j.EnqueuedAt).ThenBy(j => j.JobId).FirstOrDefault();
+}

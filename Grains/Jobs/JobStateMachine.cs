@@ -1,0 +1,129 @@
+namespace PoolAI.Jobs;
+
+/// <summary>
+/// The job life cycle as a rule: <c>Queued → Assigned → Running → Succeeded | Failed | Cancelled | Expired</c>,
+/// with <c>Assigned</c> and <c>Running</c> able to fall back to <c>Queued</c> when an attempt is lost
+/// and the job may try again. Final states never change. The job grain calls these methods and then
+/// persists; nothing else writes a job's status.
+/// </summary>
+public static class JobStateMachine
+{
+    /// <summary>True when a job may move from <paramref name="from"/> to <paramref name="to"/>.</summary>
+    public static bool CanMove(JobStatus from, JobStatus to) => (from, to) switch
+    {
+        (_, _) when from.IsFinal() => false,
+        (JobStatus.Queued, JobStatus.Assigned) => true,
+        (JobStatus.Assigned, JobStatus.Running) => true,
+        (JobStatus.Assigned or JobStatus.Running, JobStatus.Queued) => true,
+        (JobStatus.Running, JobStatus.Succeeded) => true,
+        (JobStatus.Assigned, JobStatus.Succeeded) => true,
+        (_, JobStatus.Failed or JobStatus.Cancelled or JobStatus.Expired) => true,
+        _ => false,
+    };
+
+    /// <summary>Accepts a new job: status <c>Queued</c>, timestamps and expiry set.</summary>
+    /// <exception cref="InvalidOperationException">The state already holds a job.</exception>
+    public static void Accept(JobState state, JobSpec spec, DateTimeOffset now, TimeSpan timeToLive, int maxAttempts)
+    {
+        if (state.Spec is not null)
+            throw new InvalidOperationException("the job was already submitted");
+        state.Spec = spec;
+        state.Status = JobStatus.Queued;
+        state.CreatedAt = state.UpdatedAt = now;
+        state.ExpiresAt = now + (spec.TimeToLive ?? timeToLive);
+        state.MaxAttempts = maxAttempts;
+    }
+
+    /// <summary>Starts a new attempt: <c>Queued → Assigned</c>. Returns the attempt number.</summary>
+    /// <exception cref="InvalidJobTransitionException">The job is not queued.</exception>
+    public static int Assign(JobState state, DateTimeOffset now)
+    {
+        Move(state, JobStatus.Assigned, now, message: null);
+        var number = state.Attempts.Count + 1;
+        state.Attempts.Add(new JobAttempt(number, null, now));
+        return number;
+    }
+
+    /// <summary>The attempt produced its first output on <paramref name="silo"/>: <c>Assigned → Running</c>.</summary>
+    /// <exception cref="InvalidJobTransitionException">The job is not assigned.</exception>
+    public static void Run(JobState state, string? silo, DateTimeOffset now)
+    {
+        Move(state, JobStatus.Running, now, message: null);
+        if (silo is not null && state.Attempts.Count > 0)
+            state.Attempts[^1] = state.Attempts[^1] with { Silo = silo };
+    }
+
+    /// <summary>Records the result: <c>Assigned | Running → Succeeded</c>.</summary>
+    /// <exception cref="InvalidJobTransitionException">The job is not assigned or running.</exception>
+    public static void Succeed(JobState state, JobResult result, DateTimeOffset now)
+    {
+        Move(state, JobStatus.Succeeded, now, message: null);
+        state.Result = result;
+        EndAttempt(state, now, "succeeded", result.Silo);
+    }
+
+    /// <summary>
+    /// The current attempt failed with <paramref name="reason"/>. When <paramref name="retryable"/> and
+    /// attempts remain, the job goes back to <c>Queued</c>; otherwise it ends <c>Failed</c> with every
+    /// attempt's reason. Returns the new status.
+    /// </summary>
+    public static JobStatus FailAttempt(JobState state, string reason, bool retryable, DateTimeOffset now)
+    {
+        EndAttempt(state, now, reason, silo: null);
+        if (retryable && state.Attempts.Count < state.MaxAttempts)
+        {
+            Move(state, JobStatus.Queued, now, $"attempt {state.Attempts.Count} failed: {reason}; waiting to retry");
+            return JobStatus.Queued;
+        }
+
+        var reasons = string.Join("; ", state.Attempts.Select(a => $"attempt {a.Number}: {a.Outcome}"));
+        Move(state, JobStatus.Failed, now, retryable ? $"failed after {state.Attempts.Count} attempts: {reasons}" : reason);
+        return JobStatus.Failed;
+    }
+
+    /// <summary>Cancels the job. Returns false when it had already finished (then nothing changes).</summary>
+    public static bool Cancel(JobState state, string reason, DateTimeOffset now) => End(state, JobStatus.Cancelled, $"cancelled: {reason}", now);
+
+    /// <summary>Expires the job. Returns false when it had already finished (then nothing changes).</summary>
+    public static bool Expire(JobState state, DateTimeOffset now) =>
+        End(state, JobStatus.Expired, $"expired: time to live ended at {state.ExpiresAt:O} before the job finished", now);
+
+    private static bool End(JobState state, JobStatus status, string message, DateTimeOffset now)
+    {
+        if (state.Status.IsFinal())
+            return false;
+        var running = state.Status is JobStatus.Assigned or JobStatus.Running;
+        Move(state, status, now, message);
+        if (running)
+            EndAttempt(state, now, message, silo: null);
+        return true;
+    }
+
+    private static void Move(JobState state, JobStatus to, DateTimeOffset now, string? message)
+    {
+        if (!CanMove(state.Status, to))
+            throw new InvalidJobTransitionException(state.Status, to);
+        state.Status = to;
+        state.StatusMessage = message;
+        state.UpdatedAt = now;
+    }
+
+    private static void EndAttempt(JobState state, DateTimeOffset now, string outcome, string? silo)
+    {
+        if (state.Attempts.Count == 0 || state.Attempts[^1].EndedAt is not null)
+            return;
+        var attempt = state.Attempts[^1];
+        state.Attempts[^1] = attempt with { EndedAt = now, Outcome = outcome, Silo = silo ?? attempt.Silo };
+    }
+}
+
+/// <summary>A status change the job life cycle does not allow.</summary>
+public sealed class InvalidJobTransitionException(JobStatus from, JobStatus to)
+    : InvalidOperationException($"a job cannot move from {from} to {to}")
+{
+    /// <summary>Status before.</summary>
+    public JobStatus From { get; } = from;
+
+    /// <summary>Status asked for.</summary>
+    public JobStatus To { get; } = to;
+}

@@ -1,0 +1,86 @@
+using PoolAI.Jobs;
+
+namespace PoolAI.Models;
+
+/// <summary>
+/// Maps model ids to checkpoints: every sub-folder of <see cref="Directory"/> holding a
+/// <c>config.json</c> is a model whose id is the folder name. Reads configs only (no tensors), so
+/// every process — coordinator, miner, client — can validate jobs against it.
+/// </summary>
+public sealed class ModelRegistry
+{
+    private readonly Dictionary<string, CheckpointConfig> _models;
+    private readonly Dictionary<string, CharTokenizer> _tokenizers;
+
+    /// <summary>Reads the checkpoints under <paramref name="directory"/>; a missing folder means no models.</summary>
+    public ModelRegistry(string directory)
+    {
+        Directory = directory;
+        _models = new Dictionary<string, CheckpointConfig>(StringComparer.Ordinal);
+        _tokenizers = new Dictionary<string, CharTokenizer>(StringComparer.Ordinal);
+        if (!System.IO.Directory.Exists(directory))
+            return;
+        foreach (var folder in System.IO.Directory.EnumerateDirectories(directory).Order(StringComparer.Ordinal))
+        {
+            if (!File.Exists(Path.Combine(folder, ModelCheckpoint.ConfigFile)))
+                continue;
+            var config = ModelCheckpoint.ReadConfig(folder);
+            var id = Path.GetFileName(folder);
+            _models[id] = config with { Id = id };
+            _tokenizers[id] = new CharTokenizer(config.Tokenizer!.Vocabulary);
+        }
+    }
+
+    /// <summary>The folder scanned.</summary>
+    public string Directory { get; }
+
+    /// <summary>Model ids, sorted.</summary>
+    public IReadOnlyList<string> Ids => _models.Keys.Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Every model's config, sorted by id.</summary>
+    public IEnumerable<CheckpointConfig> Models => Ids.Select(id => _models[id]);
+
+    /// <summary>
+    /// The default folder: <c>POOLAI_MODELS</c> if set, else <c>models/</c> beside the application
+    /// (the build copies the repository's models there), else <c>models/</c> in the repository that
+    /// holds the working directory.
+    /// </summary>
+    public static string DefaultDirectory()
+    {
+        if (Environment.GetEnvironmentVariable("POOLAI_MODELS") is { Length: > 0 } configured)
+            return configured;
+        return RepositoryFiles.Find("models") ?? Path.Combine(AppContext.BaseDirectory, "models");
+    }
+
+    /// <summary>True when <paramref name="id"/> is a registered model.</summary>
+    public bool Contains(string id) => _models.ContainsKey(id);
+
+    /// <summary>Config of <paramref name="id"/>.</summary>
+    /// <exception cref="JobValidationException">Field <c>model</c>: unknown model, listing the known ones.</exception>
+    public CheckpointConfig Get(string id) =>
+        _models.TryGetValue(id, out var config) ? config : throw UnknownModel(id);
+
+    /// <summary>Folder of <paramref name="id"/>'s checkpoint.</summary>
+    /// <exception cref="JobValidationException">Field <c>model</c>: unknown model.</exception>
+    public string PathOf(string id) => Contains(id) ? Path.Combine(Directory, id) : throw UnknownModel(id);
+
+    /// <summary>Checks the model-dependent rules of a job: the model exists, serves the job's kind, and can encode the prompt.</summary>
+    /// <exception cref="JobValidationException">The first rule broken, naming the field.</exception>
+    public void Validate(JobSpec spec)
+    {
+        var config = Get(spec.Model);
+        var kind = spec.Kind switch
+        {
+            JobKind.TextGeneration => "text",
+            JobKind.CodeGeneration => "code",
+            _ => throw new JobValidationException("kind", $"{spec.Kind} jobs are not served by this pool yet; it serves TextGeneration and CodeGeneration"),
+        };
+        if (!string.Equals(config.Kind, kind, StringComparison.Ordinal))
+            throw new JobValidationException("model", $"'{spec.Model}' is a {config.Kind} model, not a {kind} model");
+        if (spec.Generation is { } generation && !_tokenizers[spec.Model].CanEncode(generation.Prompt))
+            _tokenizers[spec.Model].Encode(generation.Prompt);
+    }
+
+    private JobValidationException UnknownModel(string id) =>
+        new("model", $"unknown model '{id}'; known models: {(_models.Count == 0 ? "none" : string.Join(", ", Ids))}");
+}

@@ -1,0 +1,155 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Placement;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Serialization;
+using PoolAI.Inference;
+using PoolAI.Jobs;
+using PoolAI.Models;
+using PoolAI.Silo.Storage;
+using PoolAI.Silo.Workers;
+using PoolAI.Workers;
+
+namespace PoolAI.Silo.Hosting;
+
+/// <summary>Registers PoolAI on an Orleans silo. Each capability has its own method; <see cref="AddPoolAI"/> adds them all.</summary>
+public static class PoolSiloBuilderExtensions
+{
+    /// <summary>ADO.NET invariant name of SQLite in Orleans' providers.</summary>
+    public const string SqliteInvariant = "System.Data.SQLite";
+
+    /// <summary>
+    /// Adds PoolAI for the role in <c>PoolAI:Role</c>: grain storage, jobs and queues, and — for
+    /// <c>miner</c> and <c>all-in-one</c> — model serving with its silo metadata. Clustering is separate
+    /// (<see cref="UsePoolClustering"/>) so that test clusters can bring their own.
+    /// </summary>
+    /// <exception cref="PoolConfigurationException">A setting is wrong; the message names it.</exception>
+    public static ISiloBuilder AddPoolAI(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var role = PoolRoles.Parse(configuration[PoolRoles.Key]);
+        return silo
+            .AddPoolStorage(configuration)
+            .AddPoolJobs(configuration)
+            .AddPoolModelServing(configuration, role);
+    }
+
+    /// <summary>Clustering from <c>PoolAI:Cluster</c>: <c>localhost</c> for silos on one machine (a later silo joins the one on <c>PrimarySiloPort</c>).</summary>
+    /// <exception cref="PoolConfigurationException">Unknown clustering kind or bad port.</exception>
+    public static ISiloBuilder UsePoolClustering(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var cluster = configuration.GetSection(PoolClusterOptions.Section).Get<PoolClusterOptions>() ?? new PoolClusterOptions();
+        CheckPort($"{PoolClusterOptions.Section}:SiloPort", cluster.SiloPort);
+        CheckPort($"{PoolClusterOptions.Section}:GatewayPort", cluster.GatewayPort);
+        switch (cluster.Clustering.Trim().ToLowerInvariant())
+        {
+            case "localhost":
+                var primary = cluster.PrimarySiloPort > 0 ? new IPEndPoint(IPAddress.Loopback, cluster.PrimarySiloPort) : null;
+                silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, primary, cluster.ServiceId, cluster.ClusterId);
+                break;
+            default:
+                throw new PoolConfigurationException($"{PoolClusterOptions.Section}:Clustering", $"must be 'localhost'; was '{cluster.Clustering}'");
+        }
+
+        return silo;
+    }
+
+    /// <summary>Grain storage <see cref="PoolKeys.Storage"/> from <c>PoolAI:Storage</c>: SQLite through the ADO.NET provider (schema applied now), or in memory.</summary>
+    /// <exception cref="PoolConfigurationException">Unknown provider.</exception>
+    public static ISiloBuilder AddPoolStorage(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var storage = configuration.GetSection(PoolStorageOptions.Section).Get<PoolStorageOptions>() ?? new PoolStorageOptions();
+        switch (storage.Provider.Trim().ToLowerInvariant())
+        {
+            case "sqlite":
+                var connectionString = string.IsNullOrWhiteSpace(storage.ConnectionString)
+                    ? $"Data Source={Path.Combine(PoolHome.Directory, "pool.db")}"
+                    : storage.ConnectionString;
+                try
+                {
+                    SqliteSchema.Apply(connectionString);
+                }
+                catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException or ArgumentException)
+                {
+                    throw new PoolConfigurationException($"{PoolStorageOptions.Section}:ConnectionString", $"cannot open the SQLite database ({ex.Message})");
+                }
+
+                silo.AddAdoNetGrainStorage(PoolKeys.Storage, (OptionsBuilder<AdoNetGrainStorageOptions> options) => options.Configure<Serializer>((o, serializer) =>
+                {
+                    // The provider maps this invariant to Microsoft.Data.Sqlite's factory.
+                    o.Invariant = SqliteInvariant;
+                    o.ConnectionString = connectionString;
+                    o.GrainStorageSerializer = new OrleansBinaryStateSerializer(serializer);
+                }));
+                break;
+            case "memory":
+                silo.AddMemoryGrainStorage(PoolKeys.Storage);
+                break;
+            default:
+                throw new PoolConfigurationException($"{PoolStorageOptions.Section}:Provider", $"must be 'sqlite' or 'memory'; was '{storage.Provider}'");
+        }
+
+        return silo;
+    }
+
+    /// <summary>Jobs and queues: the model registry, serving capacity, job options (<c>PoolAI:Jobs</c>, validated at start) and worker identity.</summary>
+    public static ISiloBuilder AddPoolJobs(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var modelsDirectory = configuration["PoolAI:Models:Directory"] is { Length: > 0 } configured ? configured : ModelRegistry.DefaultDirectory();
+        silo.Services.TryAddSingleton(TimeProvider.System);
+        silo.Services.TryAddSingleton(_ => new ModelRegistry(modelsDirectory));
+        silo.Services.TryAddSingleton<ServingCapacity>();
+        silo.Services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        silo.Services.AddOptions<WorkerIdentity>().Bind(configuration.GetSection(WorkerIdentity.Section));
+        return silo;
+    }
+
+    /// <summary>
+    /// Model serving: the placement filter on every silo (so any silo can place inference grains), and —
+    /// for serving roles — the model host, the silo metadata that advertises models, slots and hardware,
+    /// and the worker's registration and heartbeat.
+    /// </summary>
+    /// <exception cref="PoolConfigurationException">A configured model is not in the registry, or the device is unknown.</exception>
+    public static ISiloBuilder AddPoolModelServing(this ISiloBuilder silo, IConfiguration configuration, PoolRole role)
+    {
+        silo.Services.AddPlacementFilter<ServesModelFilterStrategy, ServesModelFilterDirector>(ServiceLifetime.Singleton);
+        silo.Services.TryAddSingleton<ModelHost>();
+        var metadata = new Dictionary<string, string>
+        {
+            [PoolKeys.RoleMetadata] = role.Name(),
+            [PoolKeys.CoresMetadata] = Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [PoolKeys.MemoryMetadata] = (GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024)).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (role.ServesModels())
+        {
+            var miner = configuration.GetSection(PoolMinerOptions.Section).Get<PoolMinerOptions>() ?? new PoolMinerOptions();
+            var modelsDirectory = configuration["PoolAI:Models:Directory"] is { Length: > 0 } configured ? configured : ModelRegistry.DefaultDirectory();
+            var registry = new ModelRegistry(modelsDirectory);
+            var models = miner.Models.Count > 0 ? miner.Models : registry.Ids.ToList();
+            foreach (var model in models.Where(m => !registry.Contains(m)))
+                throw new PoolConfigurationException($"{PoolMinerOptions.Section}:Models", $"model '{model}' is not in the registry at {registry.Directory}; known: {string.Join(", ", registry.Ids)}");
+            if (miner.Device is not ("cpu" or "cuda"))
+                throw new PoolConfigurationException($"{PoolMinerOptions.Section}:Device", $"must be 'cpu' or 'cuda'; was '{miner.Device}'");
+            if (miner.Slots < 0)
+                throw new PoolConfigurationException($"{PoolMinerOptions.Section}:Slots", $"must be 0 (automatic) or positive; was {miner.Slots}");
+            var slots = miner.Slots > 0 ? miner.Slots : Math.Max(1, Environment.ProcessorCount / 2);
+            metadata[PoolKeys.ModelsMetadata] = string.Join(',', models);
+            metadata[PoolKeys.SlotsMetadata] = slots.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            metadata[PoolKeys.DeviceMetadata] = miner.Device;
+            metadata[PoolKeys.WorkerMetadata] = configuration[$"{WorkerIdentity.Section}:WorkerId"] ?? new WorkerIdentity().WorkerId;
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, WorkerRegistration>();
+        }
+
+        silo.UseSiloMetadata(metadata);
+        return silo;
+    }
+
+    private static void CheckPort(string key, int port)
+    {
+        if (port is < 1 or > 65535)
+            throw new PoolConfigurationException(key, $"must be a port between 1 and 65535; was {port}");
+    }
+}

@@ -1,0 +1,65 @@
+namespace PoolAI.Silo.Hosting;
+
+/// <summary>Cluster membership and ports (configuration section <c>PoolAI:Cluster</c>).</summary>
+public sealed class PoolClusterOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "PoolAI:Cluster";
+
+    /// <summary>Orleans service id: stable across deployments, keys stored state.</summary>
+    public string ServiceId { get; set; } = "poolai";
+
+    /// <summary>Orleans cluster id: silos and clients with the same id form one cluster.</summary>
+    public string ClusterId { get; set; } = "poolai";
+
+    /// <summary>How silos find each other: <c>localhost</c> (one machine).</summary>
+    public string Clustering { get; set; } = "localhost";
+
+    /// <summary>Silo-to-silo port.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Port clients connect to.</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>With localhost clustering, the silo port of the first silo (the coordinator) that later silos join; 0 for the first silo itself.</summary>
+    public int PrimarySiloPort { get; set; }
+}
+
+/// <summary>Where grain state lives (configuration section <c>PoolAI:Storage</c>).</summary>
+public sealed class PoolStorageOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "PoolAI:Storage";
+
+    /// <summary><c>sqlite</c> (ADO.NET provider, durable) or <c>memory</c> (lost when the silo stops).</summary>
+    public string Provider { get; set; } = "sqlite";
+
+    /// <summary>ADO.NET connection string; for SQLite, null means <c>Data Source=$POOLAI_HOME/pool.db</c>.</summary>
+    public string? ConnectionString { get; set; }
+}
+
+/// <summary>What a miner offers (configuration section <c>PoolAI:Miner</c>).</summary>
+public sealed class PoolMinerOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "PoolAI:Miner";
+
+    /// <summary>Model ids to serve; empty serves every model in the registry.</summary>
+    public List<string> Models { get; set; } = [];
+
+    /// <summary>Generations run at once; 0 means one per two logical processors (at least 1).</summary>
+    public int Slots { get; set; }
+
+    /// <summary><c>cpu</c> or <c>cuda</c>.</summary>
+    public string Device { get; set; } = "cpu";
+}
+
+/// <summary>Where PoolAI keeps its local files.</summary>
+public static class PoolHome
+{
+    /// <summary><c>POOLAI_HOME</c>, or <c>~/.poolai</c>.</summary>
+    public static string Directory =>
+        Environment.GetEnvironmentVariable("POOLAI_HOME") is { Length: > 0 } home
+            ? home
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".poolai");
+}

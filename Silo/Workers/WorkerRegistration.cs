@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using PoolAI.Inference;
+using PoolAI.Workers;
+
+namespace PoolAI.Silo.Workers;
+
+/// <summary>
+/// On a serving silo: registers the worker with its capabilities once the silo is active, then sends
+/// a heartbeat every <see cref="HeartbeatInterval"/> until the silo stops.
+/// </summary>
+public sealed partial class WorkerRegistration(
+    IGrainFactory grains,
+    ILocalSiloDetails silo,
+    ISiloMetadataCache metadata,
+    IOptions<WorkerIdentity> identity,
+    ILogger<WorkerRegistration> logger) : ILifecycleParticipant<ISiloLifecycle>
+{
+    /// <summary>Time between heartbeats.</summary>
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(10);
+
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _heartbeats;
+
+    /// <inheritdoc />
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(WorkerRegistration), ServiceLifecycleStage.Active, StartAsync, StopAsync);
+
+    private async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var own = metadata.GetSiloMetadata(silo.SiloAddress).Metadata;
+        var capabilities = new WorkerCapabilities(
+            own.GetValueOrDefault(PoolKeys.DeviceMetadata, "cpu"),
+            Environment.ProcessorCount,
+            GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024),
+            0,
+            SiloCapabilities.Models(own),
+            SiloCapabilities.Slots(own));
+        var worker = grains.GetGrain<IWorkerGrain>(identity.Value.WorkerId);
+        await worker.RegisterAsync(silo.SiloAddress.ToString(), capabilities);
+        LogRegistered(identity.Value.WorkerId, string.Join(", ", capabilities.Models), capabilities.Slots);
+        _heartbeats = HeartbeatAsync(worker, _stopping.Token);
+    }
+
+    private async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        if (_heartbeats is not null)
+            await _heartbeats.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task HeartbeatAsync(IWorkerGrain worker, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(HeartbeatInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    await worker.HeartbeatAsync();
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogHeartbeatFailed(identity.Value.WorkerId, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The silo is stopping.
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Worker {WorkerId} registered: serves {Models} with {Slots} slots")]
+    private partial void LogRegistered(string workerId, string models, int slots);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {WorkerId} heartbeat failed")]
+    private partial void LogHeartbeatFailed(string workerId, Exception exception);
+}
