@@ -1,0 +1,16 @@
+using PoolAI.Libraries;
+
+[assembly: Parallelize(Workers = 2, Scope = ExecutionScope.ClassLevel)]
+
+namespace PoolAI.Tests;
+
+[TestClass]
+public static class AssemblySetup
+{
+    /// <summary>The library manager's first duty, before any test makes a tensor.</summary>
+    [AssemblyInitialize]
+    public static void LoadTorch(TestContext context) => TorchLibraries.EnsureLoaded();
+
+    [AssemblyCleanup]
+    public static async Task StopSharedCluster() => await SharedPool.DisposeAsync();
+}

@@ -1,0 +1,57 @@
+using PoolAI.Models;
+
+namespace PoolAI.Tests.Cli;
+
+[TestClass]
+public sealed class PoolaiCliTests
+{
+    [TestMethod]
+    [DataRow("", "prompt", "must not be empty")]
+    [DataRow("ROMEO: €", "prompt", "contains characters the model's tokenizer cannot encode: '€'")]
+    [DataRow("ROMEO:", "max_tokens", "must be between 1 and 4096, was 0", "--max-tokens", "0")]
+    [DataRow("ROMEO:", "max_tokens", "must be between 1 and 4096, was 5000", "--max-tokens", "5000")]
+    [DataRow("ROMEO:", "temperature", "must be at least 0, was -1", "--temperature", "-1")]
+    [DataRow("ROMEO:", "top_p", "must be in (0, 1], was 0", "--top-p", "0")]
+    [DataRow("ROMEO:", "top_p", "must be in (0, 1], was 1.5", "--top-p", "1.5")]
+    [DataRow("ROMEO:", "model", "unknown model 'gpt-17'; known models: shakespeare-char", "--model", "gpt-17")]
+    public async Task BadInputExitsNonZeroNamingTheFieldAndTheRule(string prompt, string field, string rule, params string[] options)
+    {
+        var outcome = await PoolaiProcess.RunAsync(["generate", prompt, .. options]);
+        Assert.AreEqual(2, outcome.ExitCode, outcome.StandardError);
+        Assert.AreEqual($"poolai: invalid {field}: {rule}", outcome.StandardError.Trim());
+        Assert.AreEqual(string.Empty, outcome.StandardOutput);
+    }
+
+    [TestMethod]
+    public async Task GenerateRunsTheMainJobOnAnEmbeddedPoolAndTheSameSeedGivesTheSameText()
+    {
+        var first = await PoolaiProcess.RunAsync("generate", "ROMEO:", "--max-tokens", "120", "--seed", "7");
+        var second = await PoolaiProcess.RunAsync("generate", "ROMEO:", "--max-tokens", "120", "--seed", "7");
+
+        Assert.AreEqual(0, first.ExitCode, first.StandardError);
+        Assert.AreEqual(0, second.ExitCode, second.StandardError);
+        var expected = new TextGenerator(TestModels.ShakespeareModel).Generate(TestModels.Settings(maxTokens: 120, seed: 7, temperature: 0.8f));
+        Assert.AreEqual("ROMEO:" + expected.Text + Environment.NewLine, first.StandardOutput);
+        Assert.AreEqual(first.StandardOutput, second.StandardOutput);
+        StringAssert.StartsWith(first.StandardError.Trim(), "[120 tokens in ");
+    }
+
+    [TestMethod]
+    public async Task LibsReportsTheLoadedTorchAndTheHostLibstdcxx()
+    {
+        var outcome = await PoolaiProcess.RunAsync("libs");
+        Assert.AreEqual(0, outcome.ExitCode, outcome.StandardError);
+        StringAssert.Contains(outcome.StandardOutput, "2.10.0");
+        StringAssert.Contains(outcome.StandardOutput, "GLIBCXX_");
+        StringAssert.Contains(outcome.StandardOutput, "libLibTorchSharp.so");
+    }
+
+    [TestMethod]
+    public async Task EvalPrintsTheValidationLossOfTheShippedModel()
+    {
+        var outcome = await PoolaiProcess.RunAsync("eval", "--model", TestModels.Shakespeare);
+        Assert.AreEqual(0, outcome.ExitCode, outcome.StandardError);
+        var recorded = TestModels.Registry.Get(TestModels.Shakespeare).Training!.ValLoss;
+        StringAssert.StartsWith(outcome.StandardOutput, $"shakespeare-char: validation loss {recorded:F4} nats/token over 111,540 held-out characters");
+    }
+}

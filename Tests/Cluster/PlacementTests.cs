@@ -1,0 +1,55 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+using PoolAI.Client.Sdk;
+using PoolAI.Inference;
+using PoolAI.Jobs;
+
+namespace PoolAI.Tests.Cluster;
+
+/// <summary>Two silos: Silo_0 is a coordinator that serves nothing, Silo_1 a miner that advertises the model.</summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class PlacementTests
+{
+    private static InProcessTestCluster _cluster = null!;
+
+    [ClassInitialize]
+    public static async Task Start(TestContext context)
+    {
+        _cluster = TestPools.Build(2, index => TestPools.Configuration(index == 0 ? "coordinator" : "miner", slots: 2));
+        await _cluster.DeployAsync();
+    }
+
+    [ClassCleanup]
+    public static async Task Stop() => await _cluster.DisposeAsync();
+
+    private static string MinerAddress => _cluster.Silos[1].SiloAddress.ToString();
+
+    [TestMethod]
+    public async Task EveryInferenceActivationIsOnTheSiloThatAdvertisesTheModel()
+    {
+        var silos = new HashSet<string>();
+        for (var i = 0; i < 50; i++)
+            silos.Add((await _cluster.Client.GetGrain<IInferenceGrain>(TestModels.Shakespeare).DescribeAsync()).Silo);
+        CollectionAssert.AreEqual(new[] { MinerAddress }, silos.ToArray());
+    }
+
+    [TestMethod]
+    public async Task JobsPlacedOnEitherSiloGenerateOnTheMinerAndTheCoordinatorNeverLoadsTheModel()
+    {
+        var pool = new PoolClient(_cluster.Client);
+        var jobs = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => pool.GenerateAsync(TestModels.Shakespeare, TestModels.Settings(maxTokens: 8, seed: i))));
+
+        Assert.IsTrue(jobs.All(j => j.Status == JobStatus.Succeeded), string.Join("; ", jobs.Select(j => j.StatusMessage)));
+        CollectionAssert.AreEqual(new[] { MinerAddress }, jobs.Select(j => j.Result!.Silo).Distinct().ToArray());
+        Assert.AreEqual(0, _cluster.Silos[0].ServiceProvider.GetRequiredService<ModelHost>().Loaded.Count);
+        CollectionAssert.AreEqual(new[] { TestModels.Shakespeare }, _cluster.Silos[1].ServiceProvider.GetRequiredService<ModelHost>().Loaded.ToArray());
+    }
+
+    [TestMethod]
+    public async Task QueueCapacityIsTheSlotsTheMinerDeclares()
+    {
+        var stats = await _cluster.Client.GetGrain<IJobQueueGrain>(TestModels.Shakespeare).GetStatsAsync();
+        Assert.AreEqual(2, stats.Capacity);
+    }
+}

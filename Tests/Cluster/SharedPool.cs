@@ -1,0 +1,75 @@
+using Microsoft.Extensions.Configuration;
+using Orleans.TestingHost;
+using PoolAI.Client.Sdk;
+using PoolAI.Silo.Hosting;
+
+namespace PoolAI.Tests;
+
+/// <summary>One all-in-one test cluster (in-memory storage) shared by the grain tests; each test uses fresh job ids.</summary>
+public static class SharedPool
+{
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+    private static InProcessTestCluster? _cluster;
+
+    public static async Task<InProcessTestCluster> ClusterAsync()
+    {
+        await Gate.WaitAsync();
+        try
+        {
+            if (_cluster is null)
+            {
+                var cluster = TestPools.Build(1, _ => TestPools.Configuration("all-in-one", slots: 2));
+                await cluster.DeployAsync();
+                _cluster = cluster;
+            }
+
+            return _cluster;
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    public static async Task<PoolClient> ClientAsync() => new((await ClusterAsync()).Client);
+
+    public static async Task DisposeAsync()
+    {
+        if (_cluster is not null)
+            await _cluster.DisposeAsync();
+    }
+}
+
+/// <summary>Builds test clusters configured the way real silos are, through <see cref="PoolSiloBuilderExtensions.AddPoolAI"/>.</summary>
+public static class TestPools
+{
+    /// <summary>A silo configuration: role, storage, slots, and optionally which models it serves.</summary>
+    public static IConfiguration Configuration(string role, int slots = 2, string storage = "memory", string? connectionString = null, string? models = null)
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["PoolAI:Role"] = role,
+            ["PoolAI:Storage:Provider"] = storage,
+            ["PoolAI:Storage:ConnectionString"] = connectionString,
+            ["PoolAI:Miner:Slots"] = slots.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["PoolAI:Worker:WorkerId"] = $"test-{role}-{Guid.NewGuid():N}",
+        };
+        if (models is not null)
+            values["PoolAI:Miner:Models:0"] = models;
+        return new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+    }
+
+    /// <summary>A cluster of <paramref name="silos"/> silos; silo i gets <paramref name="configure"/>(i). Clusters that share stored state share a <paramref name="serviceId"/>.</summary>
+    public static InProcessTestCluster Build(int silos, Func<int, IConfiguration> configure, string? serviceId = null)
+    {
+        var builder = new InProcessTestClusterBuilder((short)silos);
+        if (serviceId is not null)
+            builder.Options.ServiceId = serviceId;
+        builder.ConfigureSilo((options, silo) =>
+        {
+            var index = int.Parse(options.SiloName.AsSpan("Silo_".Length), System.Globalization.CultureInfo.InvariantCulture);
+            silo.AddPoolAI(configure(index));
+        });
+        return builder.Build();
+    }
+}

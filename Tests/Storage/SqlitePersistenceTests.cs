@@ -1,0 +1,64 @@
+using Microsoft.Data.Sqlite;
+using PoolAI.Client.Sdk;
+using PoolAI.Jobs;
+using PoolAI.Silo.Storage;
+
+namespace PoolAI.Tests.Storage;
+
+[TestClass]
+[DoNotParallelize]
+public sealed class SqlitePersistenceTests
+{
+    [TestMethod]
+    public void SchemaAppliesTwiceWithoutChange()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"poolai-{Guid.NewGuid():N}.db");
+        try
+        {
+            var connectionString = $"Data Source={file};Pooling=False";
+            SqliteSchema.Apply(connectionString);
+            SqliteSchema.Apply(connectionString);
+            using var connection = new SqliteConnection(connectionString);
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT group_concat(QueryKey, ',') FROM (SELECT QueryKey FROM OrleansQuery ORDER BY QueryKey)";
+            Assert.AreEqual("ClearStorageKey,ReadFromStorageKey,WriteToStorageKey", command.ExecuteScalar());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [TestMethod]
+    public async Task CompletedJobSurvivesARestartOfTheWholeCluster()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"poolai-{Guid.NewGuid():N}.db");
+        var connectionString = $"Data Source={file}";
+        var serviceId = $"poolai-test-{Guid.NewGuid():N}";
+        try
+        {
+            JobView done;
+            await using (var first = TestPools.Build(1, _ => TestPools.Configuration("all-in-one", storage: "sqlite", connectionString: connectionString), serviceId))
+            {
+                await first.DeployAsync();
+                done = await new PoolClient(first.Client).GenerateAsync(TestModels.Shakespeare, TestModels.Settings(maxTokens: 30, seed: 9));
+                Assert.AreEqual(JobStatus.Succeeded, done.Status, done.StatusMessage);
+            }
+
+            await using var second = TestPools.Build(1, _ => TestPools.Configuration("all-in-one", storage: "sqlite", connectionString: connectionString), serviceId);
+            await second.DeployAsync();
+            var reloaded = await new PoolClient(second.Client).GetAsync(done.Id);
+
+            Assert.AreEqual(JobStatus.Succeeded, reloaded.Status);
+            Assert.AreEqual(done.Result, reloaded.Result);
+            Assert.AreEqual(done.Spec, reloaded.Spec);
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            foreach (var path in new[] { file, file + "-wal", file + "-shm" })
+                File.Delete(path);
+        }
+    }
+}
