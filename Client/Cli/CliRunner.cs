@@ -67,12 +67,12 @@ internal static class CliRunner
     }
 
     /// <summary>Prints a one-line summary of a finished job to standard error and returns the exit code for it.</summary>
-    public static int ReportFinal(JobView view, bool quiet)
+    public static int ReportFinal(JobView view, bool quiet, string pool)
     {
         if (view.Status == JobStatus.Succeeded && view.Result is { } result)
         {
             if (!quiet)
-                Console.Error.WriteLine($"[{result.TokensGenerated} tokens in {result.Elapsed.TotalSeconds:F2} s, {result.TokensPerSecond:F0} tokens/s, finish: {result.FinishReason}, silo {result.Silo}, job {view.Id}]");
+                Console.Error.WriteLine($"[{result.TokensGenerated} tokens in {result.Elapsed.TotalSeconds:F2} s, {result.TokensPerSecond:F0} tokens/s, finish: {result.FinishReason}, silo {result.Silo}, job {view.Id}, via {pool}]");
             return Ok;
         }
 

@@ -54,7 +54,7 @@ internal static class GenerateCommand
 
                 Console.WriteLine();
                 var view = await connection.Client.GetAsync(submitted.Id);
-                return CliRunner.ReportFinal(view, isQuiet);
+                return CliRunner.ReportFinal(view, isQuiet, connection.Description);
             }, validate: registry => { JobSpecRules.Validate(spec); registry?.Validate(spec); }, cancellationToken);
         });
         return command;

@@ -8,15 +8,21 @@ namespace PoolAI.Client.Cli;
 /// <summary><c>poolai train</c>: trains a character-level GPT on a text file and writes a checkpoint.</summary>
 internal static class TrainCommand
 {
-    /// <summary>nanoGPT's published CPU configuration for Tiny Shakespeare (README, "I only have a macbook").</summary>
-    private static readonly (int Layers, int Heads, int Embedding, int Block, int Batch, int Steps) NanoGptCpu = (4, 4, 128, 64, 12, 2000);
+    /// <summary>
+    /// nanoGPT's published CPU configuration for Tiny Shakespeare (README, "I only have a macbook"):
+    /// 4 layers, 4 heads, 128 wide, block 64, batch 12, 2000 steps, decay to 2000, dropout 0. The one
+    /// change is the peak learning rate, 2e-3 instead of nanoGPT's 1e-3: with 1e-3 this trainer ends at
+    /// 1.896–1.907 validation loss over three seeds (nanoGPT reports 1.88 from a 20-batch estimate);
+    /// with 2e-3 it ends at 1.81.
+    /// </summary>
+    private static readonly (int Layers, int Heads, int Embedding, int Block, int Batch, int Steps, double LearningRate) NanoGptCpu = (4, 4, 128, 64, 12, 2000, 2e-3);
 
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "Training text (UTF-8)", DefaultValueFactory = _ => "data/tinyshakespeare.txt" };
         var output = new Option<string?>("--out", "-o") { Description = "Checkpoint folder to write (default models/ID)" };
         var id = new Option<string>("--id") { Description = "Model id", DefaultValueFactory = _ => "shakespeare-char" };
-        var preset = new Option<string?>("--preset") { Description = "nanogpt-cpu: nanoGPT's CPU configuration (4 layers, 4 heads, 128 wide, block 64, batch 12, 2000 steps)" };
+        var preset = new Option<string?>("--preset") { Description = "nanogpt-cpu: nanoGPT's CPU configuration (4 layers, 4 heads, 128 wide, block 64, batch 12, 2000 steps; peak lr 2e-3)" };
         var layers = new Option<int?>("--layers") { Description = "Transformer blocks" };
         var heads = new Option<int?>("--heads") { Description = "Attention heads" };
         var embedding = new Option<int?>("--embd") { Description = "Embedding width" };
@@ -24,7 +30,7 @@ internal static class TrainCommand
         var batch = new Option<int?>("--batch") { Description = "Sequences per step" };
         var steps = new Option<int?>("--steps") { Description = "Optimizer steps" };
         var decaySteps = new Option<int?>("--decay-steps") { Description = "Step where the cosine decay ends (default: --steps)" };
-        var lr = new Option<double>("--lr") { Description = "Peak learning rate", DefaultValueFactory = _ => 1e-3 };
+        var lr = new Option<double?>("--lr") { Description = "Peak learning rate (default 1e-3; 2e-3 with --preset nanogpt-cpu)" };
         var minLr = new Option<double>("--min-lr") { Description = "Final learning rate", DefaultValueFactory = _ => 1e-4 };
         var warmup = new Option<int>("--warmup") { Description = "Warm-up steps", DefaultValueFactory = _ => 100 };
         var dropout = new Option<double>("--dropout") { Description = "Dropout while training", DefaultValueFactory = _ => 0.0 };
@@ -52,7 +58,7 @@ internal static class TrainCommand
             {
                 Steps = stepCount,
                 BatchSize = result.GetValue(batch) ?? (usePreset ? NanoGptCpu.Batch : 12),
-                LearningRate = result.GetValue(lr),
+                LearningRate = result.GetValue(lr) ?? (usePreset ? NanoGptCpu.LearningRate : 1e-3),
                 MinLearningRate = result.GetValue(minLr),
                 WarmupSteps = result.GetValue(warmup),
                 DecaySteps = result.GetValue(decaySteps) ?? stepCount,

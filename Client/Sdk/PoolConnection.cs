@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using PoolAI.Libraries;
 using PoolAI.Silo.Hosting;
 
@@ -79,7 +80,7 @@ public sealed class PoolConnection : IAsyncDisposable
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddConfiguration(configuration);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [PoolRoles.Key] = "all-in-one" });
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
+        ConfigureLogging(builder, logLevel);
         // The silo's advice to use server GC is for long-running servers, not a command-line tool.
         builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
         builder.UseOrleans(silo => silo
@@ -105,9 +106,16 @@ public sealed class PoolConnection : IAsyncDisposable
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddConfiguration(configuration);
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
+        ConfigureLogging(builder, logLevel);
         builder.UseOrleansClient(clustering);
         return builder.Build();
+    }
+
+    /// <summary>Logs go to standard error, so that standard output carries only what the command produces.</summary>
+    private static void ConfigureLogging(HostApplicationBuilder builder, LogLevel logLevel)
+    {
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
+        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
     }
 
     private static async Task<PoolConnection> StartAsync(IHost host, PoolConnectionKind kind, string description, CancellationToken cancellationToken)

@@ -7,9 +7,16 @@ namespace PoolAI.Jobs;
 [Alias("poolai.IJobQueueGrain")]
 public interface IJobQueueGrain : IGrainWithStringKey
 {
-    /// <summary>Adds a persisted job (idempotent per job id). Returns why it will wait, if no silo serves the model now.</summary>
+    /// <summary>
+    /// Adds a persisted job. Idempotent: a job already waiting or running is left as it is, so a job
+    /// grain may call it on every activation. Returns why the job will wait, if no silo serves the model now.
+    /// </summary>
     [Alias("Enqueue")]
     Task<string?> EnqueueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt);
+
+    /// <summary>A started job's attempt failed and it may try again: its slot is released and it waits again.</summary>
+    [Alias("Requeue")]
+    Task RequeueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt);
 
     /// <summary>Removes a job that will not run (cancelled or expired while queued). No-op if absent.</summary>
     [Alias("Remove")]

@@ -60,7 +60,7 @@ public sealed class InferenceGrain(ModelHost host, ILocalSiloDetails silo, IOpti
             Send(latestTokens);
 
         var result = new JobResult(outcome.Text, outcome.Tokens, outcome.FinishReason, outcome.Elapsed, siloName);
-        GrainFactory.GetGrain<IWorkerGrain>(worker.Value.WorkerId).RecordJobAsync(true, result.TokensGenerated, result.TokensPerSecond).Ignore();
+        await GrainFactory.GetGrain<IWorkerGrain>(worker.Value.WorkerId).RecordJobAsync(true, result.TokensGenerated, result.TokensPerSecond);
         return result;
     }
 

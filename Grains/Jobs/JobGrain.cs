@@ -64,9 +64,14 @@ public sealed partial class JobGrain(
                 await Queue.ReleaseAsync(Id);
                 return;
             }
+
+            await Queue.RequeueAsync(Id, Job.Spec.Priority, Job.CreatedAt);
+        }
+        else
+        {
+            await Queue.EnqueueAsync(Id, Job.Spec.Priority, Job.CreatedAt);
         }
 
-        await Queue.EnqueueAsync(Id, Job.Spec.Priority, Job.CreatedAt);
         ArmExpiry();
     }
 
@@ -201,7 +206,7 @@ public sealed partial class JobGrain(
             if (status == JobStatus.Queued)
             {
                 requeued = true;
-                await Queue.EnqueueAsync(Id, spec.Priority, Job.CreatedAt);
+                await Queue.RequeueAsync(Id, spec.Priority, Job.CreatedAt);
             }
             else
             {
@@ -233,7 +238,10 @@ public sealed partial class JobGrain(
         await _writes.WriteAsync();
         if (wasQueued)
             await Queue.RemoveAsync(Id);
-        _run?.Cancel();
+        else if (_run is null)
+            await Queue.ReleaseAsync(Id); // the attempt holding the slot ran in an earlier activation
+        else
+            _run.Cancel(); // the attempt's own ending releases its slot
         _expiry?.Dispose();
         Publish(_output.Length, string.Empty);
         _finished.TrySetResult();

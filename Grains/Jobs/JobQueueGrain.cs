@@ -35,17 +35,24 @@ public sealed partial class JobQueueGrain(
     /// <inheritdoc />
     public async Task<string?> EnqueueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt)
     {
-        var changed = state.State.Running.Remove(jobId);
-        if (!state.State.Pending.Any(j => j.JobId == jobId))
+        if (!state.State.Running.Contains(jobId) && !state.State.Pending.Any(j => j.JobId == jobId))
         {
             state.State.Pending.Add(new QueuedJob(jobId, priority, enqueuedAt));
-            changed = true;
+            await _writes.WriteAsync();
+            RequestDispatch();
         }
 
-        if (changed)
-            await _writes.WriteAsync();
-        RequestDispatch();
         return capacity.For(Model) == 0 ? $"no worker serves model {Model}" : null;
+    }
+
+    /// <inheritdoc />
+    public async Task RequeueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt)
+    {
+        state.State.Running.Remove(jobId);
+        if (!state.State.Pending.Any(j => j.JobId == jobId))
+            state.State.Pending.Add(new QueuedJob(jobId, priority, enqueuedAt));
+        await _writes.WriteAsync();
+        RequestDispatch();
     }
 
     /// <inheritdoc />

@@ -16,8 +16,8 @@ public static class PoolaiProcess
             start.ArgumentList.Add(arg);
         start.Environment["POOLAI_HOME"] = Path.Combine(Path.GetTempPath(), $"poolai-cli-{Guid.NewGuid():N}");
         // Never join a pool someone left running on this machine: use gateway ports nothing listens on.
-        start.Environment["POOLAI__Cluster__GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["POOLAI__Cluster__SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["POOLAI__Cluster__GatewayPort"] = TestPorts.FreeText();
+        start.Environment["POOLAI__Cluster__SiloPort"] = TestPorts.FreeText();
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
             start.Environment[key] = value;
         using var process = Process.Start(start)!;
@@ -38,11 +38,4 @@ public static class PoolaiProcess
     }
 
     public static Task<Outcome> RunAsync(params string[] args) => RunAsync(null, args);
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

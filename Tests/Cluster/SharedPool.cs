@@ -11,6 +11,9 @@ public static class SharedPool
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static InProcessTestCluster? _cluster;
 
+    /// <summary>Worker id of the shared cluster's silo.</summary>
+    public const string WorkerId = "shared-test-worker";
+
     public static async Task<InProcessTestCluster> ClusterAsync()
     {
         await Gate.WaitAsync();
@@ -18,7 +21,7 @@ public static class SharedPool
         {
             if (_cluster is null)
             {
-                var cluster = TestPools.Build(1, _ => TestPools.Configuration("all-in-one", slots: 2));
+                var cluster = TestPools.Build(1, _ => TestPools.Configuration("all-in-one", slots: 2, workerId: WorkerId));
                 await cluster.DeployAsync();
                 _cluster = cluster;
             }
@@ -44,7 +47,7 @@ public static class SharedPool
 public static class TestPools
 {
     /// <summary>A silo configuration: role, storage, slots, and optionally which models it serves.</summary>
-    public static IConfiguration Configuration(string role, int slots = 2, string storage = "memory", string? connectionString = null, string? models = null)
+    public static IConfiguration Configuration(string role, int slots = 2, string storage = "memory", string? connectionString = null, string? models = null, string? workerId = null)
     {
         var values = new Dictionary<string, string?>
         {
@@ -52,7 +55,7 @@ public static class TestPools
             ["PoolAI:Storage:Provider"] = storage,
             ["PoolAI:Storage:ConnectionString"] = connectionString,
             ["PoolAI:Miner:Slots"] = slots.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["PoolAI:Worker:WorkerId"] = $"test-{role}-{Guid.NewGuid():N}",
+            ["PoolAI:Worker:WorkerId"] = workerId ?? $"test-{role}-{Guid.NewGuid():N}",
         };
         if (models is not null)
             values["PoolAI:Miner:Models:0"] = models;

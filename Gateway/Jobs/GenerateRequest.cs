@@ -1,0 +1,53 @@
+using System.ComponentModel;
+using System.Text.Json.Serialization;
+using PoolAI.Jobs;
+
+namespace PoolAI.Gateway.Jobs;
+
+/// <summary>Body of <c>POST /api/jobs</c>: a text-generation job.</summary>
+public sealed record GenerateRequest
+{
+    /// <summary>Model id.</summary>
+    [Description("Model id, e.g. shakespeare-char")]
+    public string Model { get; init; } = "shakespeare-char";
+
+    /// <summary>Text to continue.</summary>
+    [Description("Text for the model to continue")]
+    public string? Prompt { get; init; }
+
+    /// <summary>Tokens to generate.</summary>
+    [JsonPropertyName("max_tokens"), Description("Tokens to generate, 1 to 4096")]
+    public int MaxTokens { get; init; } = 256;
+
+    /// <summary>Sampling temperature.</summary>
+    [Description("At least 0; 0 is greedy")]
+    public float Temperature { get; init; } = 0.8f;
+
+    /// <summary>Top-k.</summary>
+    [JsonPropertyName("top_k"), Description("Keep the K most likely tokens; 0 keeps all")]
+    public int TopK { get; init; }
+
+    /// <summary>Top-p.</summary>
+    [JsonPropertyName("top_p"), Description("Nucleus mass in (0, 1]")]
+    public float TopP { get; init; } = 1f;
+
+    /// <summary>Sampler seed.</summary>
+    [Description("Same seed and settings give the same text")]
+    public long Seed { get; init; }
+
+    /// <summary>Stop sequences.</summary>
+    [Description("Generation ends before any of these")]
+    public string[]? Stop { get; init; }
+
+    /// <summary>Priority.</summary>
+    [Description("-10 to 10; higher runs first")]
+    public int Priority { get; init; }
+
+    /// <summary>The job this request asks for.</summary>
+    public JobSpec ToSpec(string requester) => new(
+        JobKind.TextGeneration,
+        Model,
+        new GenerationSettings(Prompt ?? string.Empty, MaxTokens, Temperature, TopK, TopP, Seed, Stop),
+        Priority,
+        requester);
+}

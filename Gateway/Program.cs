@@ -1,0 +1,49 @@
+using System.Text.Json;
+using Orleans.Dashboard;
+using PoolAI.Gateway.Jobs;
+using PoolAI.Libraries;
+using PoolAI.Models;
+using PoolAI.Silo.Hosting;
+
+try
+{
+    var builder = WebApplication.CreateBuilder(args);
+    builder.Services.ConfigureHttpJsonOptions(o =>
+    {
+        o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
+    });
+    builder.Services.AddProblemDetails();
+    builder.Services.AddSingleton(_ => new ModelRegistry(builder.Configuration["PoolAI:Models:Directory"] ?? ModelRegistry.DefaultDirectory()));
+
+    var hostsPool = builder.Configuration["PoolAI:Client:Gateways"] is not { Length: > 0 };
+    if (hostsPool)
+    {
+        // No cluster configured: the gateway hosts the embedded all-in-one pool itself.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [PoolRoles.Key] = builder.Configuration[PoolRoles.Key] ?? "all-in-one" });
+        if (PoolRoles.Parse(builder.Configuration[PoolRoles.Key]).ServesModels())
+            TorchLibraries.EnsureLoaded();
+        builder.UseOrleans(silo => silo.UsePoolClustering(builder.Configuration).AddPoolAI(builder.Configuration).AddDashboard());
+    }
+    else
+    {
+        var gateways = builder.Configuration["PoolAI:Client:Gateways"]!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(g => System.Net.IPEndPoint.Parse(g)).ToArray();
+        builder.UseOrleansClient(client => client.UseStaticClustering(gateways));
+    }
+
+    var app = builder.Build();
+    app.UseExceptionHandler();
+    app.UseStatusCodePages();
+    app.MapJobsApi();
+    if (hostsPool)
+        app.MapOrleansDashboard("/dashboard");
+    app.MapGet("/healthz", () => TypedResults.Ok("ok"));
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception ex) when (ex is PoolConfigurationException or LibraryRepairException or Microsoft.Extensions.Options.OptionsValidationException)
+{
+    Console.Error.WriteLine($"poolai gateway: {ex.Message}");
+    return 2;
+}
