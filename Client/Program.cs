@@ -9,5 +9,6 @@ var root = new RootCommand("poolai — submit generative jobs to a PoolAI pool, 
     LibsCommand.Create(),
     JobCommands.Status(),
     JobCommands.Cancel(),
+    DbCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

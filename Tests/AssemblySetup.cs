@@ -12,5 +12,9 @@ public static class AssemblySetup
     public static void LoadTorch(TestContext context) => TorchLibraries.EnsureLoaded();
 
     [AssemblyCleanup]
-    public static async Task StopSharedCluster() => await SharedPool.DisposeAsync();
+    public static async Task StopSharedResources()
+    {
+        await SharedPool.DisposeAsync();
+        Postgres.PostgresServer.StopOwn();
+    }
 }

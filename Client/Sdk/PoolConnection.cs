@@ -13,7 +13,7 @@ namespace PoolAI.Client.Sdk;
 /// <summary>How a <see cref="PoolConnection"/> reached the pool.</summary>
 public enum PoolConnectionKind
 {
-    /// <summary>Joined the cluster configured in <c>PoolAI:Client:Gateways</c>.</summary>
+    /// <summary>Joined the cluster configured in <c>PoolAI:Client:Gateways</c> or through <c>adonet</c> clustering.</summary>
     ConfiguredCluster,
 
     /// <summary>Joined a silo or gateway already running on this machine.</summary>
@@ -54,7 +54,7 @@ public sealed class PoolConnection : IAsyncDisposable
     public IServiceProvider Services => _host.Services;
 
     /// <summary>Connects as described on the type.</summary>
-    /// <param name="configuration">Reads <c>PoolAI:Client:Gateways</c> (comma-separated <c>host:port</c>), <c>PoolAI:Cluster:*</c> and, for the embedded silo, everything a silo reads.</param>
+    /// <param name="configuration">Reads <c>PoolAI:Client:Gateways</c> (comma-separated <c>host:port</c>), <c>PoolAI:Cluster:*</c> (with <c>Clustering</c> = <c>adonet</c>, the gateways come from the database in <c>PoolAI:Database:ConnectionString</c>) and, for the embedded silo, everything a silo reads.</param>
     /// <param name="logLevel">Least level the embedded silo or client logs to the console.</param>
     /// <param name="cancellationToken">Stops connecting.</param>
     /// <exception cref="PoolConfigurationException">A setting is wrong.</exception>
@@ -65,6 +65,26 @@ public sealed class PoolConnection : IAsyncDisposable
         {
             var endpoints = gateways.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseEndpoint).ToArray();
             return await StartAsync(ClientHost(configuration, logLevel, client => client.UseStaticClustering(endpoints)), PoolConnectionKind.ConfiguredCluster, $"cluster at {gateways}", cancellationToken);
+        }
+
+        if (string.Equals(cluster.Clustering, "adonet", StringComparison.OrdinalIgnoreCase))
+        {
+            var database = configuration[PoolDatabaseOptions.ConnectionStringKey];
+            if (string.IsNullOrWhiteSpace(database))
+                throw new PoolConfigurationException(PoolDatabaseOptions.ConnectionStringKey, "is required to join a cluster with clustering 'adonet'; set POOLAI__Database__ConnectionString");
+            return await StartAsync(
+                ClientHost(configuration, logLevel, client => client
+                    .Configure<Orleans.Configuration.ClusterOptions>(o =>
+                    {
+                        o.ServiceId = cluster.ServiceId;
+                        o.ClusterId = cluster.ClusterId;
+                    })
+                    .UseAdoNetClustering(o =>
+                    {
+                        o.Invariant = PoolDatabase.Invariant;
+                        o.ConnectionString = database;
+                    })),
+                PoolConnectionKind.ConfiguredCluster, $"cluster '{cluster.ClusterId}' on PostgreSQL", cancellationToken);
         }
 
         if (await IsListeningAsync(cluster.GatewayPort, cancellationToken))

@@ -37,8 +37,13 @@ public static class PoolSiloBuilderExtensions
             .AddPoolModelServing(configuration, role);
     }
 
-    /// <summary>Clustering from <c>PoolAI:Cluster</c>: <c>localhost</c> for silos on one machine (a later silo joins the one on <c>PrimarySiloPort</c>).</summary>
-    /// <exception cref="PoolConfigurationException">Unknown clustering kind or bad port.</exception>
+    /// <summary>
+    /// Clustering from <c>PoolAI:Cluster</c>: <c>localhost</c> for silos on one machine (a later silo joins
+    /// the one on <c>PrimarySiloPort</c>), or <c>adonet</c> for machines sharing the PostgreSQL database in
+    /// <c>PoolAI:Database</c> (membership and reminders there; the schema applied first when
+    /// <c>PoolAI:Database:Migrate</c> is true).
+    /// </summary>
+    /// <exception cref="PoolConfigurationException">Unknown clustering kind, bad port, missing connection string or unreachable database.</exception>
     public static ISiloBuilder UsePoolClustering(this ISiloBuilder silo, IConfiguration configuration)
     {
         var cluster = configuration.GetSection(PoolClusterOptions.Section).Get<PoolClusterOptions>() ?? new PoolClusterOptions();
@@ -50,14 +55,43 @@ public static class PoolSiloBuilderExtensions
                 var primary = cluster.PrimarySiloPort > 0 ? new IPEndPoint(IPAddress.Loopback, cluster.PrimarySiloPort) : null;
                 silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, primary, cluster.ServiceId, cluster.ClusterId);
                 break;
+            case "adonet":
+                var connectionString = PoolDatabase.Require(configuration, "clustering 'adonet'");
+                silo.Configure<ClusterOptions>(o =>
+                {
+                    o.ServiceId = cluster.ServiceId;
+                    o.ClusterId = cluster.ClusterId;
+                });
+                if (cluster.AdvertisedAddress is { Length: > 0 } advertised)
+                {
+                    if (!IPAddress.TryParse(advertised, out var address))
+                        throw new PoolConfigurationException($"{PoolClusterOptions.Section}:AdvertisedAddress", $"must be an IP address; was '{advertised}'");
+                    silo.ConfigureEndpoints(address, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
+                }
+                else
+                {
+                    silo.ConfigureEndpoints(cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
+                }
+
+                silo.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = PoolDatabase.Invariant;
+                    o.ConnectionString = connectionString;
+                });
+                silo.UseAdoNetReminderService(o =>
+                {
+                    o.Invariant = PoolDatabase.Invariant;
+                    o.ConnectionString = connectionString;
+                });
+                break;
             default:
-                throw new PoolConfigurationException($"{PoolClusterOptions.Section}:Clustering", $"must be 'localhost'; was '{cluster.Clustering}'");
+                throw new PoolConfigurationException($"{PoolClusterOptions.Section}:Clustering", $"must be 'localhost' or 'adonet'; was '{cluster.Clustering}'");
         }
 
         return silo;
     }
 
-    /// <summary>Grain storage <see cref="PoolKeys.Storage"/> from <c>PoolAI:Storage</c>: SQLite through the ADO.NET provider (schema applied now), or in memory.</summary>
+    /// <summary>Grain storage <see cref="PoolKeys.Storage"/> from <c>PoolAI:Storage</c>: SQLite through the ADO.NET provider (schema applied now), PostgreSQL (the database in <c>PoolAI:Database</c>), or in memory.</summary>
     /// <exception cref="PoolConfigurationException">Unknown provider.</exception>
     public static ISiloBuilder AddPoolStorage(this ISiloBuilder silo, IConfiguration configuration)
     {
@@ -85,11 +119,20 @@ public static class PoolSiloBuilderExtensions
                     o.GrainStorageSerializer = new OrleansBinaryStateSerializer(serializer);
                 }));
                 break;
+            case "postgres":
+                var database = PoolDatabase.Require(configuration, "storage 'postgres'");
+                silo.AddAdoNetGrainStorage(PoolKeys.Storage, (OptionsBuilder<AdoNetGrainStorageOptions> options) => options.Configure<Serializer>((o, serializer) =>
+                {
+                    o.Invariant = PoolDatabase.Invariant;
+                    o.ConnectionString = database;
+                    o.GrainStorageSerializer = new OrleansBinaryStateSerializer(serializer);
+                }));
+                break;
             case "memory":
                 silo.AddMemoryGrainStorage(PoolKeys.Storage);
                 break;
             default:
-                throw new PoolConfigurationException($"{PoolStorageOptions.Section}:Provider", $"must be 'sqlite' or 'memory'; was '{storage.Provider}'");
+                throw new PoolConfigurationException($"{PoolStorageOptions.Section}:Provider", $"must be 'sqlite', 'postgres' or 'memory'; was '{storage.Provider}'");
         }
 
         return silo;

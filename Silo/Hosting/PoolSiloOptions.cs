@@ -12,7 +12,7 @@ public sealed class PoolClusterOptions
     /// <summary>Orleans cluster id: silos and clients with the same id form one cluster.</summary>
     public string ClusterId { get; set; } = "poolai";
 
-    /// <summary>How silos find each other: <c>localhost</c> (one machine).</summary>
+    /// <summary>How silos find each other: <c>localhost</c> (one machine) or <c>adonet</c> (the PostgreSQL database in <c>PoolAI:Database</c>).</summary>
     public string Clustering { get; set; } = "localhost";
 
     /// <summary>Silo-to-silo port.</summary>
@@ -20,6 +20,9 @@ public sealed class PoolClusterOptions
 
     /// <summary>Port clients connect to.</summary>
     public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>With <c>adonet</c> clustering, the IP address other silos and clients reach this silo at; empty picks one of this host's addresses.</summary>
+    public string? AdvertisedAddress { get; set; }
 
     /// <summary>With localhost clustering, the silo port of the first silo (the coordinator) that later silos join; 0 for the first silo itself.</summary>
     public int PrimarySiloPort { get; set; }
@@ -62,4 +65,20 @@ public static class PoolHome
         Environment.GetEnvironmentVariable("POOLAI_HOME") is { Length: > 0 } home
             ? home
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".poolai");
+}
+
+/// <summary>The shared PostgreSQL database of a multi-machine pool (configuration section <c>PoolAI:Database</c>).</summary>
+public sealed class PoolDatabaseOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "PoolAI:Database";
+
+    /// <summary>Configuration key of the connection string; set it from the environment (<c>PoolAI__Database__ConnectionString</c>), never in a committed file.</summary>
+    public const string ConnectionStringKey = "PoolAI:Database:ConnectionString";
+
+    /// <summary>Npgsql connection string.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Apply the schema (idempotently) when the silo starts.</summary>
+    public bool Migrate { get; set; }
 }

@@ -47,7 +47,7 @@ public static class SharedPool
 public static class TestPools
 {
     /// <summary>A silo configuration: role, storage, slots, and optionally which models it serves.</summary>
-    public static IConfiguration Configuration(string role, int slots = 2, string storage = "memory", string? connectionString = null, string? models = null, string? workerId = null)
+    public static IConfiguration Configuration(string role, int slots = 2, string storage = "memory", string? connectionString = null, string? models = null, string? workerId = null, string? database = null)
     {
         var values = new Dictionary<string, string?>
         {
@@ -56,6 +56,7 @@ public static class TestPools
             ["PoolAI:Storage:ConnectionString"] = connectionString,
             ["PoolAI:Miner:Slots"] = slots.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["PoolAI:Worker:WorkerId"] = workerId ?? $"test-{role}-{Guid.NewGuid():N}",
+            ["PoolAI:Database:ConnectionString"] = database,
         };
         if (models is not null)
             values["PoolAI:Miner:Models:0"] = models;

@@ -1,0 +1,45 @@
+using System.Reflection;
+using Npgsql;
+
+namespace PoolAI.Silo.Storage;
+
+/// <summary>
+/// Applies PoolAI's PostgreSQL schema for Orleans' ADO.NET clustering, grain storage and reminders (the
+/// scripts under <c>config/sql/postgresql/</c>, embedded in this assembly), each script in its own
+/// transaction. Every statement is idempotent and the scripts take an advisory lock, so silos may apply
+/// them at every start, even at the same moment.
+/// </summary>
+public static class PostgresSchema
+{
+    /// <summary>Applies every script in order; returns their names.</summary>
+    /// <exception cref="NpgsqlException">The database cannot be reached or a script fails.</exception>
+    public static async Task<IReadOnlyList<string>> ApplyAsync(string connectionString, CancellationToken cancellationToken = default)
+    {
+        var applied = new List<string>();
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        foreach (var (name, sql) in Scripts())
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await using (var command = new NpgsqlCommand(sql, connection, transaction))
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            applied.Add(name);
+        }
+
+        return applied;
+    }
+
+    /// <summary>The scripts (file name, text), in file-name order.</summary>
+    public static IEnumerable<(string Name, string Sql)> Scripts()
+    {
+        const string prefix = "PoolAI.Sql.Postgresql.";
+        var assembly = Assembly.GetExecutingAssembly();
+        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            using var stream = assembly.GetManifestResourceStream(resource)!;
+            using var reader = new StreamReader(stream);
+            yield return (resource[prefix.Length..], reader.ReadToEnd());
+        }
+    }
+}
