@@ -32,9 +32,11 @@ internal static class CliRunner
         try
         {
             var configuration = CliConfiguration.Load();
-            // Field rules are checked before connecting; model rules need the registry, which is local
-            // only when no pool is configured (the pool checks them again either way).
-            validate?.Invoke(configuration["PoolAI:Client:Gateways"] is null ? new ModelRegistry(configuration["PoolAI:Models:Directory"] ?? ModelRegistry.DefaultDirectory()) : null);
+            // Field rules are checked before connecting; model rules need the registry, which is this
+            // machine's only when no remote cluster is configured (the pool checks them again either way).
+            var remote = configuration["PoolAI:Client:Gateways"] is { Length: > 0 }
+                || string.Equals(configuration["PoolAI:Cluster:Clustering"], "adonet", StringComparison.OrdinalIgnoreCase);
+            validate?.Invoke(remote ? null : new ModelRegistry(configuration["PoolAI:Models:Directory"] ?? ModelRegistry.DefaultDirectory()));
             await using var connection = await PoolConnection.OpenAsync(configuration, LogLevel.Warning, cancellationToken);
             return await body(connection, cancellationToken);
         }

@@ -183,6 +183,7 @@ public static class PoolSiloBuilderExtensions
             metadata[PoolKeys.SlotsMetadata] = slots.ToString(System.Globalization.CultureInfo.InvariantCulture);
             metadata[PoolKeys.DeviceMetadata] = miner.Device;
             metadata[PoolKeys.WorkerMetadata] = configuration[$"{WorkerIdentity.Section}:WorkerId"] ?? new WorkerIdentity().WorkerId;
+            silo.Services.AddSingleton(new WorkerCapabilities(miner.Device, Environment.ProcessorCount, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024), 0, models, slots));
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, WorkerRegistration>();
         }
 

@@ -1,19 +1,17 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Runtime.MembershipService.SiloMetadata;
-using PoolAI.Inference;
 using PoolAI.Workers;
 
 namespace PoolAI.Silo.Workers;
 
 /// <summary>
-/// On a serving silo: registers the worker with its capabilities once the silo is active, then sends
+/// On a serving silo: registers the worker with the capabilities its silo advertises once the silo is active, then sends
 /// a heartbeat every <see cref="HeartbeatInterval"/> until the silo stops.
 /// </summary>
 public sealed partial class WorkerRegistration(
     IGrainFactory grains,
     ILocalSiloDetails silo,
-    ISiloMetadataCache metadata,
+    WorkerCapabilities capabilities,
     IOptions<WorkerIdentity> identity,
     ILogger<WorkerRegistration> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
@@ -29,14 +27,6 @@ public sealed partial class WorkerRegistration(
 
     private async Task StartAsync(CancellationToken cancellationToken)
     {
-        var own = metadata.GetSiloMetadata(silo.SiloAddress).Metadata;
-        var capabilities = new WorkerCapabilities(
-            own.GetValueOrDefault(PoolKeys.DeviceMetadata, "cpu"),
-            Environment.ProcessorCount,
-            GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024),
-            0,
-            SiloCapabilities.Models(own),
-            SiloCapabilities.Slots(own));
         var worker = grains.GetGrain<IWorkerGrain>(identity.Value.WorkerId);
         await worker.RegisterAsync(silo.SiloAddress.ToString(), capabilities);
         LogRegistered(identity.Value.WorkerId, string.Join(", ", capabilities.Models), capabilities.Slots);
