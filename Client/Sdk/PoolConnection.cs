@@ -101,8 +101,10 @@ public sealed class PoolConnection : IAsyncDisposable
         builder.Configuration.AddConfiguration(configuration);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [PoolRoles.Key] = "all-in-one" });
         ConfigureLogging(builder, logLevel);
-        // The silo's advice to use server GC is for long-running servers, not a command-line tool.
+        // The silo's advice to use server GC is for long-running servers, not a command-line tool; the
+        // watchdog's first check in a fresh process measures from an arbitrary origin and warns spuriously.
         builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
+        builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
         builder.UseOrleans(silo => silo
             .UseLocalhostClustering(siloPort, gatewayPort, null, cluster.ServiceId, cluster.ClusterId)
             .AddPoolAI(builder.Configuration));
