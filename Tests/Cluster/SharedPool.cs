@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Orleans.TestingHost;
 using PoolAI.Client.Sdk;
+using PoolAI.Jobs;
 using PoolAI.Silo.Hosting;
 
 namespace PoolAI.Tests;
@@ -75,5 +76,25 @@ public static class TestPools
             silo.AddPoolAI(configure(index));
         });
         return builder.Build();
+    }
+
+    /// <summary>
+    /// Runs a job on a one-silo cluster with the given durable storage, stops the whole cluster, starts a
+    /// new one on the same storage, and returns the job as finished and as read back by the new cluster.
+    /// </summary>
+    public static async Task<(JobView Done, JobView Reloaded)> RunJobAcrossRestartAsync(string storage, string? connectionString = null, string? database = null)
+    {
+        var serviceId = $"poolai-test-{Guid.NewGuid():N}";
+        IConfiguration Configure(int _) => Configuration("all-in-one", storage: storage, connectionString: connectionString, database: database);
+        JobView done;
+        await using (var first = Build(1, Configure, serviceId))
+        {
+            await first.DeployAsync();
+            done = await new PoolClient(first.Client).GenerateAsync(TestModels.Shakespeare, TestModels.Settings(maxTokens: 30, seed: 9));
+        }
+
+        await using var second = Build(1, Configure, serviceId);
+        await second.DeployAsync();
+        return (done, await new PoolClient(second.Client).GetAsync(done.Id));
     }
 }

@@ -35,21 +35,11 @@ public sealed class SqlitePersistenceTests
     {
         var file = Path.Combine(Path.GetTempPath(), $"poolai-{Guid.NewGuid():N}.db");
         var connectionString = $"Data Source={file}";
-        var serviceId = $"poolai-test-{Guid.NewGuid():N}";
         try
         {
-            JobView done;
-            await using (var first = TestPools.Build(1, _ => TestPools.Configuration("all-in-one", storage: "sqlite", connectionString: connectionString), serviceId))
-            {
-                await first.DeployAsync();
-                done = await new PoolClient(first.Client).GenerateAsync(TestModels.Shakespeare, TestModels.Settings(maxTokens: 30, seed: 9));
-                Assert.AreEqual(JobStatus.Succeeded, done.Status, done.StatusMessage);
-            }
+            var (done, reloaded) = await TestPools.RunJobAcrossRestartAsync("sqlite", connectionString);
 
-            await using var second = TestPools.Build(1, _ => TestPools.Configuration("all-in-one", storage: "sqlite", connectionString: connectionString), serviceId);
-            await second.DeployAsync();
-            var reloaded = await new PoolClient(second.Client).GetAsync(done.Id);
-
+            Assert.AreEqual(JobStatus.Succeeded, done.Status, done.StatusMessage);
             Assert.AreEqual(JobStatus.Succeeded, reloaded.Status);
             Assert.AreEqual(done.Result, reloaded.Result);
             Assert.AreEqual(done.Spec, reloaded.Spec);
