@@ -11,4 +11,15 @@ var root = new RootCommand("poolai — submit generative jobs to a PoolAI pool, 
     JobCommands.Cancel(),
     DbCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync();
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    // A typo is bad input like any other: one line per error on stderr, exit 2, no help dump on stdout.
+    foreach (var error in parsed.Errors)
+        Console.Error.WriteLine($"poolai: {error.Message}");
+    Console.Error.WriteLine("poolai: see 'poolai --help'");
+    return 2;
+}
+
+// On Ctrl+C or SIGTERM the command cancels its job and closes its pool; give that time before the process exits.
+return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(20) });

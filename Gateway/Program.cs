@@ -12,7 +12,11 @@ try
     {
         o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
         o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
+        // A string where a number belongs, or a field the API does not have, is an error, not a guess.
+        o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+        o.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
     });
+    builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
     builder.Services.AddProblemDetails();
     builder.Services.AddSingleton(_ => new ModelRegistry(builder.Configuration["PoolAI:Models:Directory"] ?? ModelRegistry.DefaultDirectory()));
 
@@ -33,7 +37,7 @@ try
     }
 
     var app = builder.Build();
-    app.UseExceptionHandler();
+    app.UseRequestErrors();
     app.UseStatusCodePages();
     app.MapJobsApi();
     if (hostsPool)

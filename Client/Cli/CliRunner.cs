@@ -38,7 +38,17 @@ internal static class CliRunner
                 || string.Equals(configuration["PoolAI:Cluster:Clustering"], "adonet", StringComparison.OrdinalIgnoreCase);
             validate?.Invoke(remote ? null : new ModelRegistry(configuration["PoolAI:Models:Directory"] ?? ModelRegistry.DefaultDirectory()));
             await using var connection = await PoolConnection.OpenAsync(configuration, LogLevel.Warning, cancellationToken);
-            return await body(connection, cancellationToken);
+            try
+            {
+                return await body(connection, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Said before the connection closes: stopping an embedded silo takes a few seconds.
+                Console.Error.WriteLine();
+                Console.Error.WriteLine("poolai: interrupted; the job was cancelled");
+                return Interrupted;
+            }
         }
         catch (JobValidationException ex)
         {
@@ -63,7 +73,7 @@ internal static class CliRunner
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             Console.Error.WriteLine();
-            Console.Error.WriteLine("poolai: interrupted; the job was cancelled");
+            Console.Error.WriteLine("poolai: interrupted before the job was submitted");
             return Interrupted;
         }
     }

@@ -133,9 +133,10 @@ public sealed class PoolConnection : IAsyncDisposable
         return builder.Build();
     }
 
-    /// <summary>Logs go to standard error, so that standard output carries only what the command produces.</summary>
+    /// <summary>Logs go to standard error, so that standard output carries only what the command produces; interrupts belong to the caller.</summary>
     private static void ConfigureLogging(HostApplicationBuilder builder, LogLevel logLevel)
     {
+        builder.Services.AddSingleton<IHostLifetime, CallerOwnedLifetime>();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
     }

@@ -1,3 +1,4 @@
+using System.Text;
 using PoolAI.Jobs;
 
 namespace PoolAI.Models;
@@ -73,8 +74,9 @@ public sealed class CharTokenizer
 
     private JobValidationException Unencodable(string text)
     {
-        var bad = text.Where(c => !_ids.ContainsKey(c)).Distinct().Take(10)
-            .Select(c => char.IsControl(c) || char.IsWhiteSpace(c) ? $"U+{(int)c:X4}" : $"'{c}'");
+        // Whole code points, so that a character outside the BMP (an emoji) is named, not its two UTF-16 halves.
+        var bad = text.EnumerateRunes().Where(r => !r.IsBmp || !_ids.ContainsKey((char)r.Value)).Distinct().Take(10)
+            .Select(r => Rune.IsControl(r) || Rune.IsWhiteSpace(r) ? $"U+{r.Value:X4}" : $"'{r}'");
         return new JobValidationException("prompt", $"contains characters the model's tokenizer cannot encode: {string.Join(", ", bad)}");
     }
 }

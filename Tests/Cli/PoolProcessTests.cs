@@ -26,6 +26,22 @@ public sealed partial class PoolProcessTests
         var problem = await bad.Content.ReadFromJsonAsync<JsonElement>();
         Assert.AreEqual("must be between 1 and 4096, was 0", problem.GetProperty("errors").GetProperty("max_tokens")[0].GetString());
 
+        foreach (var (body, field) in new[]
+        {
+            ("""{"prompt":123}""", "prompt"),
+            ("""{"prompt":"ROMEO:","max_tokens":"50"}""", "max_tokens"),
+            ("""{"prompt":"ROMEO:","stop":"x"}""", "stop"),
+            ("""{"prompt":"ROMEO:","bogus":1}""", "bogus"),
+            ("""{"prompt":"ROMEO:","max_tokens":""", "max_tokens"),
+            ("null", "body"),
+        })
+        {
+            var response = await http.PostAsync("/api/jobs", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+            Assert.AreEqual(HttpStatusCode.BadRequest, response.StatusCode, body);
+            var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+            Assert.IsTrue(errors.TryGetProperty(field, out _), $"{body} → {errors}");
+        }
+
         var cli = await PoolaiProcess.RunAsync(
             new Dictionary<string, string> { ["POOLAI__Cluster__GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture) },
             "generate", "ROMEO:", "--max-tokens", "40", "--seed", "3");

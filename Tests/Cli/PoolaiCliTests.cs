@@ -23,6 +23,42 @@ public sealed class PoolaiCliTests
     }
 
     [TestMethod]
+    [DataRow("--max-tokens", "abc", "poolai: Cannot parse argument 'abc' for option '--max-tokens'")]
+    [DataRow("--bogus", "1", "poolai: Unrecognized command or argument '--bogus'")]
+    public async Task TyposAreBadInputExitTwoAndPrintNoHelp(string option, string value, string expected)
+    {
+        var outcome = await PoolaiProcess.RunAsync("generate", "ROMEO:", option, value);
+        Assert.AreEqual(2, outcome.ExitCode, outcome.StandardError);
+        StringAssert.StartsWith(outcome.StandardError, expected);
+        Assert.AreEqual(string.Empty, outcome.StandardOutput);
+    }
+
+    [TestMethod]
+    public async Task InterruptCancelsTheJobAndExits130()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "poolai.dll"), "generate", "ROMEO:", "--max-tokens", "4096" })
+            start.ArgumentList.Add(arg);
+        start.Environment["POOLAI_HOME"] = Path.Combine(Path.GetTempPath(), $"poolai-cli-{Guid.NewGuid():N}");
+        start.Environment["POOLAI__Cluster__GatewayPort"] = TestPorts.FreeText();
+        start.Environment["POOLAI__Cluster__SiloPort"] = TestPorts.FreeText();
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var buffer = new char[16];
+        Assert.IsTrue(await process.StandardOutput.ReadAsync(buffer) > 0, "no text arrived");
+
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync();
+        var rest = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.AreEqual(130, process.ExitCode, await stderr);
+        StringAssert.Contains(await stderr, "poolai: interrupted; the job was cancelled");
+        Assert.IsTrue((await rest).Length < 4000, "the generation ran on after the interrupt");
+    }
+
+    [TestMethod]
     public async Task GenerateRunsTheMainJobOnAnEmbeddedPoolAndTheSameSeedGivesTheSameText()
     {
         var first = await PoolaiProcess.RunAsync("generate", "ROMEO:", "--max-tokens", "120", "--seed", "7");

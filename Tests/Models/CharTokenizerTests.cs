@@ -34,6 +34,13 @@ public sealed class CharTokenizerTests
     }
 
     [TestMethod]
+    public void CharactersOutsideTheBasicPlaneAreNamedWhole()
+    {
+        var error = Assert.ThrowsExactly<JobValidationException>(() => CharTokenizer.FromText("abc").Encode("a😀b"));
+        Assert.AreEqual("contains characters the model's tokenizer cannot encode: '😀'", error.Rule);
+    }
+
+    [TestMethod]
     public void DecodingAnIdOutsideTheVocabularyFails() =>
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => CharTokenizer.FromText("abc").Decode([3]));
 }
