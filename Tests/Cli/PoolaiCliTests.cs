@@ -69,7 +69,11 @@ public sealed class PoolaiCliTests
         var expected = new TextGenerator(TestModels.ShakespeareModel).Generate(TestModels.Settings(maxTokens: 120, seed: 7, temperature: 0.8f));
         Assert.AreEqual("ROMEO:" + expected.Text + Environment.NewLine, first.StandardOutput);
         Assert.AreEqual(first.StandardOutput, second.StandardOutput);
-        StringAssert.StartsWith(first.StandardError.Trim(), "[120 tokens in ");
+        var lines = first.StandardError.Trim().Split('\n');
+        Assert.AreEqual(2, lines.Length, first.StandardError);
+        StringAssert.StartsWith(lines[0], "[job ");
+        StringAssert.Contains(lines[0], " via embedded all-in-one silo");
+        StringAssert.StartsWith(lines[1], "[120 tokens in ");
     }
 
     [TestMethod]
