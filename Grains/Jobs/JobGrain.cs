@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PoolAI.Inference;
@@ -22,8 +21,7 @@ public sealed partial class JobGrain(
 {
     private readonly SerializedWrites<JobState> _writes = new(state);
     private readonly HashSet<IJobObserver> _observers = [];
-    private readonly StringBuilder _output = new();
-    private readonly SortedDictionary<int, string> _early = [];
+    private readonly OffsetText _output = new();
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _run;
     private IGrainTimer? _expiry;
@@ -143,8 +141,7 @@ public sealed partial class JobGrain(
 
         var attempt = JobStateMachine.Assign(Job, time.GetUtcNow());
         await _writes.WriteAsync();
-        _output.Clear();
-        _early.Clear();
+        _output.Reset();
         _tokens = 0;
         Publish(0, string.Empty);
         _run = new CancellationTokenSource();
@@ -167,8 +164,7 @@ public sealed partial class JobGrain(
 
         _tokens = Math.Max(_tokens, chunk.TokensGenerated);
         var offset = _output.Length;
-        Merge(chunk.Offset, chunk.Text);
-        Publish(offset, _output.ToString(offset, _output.Length - offset));
+        Publish(offset, _output.Accept(chunk.Offset, chunk.Text));
     }
 
     private async Task RunAttemptAsync(int attempt, CancellationToken cancellationToken)
@@ -186,7 +182,7 @@ public sealed partial class JobGrain(
             JobStateMachine.Succeed(Job, result, time.GetUtcNow());
             await _writes.WriteAsync();
             var offset = Math.Min(_output.Length, result.Text.Length);
-            _output.Clear().Append(result.Text);
+            _output.Reset(result.Text);
             _tokens = result.TokensGenerated;
             Publish(offset, result.Text[offset..]);
             _finished.TrySetResult();
@@ -265,29 +261,6 @@ public sealed partial class JobGrain(
 
     private bool IsCurrent(int attempt) =>
         Job.Attempts.Count == attempt && Job.Status is JobStatus.Assigned or JobStatus.Running;
-
-    private void Merge(int offset, string text)
-    {
-        if (offset > _output.Length)
-        {
-            _early[offset] = text;
-            return;
-        }
-
-        Append(offset, text);
-        while (_early.Count > 0 && _early.First() is var next && next.Key <= _output.Length)
-        {
-            _early.Remove(next.Key);
-            Append(next.Key, next.Value);
-        }
-    }
-
-    private void Append(int offset, string text)
-    {
-        var overlap = _output.Length - offset;
-        if (overlap < text.Length)
-            _output.Append(text, overlap, text.Length - overlap);
-    }
 
     private void Publish(int offset, string text)
     {
