@@ -1,4 +1,3 @@
-using System.Reflection;
 using Npgsql;
 
 namespace PoolAI.Silo.Storage;
@@ -31,15 +30,5 @@ public static class PostgresSchema
     }
 
     /// <summary>The scripts (file name, text), in file-name order.</summary>
-    public static IEnumerable<(string Name, string Sql)> Scripts()
-    {
-        const string prefix = "PoolAI.Sql.Postgresql.";
-        var assembly = Assembly.GetExecutingAssembly();
-        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
-        {
-            using var stream = assembly.GetManifestResourceStream(resource)!;
-            using var reader = new StreamReader(stream);
-            yield return (resource[prefix.Length..], reader.ReadToEnd());
-        }
-    }
+    public static IEnumerable<(string Name, string Sql)> Scripts() => EmbeddedSql.Read("PoolAI.Sql.Postgresql.");
 }

@@ -1,4 +1,3 @@
-using System.Reflection;
 using Microsoft.Data.Sqlite;
 
 namespace PoolAI.Silo.Storage;
@@ -25,16 +24,7 @@ public static class SqliteSchema
     }
 
     /// <summary>The scripts' text, in file-name order.</summary>
-    public static IEnumerable<string> Scripts()
-    {
-        var assembly = Assembly.GetExecutingAssembly();
-        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith("PoolAI.Sql.Sqlite.", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
-        {
-            using var stream = assembly.GetManifestResourceStream(name)!;
-            using var reader = new StreamReader(stream);
-            yield return reader.ReadToEnd();
-        }
-    }
+    public static IEnumerable<string> Scripts() => EmbeddedSql.Read("PoolAI.Sql.Sqlite.").Select(script => script.Sql);
 
     private static void Execute(SqliteConnection connection, string sql)
     {
