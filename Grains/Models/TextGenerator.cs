@@ -102,20 +102,22 @@ public sealed class TextGenerator(LoadedModel model)
     }
 
     /// <summary>Start of the first stop sequence in <paramref name="text"/> that ends after <paramref name="from"/>, or -1.</summary>
+    /// <remarks>Only the unemitted tail can hold a new stop (text before it was checked on earlier steps), so only the tail is copied.</remarks>
     private static int FindStop(StringBuilder text, IReadOnlyList<string> stops, int from)
     {
         if (stops.Count == 0)
             return -1;
+        var start = Math.Max(0, from - stops.Max(s => s.Length) + 1);
+        var tail = text.ToString(start, text.Length - start);
         var best = -1;
-        var tail = text.ToString();
         foreach (var stop in stops)
         {
-            var at = tail.IndexOf(stop, Math.Max(0, from - stop.Length + 1), StringComparison.Ordinal);
+            var at = tail.IndexOf(stop, StringComparison.Ordinal);
             if (at >= 0 && (best < 0 || at < best))
                 best = at;
         }
 
-        return best;
+        return best < 0 ? -1 : start + best;
     }
 }
 
