@@ -18,7 +18,7 @@ try
     });
     builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
     builder.Services.AddProblemDetails();
-    builder.Services.AddSingleton(_ => new ModelRegistry(builder.Configuration["PoolAI:Models:Directory"] ?? ModelRegistry.DefaultDirectory()));
+    builder.Services.AddSingleton(_ => new ModelRegistry(ModelRegistry.DirectoryOrDefault(builder.Configuration[ModelRegistry.DirectoryKey])));
 
     var hostsPool = builder.Configuration["PoolAI:Client:Gateways"] is not { Length: > 0 };
     if (hostsPool)

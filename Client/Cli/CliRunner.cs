@@ -36,7 +36,7 @@ internal static class CliRunner
             // machine's only when no remote cluster is configured (the pool checks them again either way).
             var remote = configuration["PoolAI:Client:Gateways"] is { Length: > 0 }
                 || string.Equals(configuration["PoolAI:Cluster:Clustering"], "adonet", StringComparison.OrdinalIgnoreCase);
-            validate?.Invoke(remote ? null : new ModelRegistry(configuration["PoolAI:Models:Directory"] ?? ModelRegistry.DefaultDirectory()));
+            validate?.Invoke(remote ? null : new ModelRegistry(ModelRegistry.DirectoryOrDefault(configuration[ModelRegistry.DirectoryKey])));
             await using var connection = await PoolConnection.OpenAsync(configuration, LogLevel.Warning, cancellationToken);
             try
             {

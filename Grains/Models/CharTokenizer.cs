@@ -43,6 +43,14 @@ public sealed class CharTokenizer
     /// <summary>True when every character of <paramref name="text"/> has a token.</summary>
     public bool CanEncode(string text) => text.All(_ids.ContainsKey);
 
+    /// <summary>Returns normally when every character of <paramref name="text"/> has a token.</summary>
+    /// <exception cref="JobValidationException">Field <c>prompt</c>: names the characters that have no token.</exception>
+    public void EnsureEncodable(string text)
+    {
+        if (!CanEncode(text))
+            throw Unencodable(text);
+    }
+
     /// <summary>Token ids of <paramref name="text"/>, one per character.</summary>
     /// <exception cref="JobValidationException">Field <c>prompt</c>: names the characters that have no token.</exception>
     public int[] Encode(string text)

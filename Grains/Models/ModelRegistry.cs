@@ -45,10 +45,18 @@ public sealed class ModelRegistry
     /// (the build copies the repository's models there), else <c>models/</c> in the repository that
     /// holds the working directory.
     /// </summary>
-    public static string DefaultDirectory()
+    public static string DefaultDirectory() => DirectoryOrDefault(null);
+
+    /// <summary>Configuration key that overrides <see cref="DefaultDirectory()"/>.</summary>
+    public const string DirectoryKey = "PoolAI:Models:Directory";
+
+    /// <summary><paramref name="configured"/> (the value of <see cref="DirectoryKey"/>) when set, else <see cref="DefaultDirectory()"/>.</summary>
+    public static string DirectoryOrDefault(string? configured)
     {
-        if (Environment.GetEnvironmentVariable("POOLAI_MODELS") is { Length: > 0 } configured)
+        if (!string.IsNullOrWhiteSpace(configured))
             return configured;
+        if (Environment.GetEnvironmentVariable("POOLAI_MODELS") is { Length: > 0 } fromEnvironment)
+            return fromEnvironment;
         return RepositoryFiles.Find("models") ?? Path.Combine(AppContext.BaseDirectory, "models");
     }
 
@@ -77,8 +85,8 @@ public sealed class ModelRegistry
         };
         if (!string.Equals(config.Kind, kind, StringComparison.Ordinal))
             throw new JobValidationException("model", $"'{spec.Model}' is a {config.Kind} model, not a {kind} model");
-        if (spec.Generation is { } generation && !_tokenizers[spec.Model].CanEncode(generation.Prompt))
-            _tokenizers[spec.Model].Encode(generation.Prompt);
+        if (spec.Generation is { } generation)
+            _tokenizers[spec.Model].EnsureEncodable(generation.Prompt);
     }
 
     private JobValidationException UnknownModel(string id) =>

@@ -141,7 +141,7 @@ public static class PoolSiloBuilderExtensions
     /// <summary>Jobs and queues: the model registry, serving capacity, job options (<c>PoolAI:Jobs</c>, validated at start) and worker identity.</summary>
     public static ISiloBuilder AddPoolJobs(this ISiloBuilder silo, IConfiguration configuration)
     {
-        var modelsDirectory = configuration["PoolAI:Models:Directory"] is { Length: > 0 } configured ? configured : ModelRegistry.DefaultDirectory();
+        var modelsDirectory = ModelRegistry.DirectoryOrDefault(configuration[ModelRegistry.DirectoryKey]);
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.TryAddSingleton(_ => new ModelRegistry(modelsDirectory));
         silo.Services.TryAddSingleton<ServingCapacity>();
@@ -160,16 +160,17 @@ public static class PoolSiloBuilderExtensions
     {
         silo.Services.AddPlacementFilter<ServesModelFilterStrategy, ServesModelFilterDirector>(ServiceLifetime.Singleton);
         silo.Services.TryAddSingleton<ModelHost>();
+        var memoryMb = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024);
         var metadata = new Dictionary<string, string>
         {
             [PoolKeys.RoleMetadata] = role.Name(),
             [PoolKeys.CoresMetadata] = Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            [PoolKeys.MemoryMetadata] = (GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024)).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [PoolKeys.MemoryMetadata] = memoryMb.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         if (role.ServesModels())
         {
             var miner = configuration.GetSection(PoolMinerOptions.Section).Get<PoolMinerOptions>() ?? new PoolMinerOptions();
-            var modelsDirectory = configuration["PoolAI:Models:Directory"] is { Length: > 0 } configured ? configured : ModelRegistry.DefaultDirectory();
+            var modelsDirectory = ModelRegistry.DirectoryOrDefault(configuration[ModelRegistry.DirectoryKey]);
             var registry = new ModelRegistry(modelsDirectory);
             var models = miner.Models.Count > 0 ? miner.Models : registry.Ids.ToList();
             foreach (var model in models.Where(m => !registry.Contains(m)))
@@ -183,7 +184,7 @@ public static class PoolSiloBuilderExtensions
             metadata[PoolKeys.SlotsMetadata] = slots.ToString(System.Globalization.CultureInfo.InvariantCulture);
             metadata[PoolKeys.DeviceMetadata] = miner.Device;
             metadata[PoolKeys.WorkerMetadata] = configuration[$"{WorkerIdentity.Section}:WorkerId"] ?? new WorkerIdentity().WorkerId;
-            silo.Services.AddSingleton(new WorkerCapabilities(miner.Device, Environment.ProcessorCount, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024), 0, models, slots));
+            silo.Services.AddSingleton(new WorkerCapabilities(miner.Device, Environment.ProcessorCount, memoryMb, 0, models, slots));
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, WorkerRegistration>();
         }
 
