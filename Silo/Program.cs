@@ -8,6 +8,9 @@ try
     var role = builder.Configuration.AddPoolRoleConfiguration(args);
     if (role.ServesModels())
         TorchLibraries.EnsureLoaded();
+    // Room for a miner to drain (PoolAI:Miner:DrainTimeout) and for Orleans to leave the cluster cleanly.
+    var drainTimeout = builder.Configuration.GetValue($"{PoolMinerOptions.Section}:DrainTimeout", TimeSpan.FromSeconds(10));
+    builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drainTimeout + TimeSpan.FromSeconds(30));
     builder.UseOrleans(silo => silo
         .UsePoolClustering(builder.Configuration)
         .AddPoolAI(builder.Configuration)

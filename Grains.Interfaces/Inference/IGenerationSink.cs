@@ -1,10 +1,22 @@
 namespace PoolAI.Inference;
 
-/// <summary>Receives partial output while an inference grain generates (a job grain implements it).</summary>
+/// <summary>
+/// The holder of a job attempt's lease, which receives its partial output while an inference grain generates (a job
+/// grain implements it).
+/// </summary>
 [Alias("poolai.IGenerationSink")]
 public interface IGenerationSink : IAddressable
 {
     /// <summary>New text; one-way so that streaming never slows generation. Chunks carry offsets because one-way calls may arrive out of order.</summary>
     [OneWay, Alias("OnGenerated")]
     Task OnGeneratedAsync(GenerationChunk chunk);
+
+    /// <summary>
+    /// Renews the lease of attempt <paramref name="attempt"/>, which runs on <paramref name="silo"/>. The serving silo
+    /// calls it every <see cref="GenerationRequest.LeaseInterval"/> from the moment it takes the request (model loading
+    /// included). Returns false when the attempt is no longer current (the job was requeued, cancelled, expired or
+    /// finished): the silo then stops generating, so abandoned work never holds a slot.
+    /// </summary>
+    [Alias("RenewLease")]
+    Task<bool> RenewLeaseAsync(int attempt, string silo);
 }

@@ -8,15 +8,20 @@ namespace PoolAI.Jobs;
 public interface IJobQueueGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Adds a persisted job. Idempotent: a job already waiting or running is left as it is, so a job
-    /// grain may call it on every activation. Returns why the job will wait, if no silo serves the model now.
+    /// Adds a persisted job that is <c>Queued</c>. Idempotent: a job already waiting, or being started, is left as it
+    /// is, so a job grain may call it on every activation; a job the queue still counts as running (its start was cut
+    /// short by a crash) waits again. Returns why the job will wait, if no silo serves the model now.
     /// </summary>
+    /// <param name="jobId">The job.</param>
+    /// <param name="priority">Higher first.</param>
+    /// <param name="enqueuedAt">Older first within a priority.</param>
+    /// <param name="expiresAt">When the job's time to live ends; the queue makes sure an expired job is told, even if nothing else wakes it.</param>
     [Alias("Enqueue")]
-    Task<string?> EnqueueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt);
+    Task<string?> EnqueueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt);
 
     /// <summary>A started job's attempt failed and it may try again: its slot is released and it waits again.</summary>
     [Alias("Requeue")]
-    Task RequeueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt);
+    Task RequeueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt);
 
     /// <summary>Removes a job that will not run (cancelled or expired while queued). No-op if absent.</summary>
     [Alias("Remove")]

@@ -1,10 +1,13 @@
 namespace PoolAI.Workers;
 
-/// <summary>One miner, keyed by its stable worker id: registration, capabilities, heartbeat and statistics.</summary>
+/// <summary>One miner, keyed by its stable worker id: registration, capabilities, heartbeat, status and statistics.</summary>
 [Alias("poolai.IWorkerGrain")]
 public interface IWorkerGrain : IGrainWithStringKey
 {
-    /// <summary>Records that the worker's silo started (or restarted) at <paramref name="silo"/> with these capabilities.</summary>
+    /// <summary>
+    /// Records that the worker's silo started (or restarted) at <paramref name="silo"/> with these capabilities. An
+    /// <c>Offline</c> worker becomes <c>Active</c>; a paused, maintenance or banned one keeps its status.
+    /// </summary>
     [Alias("Register")]
     Task<WorkerView> RegisterAsync(string silo, WorkerCapabilities capabilities);
 
@@ -12,15 +15,48 @@ public interface IWorkerGrain : IGrainWithStringKey
     [Alias("Heartbeat")]
     Task HeartbeatAsync();
 
+    /// <summary>The worker's silo is stopping gracefully: an <c>Active</c> worker becomes <c>Offline</c> and gets no new work.</summary>
+    [Alias("SignOff")]
+    Task<WorkerView> SignOffAsync();
+
     /// <summary>Records one finished generation: whether it succeeded, tokens made and its speed (tokens/s).</summary>
     [Alias("RecordJob")]
     Task RecordJobAsync(bool succeeded, int tokens, double tokensPerSecond);
 
-    /// <summary>Sets whether the worker takes new work.</summary>
+    /// <summary>
+    /// Sets whether the worker takes new work; <paramref name="reason"/> is shown to the miner and to admins. Work it
+    /// already runs finishes. Takes effect for placement within <see cref="WorkerStatusBoard.RefreshInterval"/>.
+    /// </summary>
     [Alias("SetStatus")]
-    Task<WorkerView> SetStatusAsync(WorkerStatus status);
+    Task<WorkerView> SetStatusAsync(WorkerStatus status, string? reason = null);
 
     /// <summary>The worker now.</summary>
     [Alias("Get")]
     Task<WorkerView> GetAsync();
+}
+
+/// <summary>
+/// The pool-wide list of workers that take no new work (paused, maintenance, banned, offline), kept by the worker
+/// grains and read by every silo that places work. A singleton: key <see cref="Key"/>.
+/// </summary>
+[Alias("poolai.IWorkerStatusBoardGrain")]
+public interface IWorkerStatusBoardGrain : IGrainWithIntegerKey
+{
+    /// <summary>The only key.</summary>
+    public const long Key = 0;
+
+    /// <summary>Records <paramref name="workerId"/>'s status (an <c>Active</c> worker is removed from the list).</summary>
+    [Alias("Set")]
+    Task SetAsync(string workerId, WorkerStatus status);
+
+    /// <summary>Workers that take no new work, with their status.</summary>
+    [Alias("GetUnavailable")]
+    Task<Dictionary<string, WorkerStatus>> GetUnavailableAsync();
+}
+
+/// <summary>Constants of the worker status board.</summary>
+public static class WorkerStatusBoard
+{
+    /// <summary>How often a placing silo refreshes its copy of the board: a status change takes effect within this time.</summary>
+    public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(1);
 }

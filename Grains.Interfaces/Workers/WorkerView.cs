@@ -10,6 +10,7 @@ namespace PoolAI.Workers;
 /// <param name="JobsFailed">Jobs that failed on it.</param>
 /// <param name="TokensGenerated">Tokens it generated in total.</param>
 /// <param name="TokensPerSecond">Exponential moving average of its generation speed.</param>
+/// <param name="StatusReason">Why the worker is not active, when it is not (shown to the miner and to admins).</param>
 [GenerateSerializer, Immutable, Alias("poolai.WorkerView")]
 public sealed record WorkerView(
     [property: Id(0)] string Id,
@@ -20,4 +21,5 @@ public sealed record WorkerView(
     [property: Id(5)] long JobsSucceeded,
     [property: Id(6)] long JobsFailed,
     [property: Id(7)] long TokensGenerated,
-    [property: Id(8)] double TokensPerSecond);
+    [property: Id(8)] double TokensPerSecond,
+    [property: Id(9)] string? StatusReason = null);

@@ -10,11 +10,18 @@ namespace PoolAI.Inference;
 /// Serves one model on this silo. A stateless worker confined by <see cref="ServesModelFilterAttribute"/>
 /// to silos that advertise the model; its activations share the silo's <see cref="ModelHost"/>.
 /// Generation runs on the thread pool, not on the activation's scheduler, and partial output is sent
-/// to the request's sink at most every chunk interval (the first piece at once).
+/// to the request's sink at most every chunk interval (the first piece at once). While it holds a request with a
+/// sink it renews the job's lease every lease interval, and stops as soon as the sink says the attempt is no longer
+/// its own. When the silo drains (<see cref="GenerationDrain"/>) unfinished work is handed back.
 /// </summary>
 [StatelessWorker(MaxLocalWorkers)]
 [ServesModelFilter]
-public sealed class InferenceGrain(ModelHost host, ILocalSiloDetails silo, IOptions<JobOptions> options, IOptions<WorkerIdentity> worker) : Grain, IInferenceGrain
+public sealed class InferenceGrain(
+    ModelHost host,
+    GenerationDrain drain,
+    ILocalSiloDetails silo,
+    IOptions<JobOptions> options,
+    IOptions<WorkerIdentity> worker) : Grain, IInferenceGrain
 {
     /// <summary>Upper bound of concurrent generations per silo; the job queues keep actual concurrency within the silo's declared slots.</summary>
     public const int MaxLocalWorkers = 64;
@@ -27,6 +34,40 @@ public sealed class InferenceGrain(ModelHost host, ILocalSiloDetails silo, IOpti
         JobSpecRules.Validate(request.Settings);
         var model = Model;
         var siloName = silo.SiloAddress.ToString();
+        using var registration = drain.Enter(siloName);
+        using var leaseLost = new CancellationTokenSource();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, drain.HandBack, leaseLost.Token);
+        using var leaseDone = new CancellationTokenSource();
+        var lease = request.Sink is { } holder
+            ? Task.Run(() => RenewLeaseAsync(holder, request.Attempt, siloName, request.LeaseInterval ?? options.Value.LeaseInterval, leaseLost, leaseDone.Token), CancellationToken.None)
+            : Task.CompletedTask;
+        try
+        {
+            var result = await GenerateCoreAsync(request, model, siloName, stop.Token);
+            await GrainFactory.GetGrain<IWorkerGrain>(worker.Value.WorkerId).RecordJobAsync(true, result.TokensGenerated, result.TokensPerSecond);
+            return result;
+        }
+        catch (OperationCanceledException) when (drain.HandBack.IsCancellationRequested && !cancellationToken.IsCancellationRequested && !leaseLost.IsCancellationRequested)
+        {
+            throw new WorkHandedBackException(siloName);
+        }
+        finally
+        {
+            await leaseDone.CancelAsync();
+            await lease;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<InferenceHostInfo> DescribeAsync()
+    {
+        var model = Model;
+        var generator = await Task.Run(() => host.Get(model));
+        return new InferenceHostInfo(model, silo.SiloAddress.ToString(), generator.Model.Model.ParameterCount, "cpu");
+    }
+
+    private async Task<JobResult> GenerateCoreAsync(GenerationRequest request, string model, string siloName, CancellationToken cancellationToken)
+    {
         var generator = await Task.Run(() => host.Get(model), cancellationToken);
         var sink = request.Sink;
         var interval = request.ChunkInterval ?? options.Value.ChunkInterval;
@@ -58,17 +99,41 @@ public sealed class InferenceGrain(ModelHost host, ILocalSiloDetails silo, IOpti
             cancellationToken);
         if (sink is not null && pending.Length > 0)
             Send(latestTokens);
-
-        var result = new JobResult(outcome.Text, outcome.Tokens, outcome.FinishReason, outcome.Elapsed, siloName);
-        await GrainFactory.GetGrain<IWorkerGrain>(worker.Value.WorkerId).RecordJobAsync(true, result.TokensGenerated, result.TokensPerSecond);
-        return result;
+        return new JobResult(outcome.Text, outcome.Tokens, outcome.FinishReason, outcome.Elapsed, siloName);
     }
 
-    /// <inheritdoc />
-    public async Task<InferenceHostInfo> DescribeAsync()
+    /// <summary>
+    /// Renews the lease at once and then every <paramref name="interval"/> until <paramref name="done"/>. A refusal
+    /// cancels <paramref name="leaseLost"/>; a failed call (the coordinator restarting, say) is retried at the next tick.
+    /// </summary>
+    private static async Task RenewLeaseAsync(IGenerationSink holder, int attempt, string siloName, TimeSpan interval, CancellationTokenSource leaseLost, CancellationToken done)
     {
-        var model = Model;
-        var generator = await Task.Run(() => host.Get(model));
-        return new InferenceHostInfo(model, silo.SiloAddress.ToString(), generator.Model.Model.ParameterCount, "cpu");
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            do
+            {
+                bool held;
+                try
+                {
+                    held = await holder.RenewLeaseAsync(attempt, siloName).WaitAsync(interval * 4, done);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    continue;
+                }
+
+                if (!held)
+                {
+                    await leaseLost.CancelAsync();
+                    return;
+                }
+            }
+            while (await timer.WaitForNextTickAsync(done));
+        }
+        catch (OperationCanceledException)
+        {
+            // The generation ended.
+        }
     }
 }

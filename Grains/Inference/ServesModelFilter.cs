@@ -1,6 +1,7 @@
 using Orleans.Placement;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Runtime.Placement;
+using PoolAI.Placement;
 
 namespace PoolAI.Inference;
 
@@ -11,14 +12,21 @@ public sealed class ServesModelFilterStrategy() : PlacementFilterStrategy(order:
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false)]
 public sealed class ServesModelFilterAttribute() : PlacementFilterAttribute(new ServesModelFilterStrategy());
 
-/// <summary>Keeps the silos whose <see cref="PoolKeys.ModelsMetadata"/> contains the target grain's key.</summary>
-public sealed class ServesModelFilterDirector(ISiloMetadataCache metadata) : IPlacementFilterDirector
+/// <summary>
+/// Keeps the silos whose <see cref="PoolKeys.ModelsMetadata"/> contains the target grain's key and that may get new
+/// work (<see cref="WorkerAvailability"/>: not paused, in maintenance, banned, offline or suspected).
+/// </summary>
+public sealed class ServesModelFilterDirector(ISiloMetadataCache metadata, WorkerAvailability availability) : IPlacementFilterDirector
 {
     /// <inheritdoc />
     public IEnumerable<SiloAddress> Filter(PlacementFilterStrategy filterStrategy, PlacementTarget target, IEnumerable<SiloAddress> silos)
     {
         var model = target.GrainIdentity.Key.ToString();
-        return silos.Where(silo => SiloCapabilities.Serves(metadata.GetSiloMetadata(silo).Metadata, model));
+        return silos.Where(silo =>
+        {
+            var siloMetadata = metadata.GetSiloMetadata(silo).Metadata;
+            return SiloCapabilities.Serves(siloMetadata, model) && availability.IsAvailable(silo, siloMetadata);
+        });
     }
 }
 

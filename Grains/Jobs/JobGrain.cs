@@ -2,19 +2,28 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PoolAI.Inference;
 using PoolAI.Models;
+using PoolAI.Placement;
 using PoolAI.Storage;
 
 namespace PoolAI.Jobs;
 
 /// <summary>
-/// One job. Every status change goes through <see cref="JobStateMachine"/> and is persisted before it
-/// is reported. An attempt runs as a background task of the activation (so the grain keeps answering
+/// One job, on a coordinator silo. Every status change goes through <see cref="JobStateMachine"/> and is persisted
+/// before it is reported. An attempt runs as a background task of the activation (so the grain keeps answering
 /// status, cancel and output calls while the inference grain generates); partial output arrives
 /// through <see cref="IGenerationSink"/> and is pushed to watchers.
+/// <para>
+/// An attempt is leased: the serving silo renews the lease every <see cref="JobOptions.LeaseInterval"/>, and a lease
+/// not renewed for <see cref="JobOptions.LeaseTimeout"/> (miner killed, hung or cut off) ends the attempt, keeps that
+/// silo out of placement for a while (<see cref="WorkerAvailability.Suspect"/>) and puts the job back in the queue.
+/// A lost activation (coordinator crash) is detected when the job is next activated, which its queue does at start.
+/// </para>
 /// </summary>
+[CoordinatorFilter]
 public sealed partial class JobGrain(
     [PersistentState("job", PoolKeys.Storage)] IPersistentState<JobState> state,
     ModelRegistry registry,
+    WorkerAvailability availability,
     IOptions<JobOptions> options,
     TimeProvider time,
     ILogger<JobGrain> logger) : Grain, IJobGrain, IGenerationSink
@@ -25,6 +34,10 @@ public sealed partial class JobGrain(
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _run;
     private IGrainTimer? _expiry;
+    private IGrainTimer? _leaseCheck;
+    private DateTimeOffset _leaseRenewedAt;
+    private string? _leaseSilo;
+    private int _leaseExpiredAttempt;
     private int _tokens;
 
     private Guid Id => this.GetPrimaryKey();
@@ -63,11 +76,11 @@ public sealed partial class JobGrain(
                 return;
             }
 
-            await Queue.RequeueAsync(Id, Job.Spec.Priority, Job.CreatedAt);
+            await Queue.RequeueAsync(Id, Job.Spec.Priority, Job.CreatedAt, Job.ExpiresAt);
         }
         else
         {
-            await Queue.EnqueueAsync(Id, Job.Spec.Priority, Job.CreatedAt);
+            await Queue.EnqueueAsync(Id, Job.Spec.Priority, Job.CreatedAt, Job.ExpiresAt);
         }
 
         ArmExpiry();
@@ -82,7 +95,7 @@ public sealed partial class JobGrain(
         registry.Validate(spec);
         JobStateMachine.Accept(Job, spec, time.GetUtcNow(), options.Value.DefaultTimeToLive, options.Value.MaxAttempts);
         await _writes.WriteAsync();
-        var waiting = await Queue.EnqueueAsync(Id, spec.Priority, Job.CreatedAt);
+        var waiting = await Queue.EnqueueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt);
         if (waiting is not null && Job.Status == JobStatus.Queued)
             Job.StatusMessage = waiting;
         ArmExpiry();
@@ -143,10 +156,47 @@ public sealed partial class JobGrain(
         await _writes.WriteAsync();
         _output.Reset();
         _tokens = 0;
+        _leaseRenewedAt = time.GetUtcNow();
+        _leaseSilo = null;
         Publish(0, string.Empty);
         _run = new CancellationTokenSource();
+        var check = options.Value.LeaseInterval;
+        _leaseCheck ??= this.RegisterGrainTimer(CheckLeaseAsync, check, check);
         _ = RunAttemptAsync(attempt, _run.Token);
         return true;
+    }
+
+    /// <inheritdoc />
+    public Task<bool> RenewLeaseAsync(int attempt, string silo)
+    {
+        if (!IsCurrent(attempt))
+            return Task.FromResult(false);
+        _leaseRenewedAt = time.GetUtcNow();
+        if (_leaseSilo is null)
+        {
+            _leaseSilo = silo;
+            JobStateMachine.Locate(Job, silo); // persisted with the next write
+        }
+
+        availability.Clear(silo);
+        return Task.FromResult(true);
+    }
+
+    private Task CheckLeaseAsync()
+    {
+        var attempt = Job.Attempts.Count;
+        if (!IsCurrent(attempt))
+        {
+            _leaseCheck?.Dispose();
+            _leaseCheck = null;
+        }
+        else if (time.GetUtcNow() - _leaseRenewedAt > options.Value.LeaseTimeout && _leaseExpiredAttempt != attempt)
+        {
+            _leaseExpiredAttempt = attempt;
+            _run?.Cancel(); // the attempt's task records the failure and requeues
+        }
+
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -173,8 +223,9 @@ public sealed partial class JobGrain(
         var requeued = false;
         try
         {
-            var request = new GenerationRequest(spec.Generation!, attempt, this.AsReference<IGenerationSink>(), options.Value.ChunkInterval);
-            var result = await GrainFactory.GetGrain<IInferenceGrain>(spec.Model).GenerateAsync(request, cancellationToken);
+            var request = new GenerationRequest(spec.Generation!, attempt, this.AsReference<IGenerationSink>(), options.Value.ChunkInterval, options.Value.LeaseInterval);
+            // WaitAsync: a call to a silo that died may never answer; cancellation (lease, cancel, expiry) must end the wait at once.
+            var result = await GrainFactory.GetGrain<IInferenceGrain>(spec.Model).GenerateAsync(request, cancellationToken).WaitAsync(cancellationToken);
             if (!IsCurrent(attempt))
                 return;
             if (Job.Status == JobStatus.Assigned)
@@ -188,13 +239,26 @@ public sealed partial class JobGrain(
             _finished.TrySetResult();
             LogSucceeded(Id, result.TokensGenerated, result.TokensPerSecond, result.Silo);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !(_leaseExpiredAttempt == attempt && IsCurrent(attempt)))
         {
             // Cancel or expiry already recorded the final state.
         }
+        catch (WorkHandedBackException handedBack) when (IsCurrent(attempt))
+        {
+            LogHandedBack(Id, attempt, handedBack.Silo);
+            JobStateMachine.HandBack(Job, handedBack.Message, time.GetUtcNow());
+            await _writes.WriteAsync();
+            Publish(_output.Length, string.Empty);
+            requeued = true;
+            await Queue.RequeueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt);
+        }
         catch (Exception ex) when (IsCurrent(attempt))
         {
-            var (reason, retryable) = Describe(ex, spec.Model);
+            var (reason, retryable) = _leaseExpiredAttempt == attempt
+                ? ($"lease expired: {_leaseSilo ?? "the serving silo"} did not renew it for {options.Value.LeaseTimeout.TotalSeconds:0.#} s", true)
+                : Describe(ex, spec.Model, _leaseSilo);
+            if (_leaseSilo is not null && (_leaseExpiredAttempt == attempt || ex is SiloUnavailableException))
+                availability.Suspect(_leaseSilo);
             LogAttemptFailed(Id, attempt, reason, ex);
             var status = JobStateMachine.FailAttempt(Job, reason, retryable, time.GetUtcNow());
             await _writes.WriteAsync();
@@ -202,7 +266,7 @@ public sealed partial class JobGrain(
             if (status == JobStatus.Queued)
             {
                 requeued = true;
-                await Queue.RequeueAsync(Id, spec.Priority, Job.CreatedAt);
+                await Queue.RequeueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt);
             }
             else
             {
@@ -220,9 +284,10 @@ public sealed partial class JobGrain(
         }
     }
 
-    private static (string Reason, bool Retryable) Describe(Exception ex, string model) => ex switch
+    private static (string Reason, bool Retryable) Describe(Exception ex, string model, string? silo) => ex switch
     {
         JobValidationException validation => (validation.Message, false),
+        SiloUnavailableException => ($"silo lost: {silo ?? "the serving silo"} became unavailable (killed, crashed or cut off)", true),
         OrleansException when ex.Message.Contains("No active nodes are compatible", StringComparison.Ordinal) =>
             ($"no worker serves model {model}", true),
         TimeoutException => ($"timed out: {ex.Message}", true),
@@ -296,7 +361,10 @@ public sealed partial class JobGrain(
     [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} accepted: {Kind} on {Model}")]
     private partial void LogAccepted(Guid jobId, JobKind kind, string model);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} succeeded: {Tokens} tokens at {TokensPerSecond:F1} tokens/s on {Silo}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} attempt {Attempt} handed back by {Silo}, which is shutting down")]
+    private partial void LogHandedBack(Guid jobId, int attempt, string silo);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} succeeded: {Tokens} tokens at {TokensPerSecond:F1} tokens/s on {Silo}")]
     private partial void LogSucceeded(Guid jobId, int tokens, double tokensPerSecond, string silo);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt} failed: {Reason}")]

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace PoolAI.Jobs;
 
 /// <summary>How the pool treats jobs (configuration section <c>PoolAI:Jobs</c>).</summary>
-public sealed class JobOptions
+public sealed class JobOptions : IValidatableObject
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "PoolAI:Jobs";
@@ -19,4 +19,26 @@ public sealed class JobOptions
     /// <summary>Longest time partial output is held on the miner before it is streamed on.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:10", ErrorMessage = "PoolAI:Jobs:ChunkInterval must be between 00:00:00 and 00:00:10")]
     public TimeSpan ChunkInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// How often a serving silo renews the lease of each job it runs (from the moment it takes the job, model loading
+    /// included).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00", ErrorMessage = "PoolAI:Jobs:LeaseInterval must be between 00:00:00.100 and 00:01:00")]
+    public TimeSpan LeaseInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// A running attempt whose lease is not renewed for this long is treated as lost (its miner died, hung or lost the
+    /// network): the job goes back to the queue and the silo is kept out of placement for a while. Must be at least two
+    /// lease intervals.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "PoolAI:Jobs:LeaseTimeout must be between 00:00:01 and 01:00:00")]
+    public TimeSpan LeaseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (LeaseTimeout < 2 * LeaseInterval)
+            yield return new ValidationResult($"PoolAI:Jobs:LeaseTimeout must be at least twice PoolAI:Jobs:LeaseInterval ({LeaseInterval}); was {LeaseTimeout}", [nameof(LeaseTimeout)]);
+    }
 }

@@ -1,23 +1,36 @@
 using Microsoft.Extensions.Logging;
+using PoolAI.Placement;
 using PoolAI.Storage;
 
 namespace PoolAI.Jobs;
 
 /// <summary>
-/// Pending jobs of one model. Dispatch runs outside the calling turn (a job's submit awaits
+/// Pending jobs of one model, on a coordinator silo. Dispatch runs outside the calling turn (a job's submit awaits
 /// <see cref="EnqueueAsync"/>, and dispatch calls back into jobs), one loop at a time; a released slot
 /// or a new job triggers it at once. While work waits for capacity that no silo offers, a timer
 /// re-checks the cluster every <see cref="BlockedRecheck"/> so a miner that joins gets work.
+/// <para>
+/// Recovery: when the queue activates (a coordinator starts, see <c>QueueRecovery</c>) it wakes every job it counts
+/// as running, so a job whose activation died with a coordinator notices and comes back; and every
+/// <see cref="ExpirySweep"/> it wakes waiting jobs whose time to live has ended, so they end <c>Expired</c> even when
+/// nothing else activates them.
+/// </para>
 /// </summary>
+[CoordinatorFilter]
 public sealed partial class JobQueueGrain(
     [PersistentState("queue", PoolKeys.Storage)] IPersistentState<JobQueueState> state,
     ServingCapacity capacity,
+    TimeProvider time,
     ILogger<JobQueueGrain> logger) : Grain, IJobQueueGrain
 {
     private readonly SerializedWrites<JobQueueState> _writes = new(state);
+    private readonly HashSet<Guid> _starting = [];
 
     /// <summary>How often a blocked queue looks for new capacity.</summary>
     public static readonly TimeSpan BlockedRecheck = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the queue looks for waiting jobs whose time to live has ended.</summary>
+    public static readonly TimeSpan ExpirySweep = TimeSpan.FromSeconds(5);
 
     private Task? _dispatch;
     private bool _dispatchAgain;
@@ -28,16 +41,22 @@ public sealed partial class JobQueueGrain(
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        this.RegisterGrainTimer(() => { _ = SweepExpiredAsync(); return Task.CompletedTask; }, ExpirySweep, ExpirySweep);
+        // Outside this turn: the jobs woken here call back into the queue while they activate.
+        _ = WakeRunningAsync();
         RequestDispatch();
         return Task.CompletedTask;
     }
 
     /// <inheritdoc />
-    public async Task<string?> EnqueueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt)
+    public async Task<string?> EnqueueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt)
     {
-        if (!state.State.Running.Contains(jobId) && !state.State.Pending.Any(j => j.JobId == jobId))
+        var stale = state.State.Running.Contains(jobId) && !_starting.Contains(jobId);
+        if (stale || (!state.State.Running.Contains(jobId) && !state.State.Pending.Any(j => j.JobId == jobId)))
         {
-            state.State.Pending.Add(new QueuedJob(jobId, priority, enqueuedAt));
+            // A job that says it is queued but that the queue counts as running lost its start to a crash: it waits again.
+            state.State.Running.Remove(jobId);
+            state.State.Pending.Add(new QueuedJob(jobId, priority, enqueuedAt, expiresAt));
             await _writes.WriteAsync();
             RequestDispatch();
         }
@@ -46,11 +65,11 @@ public sealed partial class JobQueueGrain(
     }
 
     /// <inheritdoc />
-    public async Task RequeueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt)
+    public async Task RequeueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt)
     {
         state.State.Running.Remove(jobId);
         if (!state.State.Pending.Any(j => j.JobId == jobId))
-            state.State.Pending.Add(new QueuedJob(jobId, priority, enqueuedAt));
+            state.State.Pending.Add(new QueuedJob(jobId, priority, enqueuedAt, expiresAt));
         await _writes.WriteAsync();
         RequestDispatch();
     }
@@ -106,6 +125,7 @@ public sealed partial class JobQueueGrain(
                 state.State.Running.Add(next.JobId);
                 await _writes.WriteAsync();
                 bool started;
+                _starting.Add(next.JobId);
                 try
                 {
                     started = await GrainFactory.GetGrain<IJobGrain>(next.JobId).StartAsync();
@@ -117,6 +137,10 @@ public sealed partial class JobQueueGrain(
                     state.State.Pending.Add(next);
                     started = false;
                     startFailed = true;
+                }
+                finally
+                {
+                    _starting.Remove(next.JobId);
                 }
 
                 if (!started)
@@ -132,6 +156,43 @@ public sealed partial class JobQueueGrain(
         while (_dispatchAgain);
     }
 
+    private async Task WakeRunningAsync()
+    {
+        await Task.Yield();
+        foreach (var jobId in state.State.Running.ToList())
+        {
+            try
+            {
+                // A job whose attempt died with its activation requeues itself as it activates.
+                await GrainFactory.GetGrain<IJobGrain>(jobId).GetAsync();
+            }
+            catch (Exception ex)
+            {
+                LogWakeFailed(jobId, ex);
+            }
+        }
+    }
+
+    private async Task SweepExpiredAsync()
+    {
+        // Outside the timer's turn: an expiring job calls back into the queue to leave it.
+        await Task.Yield();
+        var now = time.GetUtcNow();
+        var expired = state.State.Pending.Where(j => j.ExpiresAt != default && j.ExpiresAt <= now).Select(j => j.JobId).ToList();
+        foreach (var jobId in expired)
+        {
+            try
+            {
+                // An active job's own timer has usually expired it already; waking it makes sure, and removes it from here.
+                await GrainFactory.GetGrain<IJobGrain>(jobId).GetAsync();
+            }
+            catch (Exception ex)
+            {
+                LogWakeFailed(jobId, ex);
+            }
+        }
+    }
+
     private void UpdateRecheckTimer(bool waiting)
     {
         if (waiting && _recheck is null)
@@ -144,6 +205,9 @@ public sealed partial class JobQueueGrain(
             _recheck = null;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not wake job {JobId}")]
+    private partial void LogWakeFailed(Guid jobId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not start job {JobId}; it stays queued")]
     private partial void LogStartFailed(Guid jobId, Exception exception);

@@ -15,8 +15,13 @@ public sealed class JobQueueState
 /// <param name="JobId">The job.</param>
 /// <param name="Priority">Higher first.</param>
 /// <param name="EnqueuedAt">Older first within a priority.</param>
+/// <param name="ExpiresAt">When its time to live ends.</param>
 [GenerateSerializer, Immutable, Alias("poolai.QueuedJob")]
-public sealed record QueuedJob([property: Id(0)] Guid JobId, [property: Id(1)] int Priority, [property: Id(2)] DateTimeOffset EnqueuedAt);
+public sealed record QueuedJob(
+    [property: Id(0)] Guid JobId,
+    [property: Id(1)] int Priority,
+    [property: Id(2)] DateTimeOffset EnqueuedAt,
+    [property: Id(3)] DateTimeOffset ExpiresAt = default);
 
 /// <summary>Dispatch order: higher priority first, then the oldest, then by id so the order is total.</summary>
 public static class JobQueueOrder

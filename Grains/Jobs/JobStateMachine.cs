@@ -70,7 +70,7 @@ public static class JobStateMachine
     public static JobStatus FailAttempt(JobState state, string reason, bool retryable, DateTimeOffset now)
     {
         EndAttempt(state, now, reason, silo: null);
-        if (retryable && state.Attempts.Count < state.MaxAttempts)
+        if (retryable && CountedAttempts(state) < state.MaxAttempts)
         {
             Move(state, JobStatus.Queued, now, $"attempt {state.Attempts.Count} failed: {reason}; waiting to retry");
             return JobStatus.Queued;
@@ -80,6 +80,28 @@ public static class JobStateMachine
         Move(state, JobStatus.Failed, now, retryable ? $"failed after {state.Attempts.Count} attempts: {reasons}" : reason);
         return JobStatus.Failed;
     }
+
+    /// <summary>
+    /// The worker running the current attempt gave it back unfinished because it is shutting down gracefully: the job
+    /// goes back to <c>Queued</c>, and the attempt is recorded but does not count towards <see cref="JobState.MaxAttempts"/>.
+    /// </summary>
+    /// <exception cref="InvalidJobTransitionException">The job is not assigned or running.</exception>
+    public static void HandBack(JobState state, string reason, DateTimeOffset now)
+    {
+        Move(state, JobStatus.Queued, now, $"attempt {state.Attempts.Count} {reason}; waiting for another worker");
+        EndAttempt(state, now, reason, silo: null);
+        state.Attempts[^1] = state.Attempts[^1] with { HandedBack = true };
+    }
+
+    /// <summary>Records the silo the current attempt runs on, once known (before any output), without changing the status.</summary>
+    public static void Locate(JobState state, string silo)
+    {
+        if (state.Attempts.Count > 0 && state.Attempts[^1] is { EndedAt: null, Silo: null } attempt)
+            state.Attempts[^1] = attempt with { Silo = silo };
+    }
+
+    /// <summary>Attempts that count towards <see cref="JobState.MaxAttempts"/>: all but those handed back by a worker shutting down.</summary>
+    public static int CountedAttempts(JobState state) => state.Attempts.Count(a => !a.HandedBack);
 
     /// <summary>Cancels the job. Returns false when it had already finished (then nothing changes).</summary>
     public static bool Cancel(JobState state, string reason, DateTimeOffset now) => End(state, JobStatus.Cancelled, $"cancelled: {reason}", now);

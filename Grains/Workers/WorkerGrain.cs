@@ -1,12 +1,22 @@
+using PoolAI.Placement;
+
 namespace PoolAI.Workers;
 
-/// <summary>One miner: registration, heartbeat, status and statistics, persisted.</summary>
+/// <summary>
+/// One miner: registration, heartbeat, status and statistics, persisted on a coordinator silo. Every status change is
+/// copied to the <see cref="IWorkerStatusBoardGrain"/> that placement reads.
+/// </summary>
+[CoordinatorFilter]
 public sealed class WorkerGrain(
     [PersistentState("worker", PoolKeys.Storage)] IPersistentState<WorkerState> state,
     TimeProvider time) : Grain, IWorkerGrain
 {
     /// <summary>Weight of the newest sample in the tokens/s moving average.</summary>
     public const double SpeedSmoothing = 0.2;
+
+    private string Id => this.GetPrimaryKeyString();
+
+    private IWorkerStatusBoardGrain Board => GrainFactory.GetGrain<IWorkerStatusBoardGrain>(IWorkerStatusBoardGrain.Key);
 
     /// <inheritdoc />
     public async Task<WorkerView> RegisterAsync(string silo, WorkerCapabilities capabilities)
@@ -15,8 +25,13 @@ public sealed class WorkerGrain(
         state.State.Capabilities = capabilities;
         state.State.LastHeartbeat = time.GetUtcNow();
         if (state.State.Status == WorkerStatus.Offline)
+        {
             state.State.Status = WorkerStatus.Active;
+            state.State.StatusReason = null;
+        }
+
         await state.WriteStateAsync();
+        await Board.SetAsync(Id, state.State.Status);
         return View();
     }
 
@@ -26,6 +41,20 @@ public sealed class WorkerGrain(
         // Heartbeats are frequent and cheap to lose: kept in memory, persisted with the next real change.
         state.State.LastHeartbeat = time.GetUtcNow();
         return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public async Task<WorkerView> SignOffAsync()
+    {
+        if (state.State.Status == WorkerStatus.Active)
+        {
+            state.State.Status = WorkerStatus.Offline;
+            state.State.StatusReason = "its silo stopped";
+            await state.WriteStateAsync();
+            await Board.SetAsync(Id, WorkerStatus.Offline);
+        }
+
+        return View();
     }
 
     /// <inheritdoc />
@@ -47,10 +76,14 @@ public sealed class WorkerGrain(
     }
 
     /// <inheritdoc />
-    public async Task<WorkerView> SetStatusAsync(WorkerStatus status)
+    public async Task<WorkerView> SetStatusAsync(WorkerStatus status, string? reason = null)
     {
+        if (!Enum.IsDefined(status))
+            throw new ArgumentOutOfRangeException(nameof(status), status, "status must be active, paused, maintenance, banned or offline");
         state.State.Status = status;
+        state.State.StatusReason = status == WorkerStatus.Active ? null : reason;
         await state.WriteStateAsync();
+        await Board.SetAsync(Id, status);
         return View();
     }
 
@@ -58,6 +91,6 @@ public sealed class WorkerGrain(
     public Task<WorkerView> GetAsync() => Task.FromResult(View());
 
     private WorkerView View() => new(
-        this.GetPrimaryKeyString(), state.State.Silo, state.State.Capabilities, state.State.Status, state.State.LastHeartbeat,
-        state.State.JobsSucceeded, state.State.JobsFailed, state.State.TokensGenerated, state.State.TokensPerSecond);
+        Id, state.State.Silo, state.State.Capabilities, state.State.Status, state.State.LastHeartbeat,
+        state.State.JobsSucceeded, state.State.JobsFailed, state.State.TokensGenerated, state.State.TokensPerSecond, state.State.StatusReason);
 }

@@ -27,4 +27,7 @@ public sealed class WorkerState
 
     /// <summary>Moving average of tokens/s.</summary>
     [Id(7)] public double TokensPerSecond { get; set; }
+
+    /// <summary>Why it is not active, when it is not.</summary>
+    [Id(8)] public string? StatusReason { get; set; }
 }

@@ -42,4 +42,7 @@ public static class PoolRoles
 
     /// <summary>True for roles that serve models.</summary>
     public static bool ServesModels(this PoolRole role) => role is PoolRole.Miner or PoolRole.AllInOne;
+
+    /// <summary>True for roles that host the pool's stateful grains (jobs, queues, workers, ledgers).</summary>
+    public static bool HostsState(this PoolRole role) => role is PoolRole.Coordinator or PoolRole.AllInOne;
 }

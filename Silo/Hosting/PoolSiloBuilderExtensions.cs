@@ -10,6 +10,7 @@ using Orleans.Serialization;
 using PoolAI.Inference;
 using PoolAI.Jobs;
 using PoolAI.Models;
+using PoolAI.Placement;
 using PoolAI.Silo.Storage;
 using PoolAI.Silo.Workers;
 using PoolAI.Workers;
@@ -31,10 +32,16 @@ public static class PoolSiloBuilderExtensions
     public static ISiloBuilder AddPoolAI(this ISiloBuilder silo, IConfiguration configuration)
     {
         var role = PoolRoles.Parse(configuration[PoolRoles.Key]);
-        return silo
-            .AddPoolStorage(configuration)
+        silo.AddPoolStorage(configuration)
             .AddPoolJobs(configuration)
             .AddPoolModelServing(configuration, role);
+        if (role.HostsState())
+        {
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => services.GetRequiredService<WorkerAvailability>());
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, QueueRecovery>();
+        }
+
+        return silo;
     }
 
     /// <summary>
@@ -48,7 +55,15 @@ public static class PoolSiloBuilderExtensions
     {
         var cluster = configuration.GetSection(PoolClusterOptions.Section).Get<PoolClusterOptions>() ?? new PoolClusterOptions();
         CheckPort($"{PoolClusterOptions.Section}:SiloPort", cluster.SiloPort);
-        CheckPort($"{PoolClusterOptions.Section}:GatewayPort", cluster.GatewayPort);
+        if (cluster.GatewayPort != 0)
+            CheckPort($"{PoolClusterOptions.Section}:GatewayPort", cluster.GatewayPort);
+        silo.Configure<ClusterMembershipOptions>(o =>
+        {
+            // Declare a killed silo dead within seconds (defaults take ~30 s): its jobs' leases expire sooner still
+            // (PoolAI:Jobs:LeaseTimeout), and this keeps the queue from counting the dead silo's slots for long.
+            o.ProbeTimeout = cluster.ProbeTimeout;
+            o.NumMissedProbesLimit = cluster.MissedProbesLimit;
+        });
         switch (cluster.Clustering.Trim().ToLowerInvariant())
         {
             case "localhost":
@@ -145,6 +160,8 @@ public static class PoolSiloBuilderExtensions
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.TryAddSingleton(_ => new ModelRegistry(modelsDirectory));
         silo.Services.TryAddSingleton<ServingCapacity>();
+        silo.Services.TryAddSingleton<WorkerAvailability>();
+        silo.Services.AddPlacementFilter<CoordinatorFilterStrategy, CoordinatorFilterDirector>(ServiceLifetime.Singleton);
         silo.Services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         silo.Services.AddOptions<WorkerIdentity>().Bind(configuration.GetSection(WorkerIdentity.Section));
         return silo;
@@ -160,6 +177,7 @@ public static class PoolSiloBuilderExtensions
     {
         silo.Services.AddPlacementFilter<ServesModelFilterStrategy, ServesModelFilterDirector>(ServiceLifetime.Singleton);
         silo.Services.TryAddSingleton<ModelHost>();
+        silo.Services.TryAddSingleton<GenerationDrain>();
         var memoryMb = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024);
         var metadata = new Dictionary<string, string>
         {
@@ -184,7 +202,10 @@ public static class PoolSiloBuilderExtensions
             metadata[PoolKeys.SlotsMetadata] = slots.ToString(System.Globalization.CultureInfo.InvariantCulture);
             metadata[PoolKeys.DeviceMetadata] = miner.Device;
             metadata[PoolKeys.WorkerMetadata] = configuration[$"{WorkerIdentity.Section}:WorkerId"] ?? new WorkerIdentity().WorkerId;
+            if (miner.DrainTimeout < TimeSpan.Zero || miner.DrainTimeout > TimeSpan.FromMinutes(10))
+                throw new PoolConfigurationException($"{PoolMinerOptions.Section}:DrainTimeout", $"must be between 00:00:00 and 00:10:00; was {miner.DrainTimeout}");
             silo.Services.AddSingleton(new WorkerCapabilities(miner.Device, Environment.ProcessorCount, memoryMb, 0, models, slots));
+            silo.Services.AddSingleton(Options.Create(miner));
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, WorkerRegistration>();
         }
 

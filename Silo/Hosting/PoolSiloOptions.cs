@@ -18,8 +18,14 @@ public sealed class PoolClusterOptions
     /// <summary>Silo-to-silo port.</summary>
     public int SiloPort { get; set; } = 11111;
 
-    /// <summary>Port clients connect to.</summary>
+    /// <summary>Port clients connect to; 0 for none (miners take no clients: clients and gateways talk to coordinators).</summary>
     public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>Membership probe timeout between silos; with <see cref="MissedProbesLimit"/> it bounds how long a killed silo stays listed as active.</summary>
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Missed probes after which a silo is suspected and voted dead.</summary>
+    public int MissedProbesLimit { get; set; } = 3;
 
     /// <summary>With <c>adonet</c> clustering, the IP address other silos and clients reach this silo at; empty picks one of this host's addresses.</summary>
     public string? AdvertisedAddress { get; set; }
@@ -55,6 +61,12 @@ public sealed class PoolMinerOptions
 
     /// <summary><c>cpu</c> or <c>cuda</c>.</summary>
     public string Device { get; set; } = "cpu";
+
+    /// <summary>
+    /// On a graceful stop (SIGTERM, Ctrl+C), how long running generations may take to finish before the miner hands
+    /// them back to the queue (the job then runs elsewhere without losing an attempt).
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>Where PoolAI keeps its local files.</summary>

@@ -1,17 +1,23 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PoolAI.Inference;
+using PoolAI.Silo.Hosting;
 using PoolAI.Workers;
 
 namespace PoolAI.Silo.Workers;
 
 /// <summary>
 /// On a serving silo: registers the worker with the capabilities its silo advertises once the silo is active, then sends
-/// a heartbeat every <see cref="HeartbeatInterval"/> until the silo stops.
+/// a heartbeat every <see cref="HeartbeatInterval"/> until the silo stops. On a graceful stop it signs the worker off
+/// (no new work reaches it), lets running generations finish for up to <see cref="PoolMinerOptions.DrainTimeout"/> and
+/// hands the rest back to the queue, all before the silo leaves the cluster.
 /// </summary>
 public sealed partial class WorkerRegistration(
     IGrainFactory grains,
     ILocalSiloDetails silo,
     WorkerCapabilities capabilities,
+    GenerationDrain drain,
+    IOptions<PoolMinerOptions> miner,
     IOptions<WorkerIdentity> identity,
     ILogger<WorkerRegistration> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
@@ -38,6 +44,20 @@ public sealed partial class WorkerRegistration(
         await _stopping.CancelAsync();
         if (_heartbeats is not null)
             await _heartbeats.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        try
+        {
+            await grains.GetGrain<IWorkerGrain>(identity.Value.WorkerId).SignOffAsync().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogSignOffFailed(identity.Value.WorkerId, ex);
+        }
+
+        var running = drain.Running;
+        if (running > 0)
+            LogDraining(running, miner.Value.DrainTimeout.TotalSeconds);
+        var handedBack = await drain.DrainAsync(miner.Value.DrainTimeout, TimeSpan.FromSeconds(5));
+        LogStopped(identity.Value.WorkerId, running - handedBack, handedBack);
     }
 
     private async Task HeartbeatAsync(IWorkerGrain worker, CancellationToken cancellationToken)
@@ -65,6 +85,15 @@ public sealed partial class WorkerRegistration(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker {WorkerId} registered: serves {Models} with {Slots} slots")]
     private partial void LogRegistered(string workerId, string models, int slots);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: {Running} generations running; waiting up to {Seconds} s for them before handing them back")]
+    private partial void LogDraining(int running, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Worker {WorkerId} stopped: {Finished} generations finished while draining, {HandedBack} handed back")]
+    private partial void LogStopped(string workerId, int finished, int handedBack);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {WorkerId} could not sign off; the pool will notice when its silo leaves")]
+    private partial void LogSignOffFailed(string workerId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {WorkerId} heartbeat failed")]
     private partial void LogHeartbeatFailed(string workerId, Exception exception);

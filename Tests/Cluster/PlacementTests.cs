@@ -35,10 +35,15 @@ public sealed class PlacementTests
     }
 
     [TestMethod]
-    public async Task JobsPlacedOnEitherSiloGenerateOnTheMinerAndTheCoordinatorNeverLoadsTheModel()
+    public async Task JobsLiveOnTheCoordinatorGenerateOnTheMinerAndTheCoordinatorNeverLoadsTheModel()
     {
         var pool = new PoolClient(_cluster.Client);
         var jobs = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => pool.GenerateAsync(TestModels.Shakespeare, TestModels.Settings(maxTokens: 8, seed: i))));
+
+        var activations = await _cluster.Client.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics();
+        var stateful = activations.Where(a => a.GrainType.Contains("JobGrain", StringComparison.Ordinal) || a.GrainType.Contains("JobQueueGrain", StringComparison.Ordinal) || a.GrainType.Contains("WorkerGrain", StringComparison.Ordinal)).ToList();
+        Assert.IsTrue(stateful.Count >= 3, string.Join(", ", activations.Select(a => a.GrainType)));
+        CollectionAssert.AreEqual(new[] { _cluster.Silos[0].SiloAddress }, stateful.Select(a => a.SiloAddress).Distinct().ToArray(), "jobs, queues and workers live on the coordinator only");
 
         Assert.IsTrue(jobs.All(j => j.Status == JobStatus.Succeeded), string.Join("; ", jobs.Select(j => j.StatusMessage)));
         CollectionAssert.AreEqual(new[] { MinerAddress }, jobs.Select(j => j.Result!.Silo).Distinct().ToArray());

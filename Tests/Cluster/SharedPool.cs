@@ -48,7 +48,7 @@ public static class SharedPool
 public static class TestPools
 {
     /// <summary>A silo configuration: role, storage, slots, and optionally which models it serves.</summary>
-    public static IConfiguration Configuration(string role, int slots = 2, string storage = "memory", string? connectionString = null, string? models = null, string? workerId = null, string? database = null)
+    public static IConfiguration Configuration(string role, int slots = 2, string storage = "memory", string? connectionString = null, string? models = null, string? workerId = null, string? database = null, IReadOnlyDictionary<string, string?>? extra = null)
     {
         var values = new Dictionary<string, string?>
         {
@@ -61,6 +61,8 @@ public static class TestPools
         };
         if (models is not null)
             values["PoolAI:Miner:Models:0"] = models;
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+            values[key] = value;
         return new ConfigurationBuilder().AddInMemoryCollection(values).Build();
     }
 

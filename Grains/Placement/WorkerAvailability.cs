@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using PoolAI.Workers;
+
+namespace PoolAI.Placement;
+
+/// <summary>
+/// Which serving silos may get new work, as seen by the silo that places it. A silo is unavailable while its worker is
+/// on the <see cref="IWorkerStatusBoardGrain"/> (paused, maintenance, banned, offline) or while it is suspected because
+/// a job lease it held expired (see <see cref="Suspect"/>). Both <see cref="Jobs.ServingCapacity"/> and the
+/// <see cref="Inference.ServesModelFilterDirector"/> ask it, so the queue never counts, and placement never picks, a silo
+/// that should not get work. On coordinator silos <see cref="Participate"/> keeps the board copy fresh every
+/// <see cref="WorkerStatusBoard.RefreshInterval"/>.
+/// </summary>
+public sealed partial class WorkerAvailability(IGrainFactory grains, TimeProvider time, ILogger<WorkerAvailability> logger) : ILifecycleParticipant<ISiloLifecycle>
+{
+    /// <summary>How long a silo whose lease expired is kept out of placement, unless it renews a lease or leaves the cluster first.</summary>
+    public static readonly TimeSpan SuspicionTime = TimeSpan.FromSeconds(30);
+
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _suspects = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private volatile IReadOnlyDictionary<string, WorkerStatus> _unavailable = new Dictionary<string, WorkerStatus>();
+    private Task? _refresh;
+
+    /// <summary>True when the silo with this address and metadata may get new work.</summary>
+    public bool IsAvailable(SiloAddress silo, IReadOnlyDictionary<string, string> metadata)
+    {
+        if (metadata.TryGetValue(PoolKeys.WorkerMetadata, out var worker) && _unavailable.ContainsKey(worker))
+            return false;
+        if (_suspects.IsEmpty || !_suspects.TryGetValue(silo.ToString(), out var until))
+            return true;
+        if (time.GetUtcNow() < until)
+            return false;
+        _suspects.TryRemove(silo.ToString(), out _);
+        return true;
+    }
+
+    /// <summary>A lease held by <paramref name="silo"/> (as <see cref="SiloAddress.ToString"/> writes it) expired: keep it out of placement for <see cref="SuspicionTime"/>.</summary>
+    public void Suspect(string silo) => _suspects[silo] = time.GetUtcNow() + SuspicionTime;
+
+    /// <summary><paramref name="silo"/> renewed a lease, so it is alive and reachable.</summary>
+    public void Clear(string silo)
+    {
+        if (!_suspects.IsEmpty)
+            _suspects.TryRemove(silo, out _);
+    }
+
+    /// <summary>Reads the status board once.</summary>
+    public async Task RefreshAsync()
+    {
+        var board = await grains.GetGrain<IWorkerStatusBoardGrain>(IWorkerStatusBoardGrain.Key).GetUnavailableAsync();
+        _unavailable = board;
+    }
+
+    /// <inheritdoc />
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(WorkerAvailability), ServiceLifecycleStage.Active, Start, StopAsync);
+
+    private Task Start(CancellationToken cancellationToken)
+    {
+        _refresh = RefreshLoopAsync(_stopping.Token);
+        return Task.CompletedTask;
+    }
+
+    private async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        if (_refresh is not null)
+            await _refresh.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task RefreshLoopAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(WorkerStatusBoard.RefreshInterval, time);
+        var failing = false;
+        try
+        {
+            do
+            {
+                try
+                {
+                    await RefreshAsync();
+                    failing = false;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    if (!failing)
+                        LogRefreshFailed(ex);
+                    failing = true;
+                }
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken));
+        }
+        catch (OperationCanceledException)
+        {
+            // The silo is stopping.
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the worker status board; placement uses the last copy until it can")]
+    private partial void LogRefreshFailed(Exception exception);
+}

@@ -1,0 +1,32 @@
+using PoolAI.Placement;
+
+namespace PoolAI.Workers;
+
+/// <summary>The pool-wide list of workers that take no new work, persisted (state name <c>board</c>) so it survives a coordinator restart.</summary>
+[CoordinatorFilter]
+public sealed class WorkerStatusBoardGrain(
+    [PersistentState("board", PoolKeys.Storage)] IPersistentState<WorkerStatusBoardState> state) : Grain, IWorkerStatusBoardGrain
+{
+    /// <inheritdoc />
+    public async Task SetAsync(string workerId, WorkerStatus status)
+    {
+        var changed = status == WorkerStatus.Active
+            ? state.State.Unavailable.Remove(workerId)
+            : !state.State.Unavailable.TryGetValue(workerId, out var before) || before != status;
+        if (status != WorkerStatus.Active)
+            state.State.Unavailable[workerId] = status;
+        if (changed)
+            await state.WriteStateAsync();
+    }
+
+    /// <inheritdoc />
+    public Task<Dictionary<string, WorkerStatus>> GetUnavailableAsync() => Task.FromResult(new Dictionary<string, WorkerStatus>(state.State.Unavailable));
+}
+
+/// <summary>The status board's persisted state.</summary>
+[GenerateSerializer, Alias("poolai.WorkerStatusBoardState")]
+public sealed class WorkerStatusBoardState
+{
+    /// <summary>Workers that take no new work, by worker id.</summary>
+    [Id(0)] public Dictionary<string, WorkerStatus> Unavailable { get; set; } = new(StringComparer.Ordinal);
+}
