@@ -2,10 +2,31 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PoolAI.Benchmarks;
+using PoolAI.Benchmarks.Failover;
 using PoolAI.Libraries;
 using Spectre.Console;
 
 // Usage: dotnet run -c Release --project Benchmarks -- [--tokens 500] [--repeats 5]
+//        dotnet run -c Release --project Benchmarks -- failover --database CONNECTION [--jobs 300] [--tokens 40]
+if (args.Length > 0 && args[0] == "failover")
+{
+    var at = Array.IndexOf(args, "--database");
+    if (at < 0 || at + 1 >= args.Length || string.IsNullOrWhiteSpace(args[at + 1]))
+    {
+        Console.Error.WriteLine("poolai benchmarks failover: --database: an empty PostgreSQL database's connection string is required");
+        return 2;
+    }
+
+    var scenario = new FailoverScenario(args[at + 1], line => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}"))
+    {
+        Jobs = Argument("--jobs", 300),
+        MaxTokens = Argument("--tokens", 40),
+    };
+    var summary = await scenario.RunAsync();
+    Console.WriteLine(JsonSerializer.Serialize(summary));
+    return summary.Succeeded == summary.Submitted && summary.Duplicates == 0 && summary.Lost == 0 ? 0 : 1;
+}
+
 var tokens = Argument("--tokens", 500);
 var repeats = Argument("--repeats", 5);
 var libraries = TorchLibraries.EnsureLoaded();

@@ -79,6 +79,8 @@ public sealed class PoolConnection : IAsyncDisposable
                         o.ServiceId = cluster.ServiceId;
                         o.ClusterId = cluster.ClusterId;
                     })
+                    // A restarted coordinator is a new gateway: look for it every few seconds, not every minute.
+                    .Configure<Orleans.Configuration.GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5))
                     .UseAdoNetClustering(o =>
                     {
                         o.Invariant = PoolDatabase.Invariant;

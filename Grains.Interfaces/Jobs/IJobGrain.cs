@@ -33,9 +33,12 @@ public interface IJobGrain : IGrainWithGuidKey
     [Alias("Unwatch")]
     Task UnwatchAsync(IJobObserver observer);
 
-    /// <summary>Called by the job's queue: start an attempt now. Returns false when the job is no longer queued.</summary>
+    /// <summary>
+    /// Called by the job's queue: start an attempt now on <paramref name="silo"/> (as <see cref="SiloAddress.ToString"/>
+    /// writes it), where the queue reserved a slot. Returns false when the job is no longer queued.
+    /// </summary>
     [Alias("Start")]
-    Task<bool> StartAsync();
+    Task<bool> StartAsync(string silo);
 }
 
 /// <summary>What a new watcher gets: the view and the output produced before it subscribed.</summary>

@@ -26,7 +26,7 @@ public sealed class InferenceGrain(
     /// <summary>Upper bound of concurrent generations per silo; the job queues keep actual concurrency within the silo's declared slots.</summary>
     public const int MaxLocalWorkers = 64;
 
-    private string Model => this.GetPrimaryKeyString();
+    private string Model => InferenceKeys.Parse(this.GetPrimaryKeyString()).Model;
 
     /// <inheritdoc />
     public async Task<JobResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken = default)

@@ -13,17 +13,20 @@ public sealed class ServesModelFilterStrategy() : PlacementFilterStrategy(order:
 public sealed class ServesModelFilterAttribute() : PlacementFilterAttribute(new ServesModelFilterStrategy());
 
 /// <summary>
-/// Keeps the silos whose <see cref="PoolKeys.ModelsMetadata"/> contains the target grain's key and that may get new
-/// work (<see cref="WorkerAvailability"/>: not paused, in maintenance, banned, offline or suspected).
+/// Keeps the silos whose <see cref="PoolKeys.ModelsMetadata"/> contains the target grain's model and that may get new
+/// work (<see cref="WorkerAvailability"/>: not paused, in maintenance, banned, offline or suspected); for a key pinned
+/// to a silo (<see cref="InferenceKeys.Pinned"/>), only that silo, whose slot the queue has already checked.
 /// </summary>
 public sealed class ServesModelFilterDirector(ISiloMetadataCache metadata, WorkerAvailability availability) : IPlacementFilterDirector
 {
     /// <inheritdoc />
     public IEnumerable<SiloAddress> Filter(PlacementFilterStrategy filterStrategy, PlacementTarget target, IEnumerable<SiloAddress> silos)
     {
-        var model = target.GrainIdentity.Key.ToString();
+        var (model, pinned) = InferenceKeys.Parse(target.GrainIdentity.Key.ToString()!);
         return silos.Where(silo =>
         {
+            if (pinned is not null)
+                return string.Equals(silo.ToString(), pinned, StringComparison.Ordinal) && SiloCapabilities.Serves(metadata.GetSiloMetadata(silo).Metadata, model);
             var siloMetadata = metadata.GetSiloMetadata(silo).Metadata;
             return SiloCapabilities.Serves(siloMetadata, model) && availability.IsAvailable(silo, siloMetadata);
         });

@@ -142,7 +142,7 @@ public sealed partial class JobGrain(
     }
 
     /// <inheritdoc />
-    public async Task<bool> StartAsync()
+    public async Task<bool> StartAsync(string silo)
     {
         if (!state.RecordExists || Job.Spec is null || Job.Status != JobStatus.Queued)
             return false;
@@ -153,16 +153,17 @@ public sealed partial class JobGrain(
         }
 
         var attempt = JobStateMachine.Assign(Job, time.GetUtcNow());
+        JobStateMachine.Locate(Job, silo);
         await _writes.WriteAsync();
         _output.Reset();
         _tokens = 0;
         _leaseRenewedAt = time.GetUtcNow();
-        _leaseSilo = null;
+        _leaseSilo = silo;
         Publish(0, string.Empty);
         _run = new CancellationTokenSource();
         var check = options.Value.LeaseInterval;
         _leaseCheck ??= this.RegisterGrainTimer(CheckLeaseAsync, check, check);
-        _ = RunAttemptAsync(attempt, _run.Token);
+        _ = RunAttemptAsync(attempt, silo, _run.Token);
         return true;
     }
 
@@ -172,11 +173,7 @@ public sealed partial class JobGrain(
         if (!IsCurrent(attempt))
             return Task.FromResult(false);
         _leaseRenewedAt = time.GetUtcNow();
-        if (_leaseSilo is null)
-        {
-            _leaseSilo = silo;
-            JobStateMachine.Locate(Job, silo); // persisted with the next write
-        }
+        JobStateMachine.Locate(Job, silo); // persisted with the next write
 
         availability.Clear(silo);
         return Task.FromResult(true);
@@ -217,7 +214,7 @@ public sealed partial class JobGrain(
         Publish(offset, _output.Accept(chunk.Offset, chunk.Text));
     }
 
-    private async Task RunAttemptAsync(int attempt, CancellationToken cancellationToken)
+    private async Task RunAttemptAsync(int attempt, string silo, CancellationToken cancellationToken)
     {
         var spec = Job.Spec!;
         var requeued = false;
@@ -225,7 +222,7 @@ public sealed partial class JobGrain(
         {
             var request = new GenerationRequest(spec.Generation!, attempt, this.AsReference<IGenerationSink>(), options.Value.ChunkInterval, options.Value.LeaseInterval);
             // WaitAsync: a call to a silo that died may never answer; cancellation (lease, cancel, expiry) must end the wait at once.
-            var result = await GrainFactory.GetGrain<IInferenceGrain>(spec.Model).GenerateAsync(request, cancellationToken).WaitAsync(cancellationToken);
+            var result = await GrainFactory.GetGrain<IInferenceGrain>(InferenceKeys.Pinned(spec.Model, silo)).GenerateAsync(request, cancellationToken).WaitAsync(cancellationToken);
             if (!IsCurrent(attempt))
                 return;
             if (Job.Status == JobStatus.Assigned)
@@ -289,7 +286,7 @@ public sealed partial class JobGrain(
         JobValidationException validation => (validation.Message, false),
         SiloUnavailableException => ($"silo lost: {silo ?? "the serving silo"} became unavailable (killed, crashed or cut off)", true),
         OrleansException when ex.Message.Contains("No active nodes are compatible", StringComparison.Ordinal) =>
-            ($"no worker serves model {model}", true),
+            ($"silo lost: {silo ?? "the chosen silo"} no longer serves model {model}", true),
         TimeoutException => ($"timed out: {ex.Message}", true),
         _ => ($"{ex.GetType().Name}: {ex.Message}", true),
     };

@@ -56,6 +56,7 @@ public sealed partial class JobQueueGrain(
         {
             // A job that says it is queued but that the queue counts as running lost its start to a crash: it waits again.
             state.State.Running.Remove(jobId);
+            state.State.Placements.Remove(jobId);
             state.State.Pending.Add(new QueuedJob(jobId, priority, enqueuedAt, expiresAt));
             await _writes.WriteAsync();
             RequestDispatch();
@@ -68,6 +69,7 @@ public sealed partial class JobQueueGrain(
     public async Task RequeueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt)
     {
         state.State.Running.Remove(jobId);
+        state.State.Placements.Remove(jobId);
         if (!state.State.Pending.Any(j => j.JobId == jobId))
             state.State.Pending.Add(new QueuedJob(jobId, priority, enqueuedAt, expiresAt));
         await _writes.WriteAsync();
@@ -84,6 +86,7 @@ public sealed partial class JobQueueGrain(
     /// <inheritdoc />
     public async Task ReleaseAsync(Guid jobId)
     {
+        state.State.Placements.Remove(jobId);
         if (state.State.Running.Remove(jobId))
             await _writes.WriteAsync();
         RequestDispatch();
@@ -117,18 +120,20 @@ public sealed partial class JobQueueGrain(
         do
         {
             _dispatchAgain = false;
-            var slots = capacity.For(Model);
+            var silos = capacity.Silos(Model);
             var startFailed = false;
-            while (!startFailed && state.State.Running.Count < slots && JobQueueOrder.Next(state.State.Pending) is { } next)
+            string? silo = null;
+            while (!startFailed && JobQueueOrder.Next(state.State.Pending) is { } next && (silo = PickSilo(silos)) is not null)
             {
                 state.State.Pending.Remove(next);
                 state.State.Running.Add(next.JobId);
+                state.State.Placements[next.JobId] = silo;
                 await _writes.WriteAsync();
                 bool started;
                 _starting.Add(next.JobId);
                 try
                 {
-                    started = await GrainFactory.GetGrain<IJobGrain>(next.JobId).StartAsync();
+                    started = await GrainFactory.GetGrain<IJobGrain>(next.JobId).StartAsync(silo);
                 }
                 catch (Exception ex)
                 {
@@ -146,14 +151,34 @@ public sealed partial class JobQueueGrain(
                 if (!started)
                 {
                     state.State.Running.Remove(next.JobId);
+                    state.State.Placements.Remove(next.JobId);
                     await _writes.WriteAsync();
                 }
             }
 
-            var waiting = state.State.Pending.Count > 0 && (startFailed || state.State.Running.Count >= slots);
+            var waiting = state.State.Pending.Count > 0 && (startFailed || silo is null);
             UpdateRecheckTimer(waiting);
         }
         while (_dispatchAgain);
+    }
+
+    /// <summary>
+    /// The silo with the most free slots for the next job (ties: the one running fewer jobs, then by address), or null
+    /// when every slot is taken. A silo's free slots are its declared slots less the jobs this queue placed on it.
+    /// </summary>
+    private string? PickSilo(IReadOnlyList<(string Silo, int Slots)> silos)
+    {
+        if (silos.Count == 0)
+            return null;
+        var used = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var placed in state.State.Placements.Values)
+            used[placed] = used.GetValueOrDefault(placed) + 1;
+        var best = silos
+            .Select(s => (s.Silo, Free: s.Slots - used.GetValueOrDefault(s.Silo), Used: used.GetValueOrDefault(s.Silo)))
+            .Where(s => s.Free > 0)
+            .OrderByDescending(s => s.Free).ThenBy(s => s.Used).ThenBy(s => s.Silo, StringComparer.Ordinal)
+            .FirstOrDefault();
+        return best.Silo;
     }
 
     private async Task WakeRunningAsync()

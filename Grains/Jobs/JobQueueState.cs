@@ -9,6 +9,9 @@ public sealed class JobQueueState
 
     /// <summary>Jobs started whose slot is not released yet.</summary>
     [Id(1)] public HashSet<Guid> Running { get; set; } = [];
+
+    /// <summary>The silo each running job holds a slot on (as <see cref="SiloAddress.ToString"/> writes it).</summary>
+    [Id(2)] public Dictionary<Guid, string> Placements { get; set; } = [];
 }
 
 /// <summary>A waiting job.</summary>

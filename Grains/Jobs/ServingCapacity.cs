@@ -12,9 +12,13 @@ namespace PoolAI.Jobs;
 public sealed class ServingCapacity(IClusterMembershipService membership, ISiloMetadataCache metadata, WorkerAvailability availability)
 {
     /// <summary>Concurrent generations of <paramref name="model"/> the available active silos offer.</summary>
-    public int For(string model) => membership.CurrentSnapshot.Members.Values
+    public int For(string model) => Silos(model).Sum(silo => silo.Slots);
+
+    /// <summary>The available active silos that serve <paramref name="model"/>, each with its address (as <see cref="SiloAddress.ToString"/> writes it) and declared slots.</summary>
+    public IReadOnlyList<(string Silo, int Slots)> Silos(string model) => membership.CurrentSnapshot.Members.Values
         .Where(member => member.Status == SiloStatus.Active)
         .Select(member => (member.SiloAddress, Metadata: metadata.GetSiloMetadata(member.SiloAddress).Metadata))
         .Where(silo => SiloCapabilities.Serves(silo.Metadata, model) && availability.IsAvailable(silo.SiloAddress, silo.Metadata))
-        .Sum(silo => SiloCapabilities.Slots(silo.Metadata));
+        .Select(silo => (silo.SiloAddress.ToString(), SiloCapabilities.Slots(silo.Metadata)))
+        .ToList();
 }

@@ -1,3 +1,4 @@
+using PoolAI.Benchmarks.Failover;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;

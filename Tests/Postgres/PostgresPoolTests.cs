@@ -3,6 +3,7 @@ using PoolAI.Client.Sdk;
 using PoolAI.Jobs;
 using PoolAI.Models;
 using PoolAI.Silo.Storage;
+using PoolAI.Benchmarks.Failover;
 using PoolAI.Tests.Cli;
 
 namespace PoolAI.Tests.Postgres;

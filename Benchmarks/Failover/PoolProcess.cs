@@ -1,8 +1,11 @@
 using System.Diagnostics;
 
-namespace PoolAI.Tests.Cli;
+namespace PoolAI.Benchmarks.Failover;
 
-/// <summary>A pool executable (the real Silo or Gateway) as a child process with its own ports and home, and its combined log.</summary>
+/// <summary>
+/// A pool executable (the real Silo or Gateway, from this program's own build output) as a child process with its own
+/// ports and home, and its combined log. Used by the failover scenario and by the process tests.
+/// </summary>
 public sealed class PoolProcess : IDisposable
 {
     private readonly Process _process;
@@ -31,7 +34,7 @@ public sealed class PoolProcess : IDisposable
     /// <summary>Starts <paramref name="assembly"/> (e.g. <c>PoolAI.Gateway.dll</c>) listening for HTTP on <paramref name="httpPort"/> with gateway port <paramref name="gatewayPort"/>.</summary>
     public static PoolProcess Start(string assembly, int httpPort, int gatewayPort, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var siloPort = TestPorts.Free();
+        var siloPort = FreePort();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
         foreach (var arg in args)
@@ -55,18 +58,48 @@ public sealed class PoolProcess : IDisposable
 
     /// <summary>Starts the Silo executable in <paramref name="role"/> on free ports.</summary>
     public static PoolProcess StartSilo(string role, IReadOnlyDictionary<string, string> environment) =>
-        Start("PoolAI.Silo.dll", TestPorts.Free(), TestPorts.Free(), environment, "--role", role);
+        Start("PoolAI.Silo.dll", FreePort(), FreePort(), environment, "--role", role);
 
-    /// <summary>Waits until the process has logged <paramref name="text"/>; fails if it exits first or the time runs out.</summary>
+    /// <summary>Process id.</summary>
+    public int Id => _process.Id;
+
+    /// <summary>True once the process has exited.</summary>
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Kills the process at once with SIGKILL: no shutdown code runs, as when a machine loses power.</summary>
+    public void KillHard()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    /// <summary>Asks the process to stop gracefully (SIGTERM).</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    /// <summary>A TCP port nothing listens on now.</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Waits until the process has logged <paramref name="text"/>.</summary>
+    /// <exception cref="InvalidOperationException">The process exited first.</exception>
+    /// <exception cref="TimeoutException">The time ran out.</exception>
     public async Task WaitForLogAsync(string text, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (!Log.Contains(text, StringComparison.Ordinal))
         {
             if (_process.HasExited)
-                Assert.Fail($"the process exited with {_process.ExitCode} before logging '{text}': {Log}");
+                throw new InvalidOperationException($"the process exited with {_process.ExitCode} before logging '{text}': {Log}");
             if (DateTime.UtcNow > deadline)
-                Assert.Fail($"the process did not log '{text}' within {timeout}: {Log}");
+                throw new TimeoutException($"the process did not log '{text}' within {timeout}: {Log}");
             await Task.Delay(100);
         }
     }
