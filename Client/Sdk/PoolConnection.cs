@@ -64,7 +64,15 @@ public sealed class PoolConnection : IAsyncDisposable
         if (configuration["PoolAI:Client:Gateways"] is { Length: > 0 } gateways)
         {
             var endpoints = gateways.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseEndpoint).ToArray();
-            return await StartAsync(ClientHost(configuration, logLevel, client => client.UseStaticClustering(endpoints)), PoolConnectionKind.ConfiguredCluster, $"cluster at {gateways}", cancellationToken);
+            return await StartAsync(
+                ClientHost(configuration, logLevel, client => client
+                    .Configure<Orleans.Configuration.ClusterOptions>(o =>
+                    {
+                        o.ServiceId = cluster.ServiceId;
+                        o.ClusterId = cluster.ClusterId;
+                    })
+                    .UseStaticClustering(endpoints)),
+                PoolConnectionKind.ConfiguredCluster, $"cluster at {gateways}", cancellationToken);
         }
 
         if (string.Equals(cluster.Clustering, "adonet", StringComparison.OrdinalIgnoreCase))
