@@ -120,4 +120,41 @@ public sealed class JobStateMachineTests
         var state = Queued();
         Assert.ThrowsExactly<InvalidOperationException>(() => JobStateMachine.Accept(state, state.Spec!, T0, TimeSpan.FromMinutes(1), 3));
     }
+
+    [TestMethod]
+    public void HandedBackAttemptsAreRecordedButDoNotCountTowardsMaxAttempts()
+    {
+        var state = Queued(maxAttempts: 1);
+        for (var i = 0; i < 3; i++)
+        {
+            JobStateMachine.Assign(state, T0.AddSeconds(i));
+            JobStateMachine.Locate(state, $"silo-{i}");
+            JobStateMachine.HandBack(state, "handed back: silo silo-x is shutting down", T0.AddSeconds(i));
+            Assert.AreEqual(JobStatus.Queued, state.Status);
+        }
+
+        Assert.AreEqual(3, state.Attempts.Count);
+        Assert.IsTrue(state.Attempts.All(a => a.HandedBack && a.EndedAt is not null));
+        CollectionAssert.AreEqual(new[] { "silo-0", "silo-1", "silo-2" }, state.Attempts.Select(a => a.Silo).ToArray());
+        Assert.AreEqual(0, JobStateMachine.CountedAttempts(state));
+        StringAssert.Contains(state.StatusMessage, "waiting for another worker");
+
+        // The one counted attempt is still allowed, and its failure ends the job.
+        JobStateMachine.Assign(state, T0.AddSeconds(10));
+        Assert.AreEqual(JobStatus.Failed, JobStateMachine.FailAttempt(state, "lease expired: silo-3 did not renew it for 5 s", retryable: true, T0.AddSeconds(11)));
+        StringAssert.Contains(state.StatusMessage, "attempt 4: lease expired");
+    }
+
+    [TestMethod]
+    public void LocateSetsTheSiloOfTheRunningAttemptOnly()
+    {
+        var state = Queued();
+        JobStateMachine.Assign(state, T0);
+        JobStateMachine.Locate(state, "silo-a");
+        JobStateMachine.Locate(state, "silo-b");
+        Assert.AreEqual("silo-a", state.Attempts[^1].Silo);
+        JobStateMachine.FailAttempt(state, "boom", retryable: true, T0.AddSeconds(1));
+        JobStateMachine.Locate(state, "silo-c");
+        Assert.AreEqual("silo-a", state.Attempts[^1].Silo);
+    }
 }
