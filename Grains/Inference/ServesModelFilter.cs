@@ -1,5 +1,4 @@
 using Orleans.Placement;
-using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Runtime.Placement;
 using PoolAI.Placement;
 
@@ -17,7 +16,7 @@ public sealed class ServesModelFilterAttribute() : PlacementFilterAttribute(new 
 /// work (<see cref="WorkerAvailability"/>: not paused, in maintenance, banned, offline or suspected); for a key pinned
 /// to a silo (<see cref="InferenceKeys.Pinned"/>), only that silo, whose slot the queue has already checked.
 /// </summary>
-public sealed class ServesModelFilterDirector(ISiloMetadataCache metadata, WorkerAvailability availability) : IPlacementFilterDirector
+public sealed class ServesModelFilterDirector(SiloMetadataLookup metadata, WorkerAvailability availability) : IPlacementFilterDirector
 {
     /// <inheritdoc />
     public IEnumerable<SiloAddress> Filter(PlacementFilterStrategy filterStrategy, PlacementTarget target, IEnumerable<SiloAddress> silos)
@@ -26,8 +25,8 @@ public sealed class ServesModelFilterDirector(ISiloMetadataCache metadata, Worke
         return silos.Where(silo =>
         {
             if (pinned is not null)
-                return string.Equals(silo.ToString(), pinned, StringComparison.Ordinal) && SiloCapabilities.Serves(metadata.GetSiloMetadata(silo).Metadata, model);
-            var siloMetadata = metadata.GetSiloMetadata(silo).Metadata;
+                return string.Equals(silo.ToString(), pinned, StringComparison.Ordinal) && SiloCapabilities.Serves(metadata.Of(silo), model);
+            var siloMetadata = metadata.Of(silo);
             return SiloCapabilities.Serves(siloMetadata, model) && availability.IsAvailable(silo, siloMetadata);
         });
     }

@@ -243,6 +243,7 @@ public sealed partial class JobGrain(
         catch (WorkHandedBackException handedBack) when (IsCurrent(attempt))
         {
             LogHandedBack(Id, attempt, handedBack.Silo);
+            availability.Suspect(handedBack.Silo); // it is leaving: place nothing more there, even before its worker's sign-off is seen
             JobStateMachine.HandBack(Job, handedBack.Message, time.GetUtcNow());
             await _writes.WriteAsync();
             Publish(_output.Length, string.Empty);

@@ -1,5 +1,4 @@
 using Orleans.Placement;
-using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Runtime.Placement;
 
 namespace PoolAI.Placement;
@@ -15,14 +14,14 @@ public sealed class CoordinatorFilterStrategy() : PlacementFilterStrategy(order:
 public sealed class CoordinatorFilterAttribute() : PlacementFilterAttribute(new CoordinatorFilterStrategy());
 
 /// <summary>Keeps the silos whose <see cref="PoolKeys.RoleMetadata"/> is <c>coordinator</c> or <c>all-in-one</c>.</summary>
-public sealed class CoordinatorFilterDirector(ISiloMetadataCache metadata) : IPlacementFilterDirector
+public sealed class CoordinatorFilterDirector(SiloMetadataLookup metadata) : IPlacementFilterDirector
 {
     /// <summary>Roles that host the pool's stateful grains.</summary>
     public static readonly IReadOnlySet<string> CoordinatorRoles = new HashSet<string>(StringComparer.Ordinal) { "coordinator", "all-in-one" };
 
     /// <inheritdoc />
     public IEnumerable<SiloAddress> Filter(PlacementFilterStrategy filterStrategy, PlacementTarget target, IEnumerable<SiloAddress> silos) =>
-        silos.Where(silo => IsCoordinator(metadata.GetSiloMetadata(silo).Metadata));
+        silos.Where(silo => IsCoordinator(metadata.Of(silo)));
 
     /// <summary>True when the silo metadata names a coordinator role.</summary>
     public static bool IsCoordinator(IReadOnlyDictionary<string, string> silo) =>

@@ -161,6 +161,7 @@ public static class PoolSiloBuilderExtensions
         silo.Services.TryAddSingleton(_ => new ModelRegistry(modelsDirectory));
         silo.Services.TryAddSingleton<ServingCapacity>();
         silo.Services.TryAddSingleton<WorkerAvailability>();
+        silo.Services.TryAddSingleton<SiloMetadataLookup>();
         silo.Services.AddPlacementFilter<CoordinatorFilterStrategy, CoordinatorFilterDirector>(ServiceLifetime.Singleton);
         silo.Services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         silo.Services.AddOptions<WorkerIdentity>().Bind(configuration.GetSection(WorkerIdentity.Section));
@@ -210,6 +211,7 @@ public static class PoolSiloBuilderExtensions
         }
 
         silo.UseSiloMetadata(metadata);
+        silo.Services.AddSingleton(new LocalSiloMetadata(metadata));
         return silo;
     }
 

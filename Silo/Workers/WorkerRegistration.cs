@@ -34,7 +34,23 @@ public sealed partial class WorkerRegistration(
     private async Task StartAsync(CancellationToken cancellationToken)
     {
         var worker = grains.GetGrain<IWorkerGrain>(identity.Value.WorkerId);
-        await worker.RegisterAsync(silo.SiloAddress.ToString(), capabilities);
+        // Right after joining, this silo may not have the coordinators' metadata yet, so the worker grain has nowhere
+        // to go for a moment: try again for up to a minute.
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (true)
+        {
+            try
+            {
+                await worker.RegisterAsync(silo.SiloAddress.ToString(), capabilities);
+                break;
+            }
+            catch (OrleansException ex) when (DateTime.UtcNow < deadline)
+            {
+                LogRegisterRetry(identity.Value.WorkerId, ex.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+            }
+        }
+
         LogRegistered(identity.Value.WorkerId, string.Join(", ", capabilities.Models), capabilities.Slots);
         _heartbeats = HeartbeatAsync(worker, _stopping.Token);
     }
@@ -94,6 +110,9 @@ public sealed partial class WorkerRegistration(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {WorkerId} could not sign off; the pool will notice when its silo leaves")]
     private partial void LogSignOffFailed(string workerId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Worker {WorkerId} could not register yet ({Reason}); trying again")]
+    private partial void LogRegisterRetry(string workerId, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {WorkerId} heartbeat failed")]
     private partial void LogHeartbeatFailed(string workerId, Exception exception);
