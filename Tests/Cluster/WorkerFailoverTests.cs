@@ -62,6 +62,17 @@ public sealed class WorkerFailoverTests
         }
     }
 
+    /// <summary>Starts a long job while miner B is paused, so that it runs on miner A, then puts B back in service.</summary>
+    private static async Task<(string SiloA, string SiloB, JobView Job)> RunLongJobOnMinerAAsync(InProcessTestCluster cluster, PoolClient pool, long seed)
+    {
+        await cluster.Client.GetGrain<IWorkerGrain>("miner-b").SetStatusAsync(WorkerStatus.Paused);
+        await WaitForCapacityAsync(cluster, 1);
+        var job = await pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 1500, seed: seed)));
+        await WaitForStatusAsync(pool, job.Id, JobStatus.Running, v => v.TokensGenerated > 0);
+        await cluster.Client.GetGrain<IWorkerGrain>("miner-b").SetStatusAsync(WorkerStatus.Active);
+        return (cluster.Silos[1].SiloAddress.ToString(), cluster.Silos[2].SiloAddress.ToString(), job);
+    }
+
     [TestMethod]
     public async Task PausedMaintenanceAndBannedWorkersGetNoNewWork()
     {
@@ -104,14 +115,7 @@ public sealed class WorkerFailoverTests
         await using var cluster = Start(drainTimeout: "00:00:00");
         await cluster.DeployAsync();
         var pool = new PoolClient(cluster.Client);
-        var siloA = cluster.Silos[1].SiloAddress.ToString();
-        var siloB = cluster.Silos[2].SiloAddress.ToString();
-        await cluster.Client.GetGrain<IWorkerGrain>("miner-b").SetStatusAsync(WorkerStatus.Paused);
-        await WaitForCapacityAsync(cluster, 1);
-
-        var job = await pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 1500, seed: 3)));
-        await WaitForStatusAsync(pool, job.Id, JobStatus.Running, v => v.TokensGenerated > 0);
-        await cluster.Client.GetGrain<IWorkerGrain>("miner-b").SetStatusAsync(WorkerStatus.Active);
+        var (siloA, siloB, job) = await RunLongJobOnMinerAAsync(cluster, pool, seed: 3);
         await cluster.StopSiloAsync(cluster.Silos[1]);
 
         var done = await pool.WaitAsync(job.Id, TimeSpan.FromMinutes(2));
@@ -130,14 +134,7 @@ public sealed class WorkerFailoverTests
         await using var cluster = Start();
         await cluster.DeployAsync();
         var pool = new PoolClient(cluster.Client);
-        var siloA = cluster.Silos[1].SiloAddress.ToString();
-        var siloB = cluster.Silos[2].SiloAddress.ToString();
-        await cluster.Client.GetGrain<IWorkerGrain>("miner-b").SetStatusAsync(WorkerStatus.Paused);
-        await WaitForCapacityAsync(cluster, 1);
-
-        var job = await pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 1500, seed: 4)));
-        await WaitForStatusAsync(pool, job.Id, JobStatus.Running, v => v.TokensGenerated > 0);
-        await cluster.Client.GetGrain<IWorkerGrain>("miner-b").SetStatusAsync(WorkerStatus.Active);
+        var (siloA, siloB, job) = await RunLongJobOnMinerAAsync(cluster, pool, seed: 4);
         await cluster.KillSiloAsync(cluster.Silos[1]);
 
         var done = await pool.WaitAsync(job.Id, TimeSpan.FromMinutes(2));
