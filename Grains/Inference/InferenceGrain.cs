@@ -54,7 +54,7 @@ public sealed class InferenceGrain(
         catch (Exception ex) when (ex is not OperationCanceledException and not JobValidationException)
         {
             // A generation that broke on this worker counts against it; cancellations and bad input do not.
-            await GrainFactory.GetGrain<IWorkerGrain>(worker.Value.WorkerId).RecordJobAsync(false, 0, 0).ContinueWith(static _ => { }, TaskScheduler.Current);
+            await GrainFactory.GetGrain<IWorkerGrain>(worker.Value.WorkerId).RecordJobAsync(false, 0, 0).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
             throw;
         }
         finally

@@ -36,7 +36,6 @@ public sealed partial class JobGrain(
     private IGrainTimer? _expiry;
     private IGrainTimer? _leaseCheck;
     private DateTimeOffset _leaseRenewedAt;
-    private string? _leaseSilo;
     private int _leaseExpiredAttempt;
     private int _tokens;
 
@@ -158,7 +157,6 @@ public sealed partial class JobGrain(
         _output.Reset();
         _tokens = 0;
         _leaseRenewedAt = time.GetUtcNow();
-        _leaseSilo = silo;
         Publish(0, string.Empty);
         _run = new CancellationTokenSource();
         var check = options.Value.LeaseInterval;
@@ -173,8 +171,6 @@ public sealed partial class JobGrain(
         if (!IsCurrent(attempt))
             return Task.FromResult(false);
         _leaseRenewedAt = time.GetUtcNow();
-        JobStateMachine.Locate(Job, silo); // persisted with the next write
-
         availability.Clear(silo);
         return Task.FromResult(true);
     }
@@ -253,10 +249,10 @@ public sealed partial class JobGrain(
         catch (Exception ex) when (IsCurrent(attempt))
         {
             var (reason, retryable) = _leaseExpiredAttempt == attempt
-                ? ($"lease expired: {_leaseSilo ?? "the serving silo"} did not renew it for {options.Value.LeaseTimeout.TotalSeconds:0.#} s", true)
-                : Describe(ex, spec.Model, _leaseSilo);
-            if (_leaseSilo is not null && (_leaseExpiredAttempt == attempt || ex is SiloUnavailableException))
-                availability.Suspect(_leaseSilo);
+                ? ($"lease expired: {silo} did not renew it for {options.Value.LeaseTimeout.TotalSeconds:0.#} s", true)
+                : Describe(ex, spec.Model, silo);
+            if (_leaseExpiredAttempt == attempt || ex is SiloUnavailableException)
+                availability.Suspect(silo);
             LogAttemptFailed(Id, attempt, reason, ex);
             var status = JobStateMachine.FailAttempt(Job, reason, retryable, time.GetUtcNow());
             await _writes.WriteAsync();
@@ -282,12 +278,12 @@ public sealed partial class JobGrain(
         }
     }
 
-    private static (string Reason, bool Retryable) Describe(Exception ex, string model, string? silo) => ex switch
+    private static (string Reason, bool Retryable) Describe(Exception ex, string model, string silo) => ex switch
     {
         JobValidationException validation => (validation.Message, false),
-        SiloUnavailableException => ($"silo lost: {silo ?? "the serving silo"} became unavailable (killed, crashed or cut off)", true),
+        SiloUnavailableException => ($"silo lost: {silo} became unavailable (killed, crashed or cut off)", true),
         OrleansException when ex.Message.Contains("No active nodes are compatible", StringComparison.Ordinal) =>
-            ($"silo lost: {silo ?? "the chosen silo"} no longer serves model {model}", true),
+            ($"silo lost: {silo} no longer serves model {model}", true),
         TimeoutException => ($"timed out: {ex.Message}", true),
         _ => ($"{ex.GetType().Name}: {ex.Message}", true),
     };

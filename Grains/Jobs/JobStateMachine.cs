@@ -93,7 +93,7 @@ public static class JobStateMachine
         state.Attempts[^1] = state.Attempts[^1] with { HandedBack = true };
     }
 
-    /// <summary>Records the silo the current attempt runs on, once known (before any output), without changing the status.</summary>
+    /// <summary>Records the silo the current attempt was placed on, without changing the status; an attempt keeps its first silo.</summary>
     public static void Locate(JobState state, string silo)
     {
         if (state.Attempts.Count > 0 && state.Attempts[^1] is { EndedAt: null, Silo: null } attempt)
