@@ -41,9 +41,11 @@ public sealed partial class JobQueueGrain(
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        this.RegisterGrainTimer(() => { _ = SweepExpiredAsync(); return Task.CompletedTask; }, ExpirySweep, ExpirySweep);
-        // Outside this turn: the jobs woken here call back into the queue while they activate.
-        _ = WakeRunningAsync();
+        foreach (var jobId in state.State.LegacyRunning)
+            state.State.Running.TryAdd(jobId, string.Empty);
+        state.State.LegacyRunning.Clear();
+        this.RegisterGrainTimer(() => { _ = WakeAsync(ExpiredPending); return Task.CompletedTask; }, ExpirySweep, ExpirySweep);
+        _ = WakeAsync(() => state.State.Running.Keys);
         RequestDispatch();
         return Task.CompletedTask;
     }
@@ -51,12 +53,11 @@ public sealed partial class JobQueueGrain(
     /// <inheritdoc />
     public async Task<string?> EnqueueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt)
     {
-        var stale = state.State.Running.Contains(jobId) && !_starting.Contains(jobId);
-        if (stale || (!state.State.Running.Contains(jobId) && !state.State.Pending.Any(j => j.JobId == jobId)))
+        var stale = state.State.Running.ContainsKey(jobId) && !_starting.Contains(jobId);
+        if (stale || (!state.State.Running.ContainsKey(jobId) && !state.State.Pending.Any(j => j.JobId == jobId)))
         {
             // A job that says it is queued but that the queue counts as running lost its start to a crash: it waits again.
             state.State.Running.Remove(jobId);
-            state.State.Placements.Remove(jobId);
             state.State.Pending.Add(new QueuedJob(jobId, priority, enqueuedAt, expiresAt));
             await _writes.WriteAsync();
             RequestDispatch();
@@ -69,7 +70,6 @@ public sealed partial class JobQueueGrain(
     public async Task RequeueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt)
     {
         state.State.Running.Remove(jobId);
-        state.State.Placements.Remove(jobId);
         if (!state.State.Pending.Any(j => j.JobId == jobId))
             state.State.Pending.Add(new QueuedJob(jobId, priority, enqueuedAt, expiresAt));
         await _writes.WriteAsync();
@@ -86,7 +86,6 @@ public sealed partial class JobQueueGrain(
     /// <inheritdoc />
     public async Task ReleaseAsync(Guid jobId)
     {
-        state.State.Placements.Remove(jobId);
         if (state.State.Running.Remove(jobId))
             await _writes.WriteAsync();
         RequestDispatch();
@@ -126,8 +125,7 @@ public sealed partial class JobQueueGrain(
             while (!startFailed && JobQueueOrder.Next(state.State.Pending) is { } next && (silo = PickSilo(silos)) is not null)
             {
                 state.State.Pending.Remove(next);
-                state.State.Running.Add(next.JobId);
-                state.State.Placements[next.JobId] = silo;
+                state.State.Running[next.JobId] = silo;
                 await _writes.WriteAsync();
                 bool started;
                 _starting.Add(next.JobId);
@@ -151,7 +149,6 @@ public sealed partial class JobQueueGrain(
                 if (!started)
                 {
                     state.State.Running.Remove(next.JobId);
-                    state.State.Placements.Remove(next.JobId);
                     await _writes.WriteAsync();
                 }
             }
@@ -171,7 +168,7 @@ public sealed partial class JobQueueGrain(
         if (silos.Count == 0)
             return null;
         var used = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var placed in state.State.Placements.Values)
+        foreach (var placed in state.State.Running.Values)
             used[placed] = used.GetValueOrDefault(placed) + 1;
         var best = silos
             .Select(s => (s.Silo, Free: s.Slots - used.GetValueOrDefault(s.Silo), Used: used.GetValueOrDefault(s.Silo)))
@@ -181,14 +178,18 @@ public sealed partial class JobQueueGrain(
         return best.Silo;
     }
 
-    private async Task WakeRunningAsync()
+    /// <summary>
+    /// Activates each job in turn, outside the calling turn (a job calls back into the queue as it activates): a job
+    /// whose attempt died with its activation requeues itself, and a job whose time to live has ended expires and
+    /// leaves the queue.
+    /// </summary>
+    private async Task WakeAsync(Func<IEnumerable<Guid>> jobs)
     {
         await Task.Yield();
-        foreach (var jobId in state.State.Running.ToList())
+        foreach (var jobId in jobs().ToList())
         {
             try
             {
-                // A job whose attempt died with its activation requeues itself as it activates.
                 await GrainFactory.GetGrain<IJobGrain>(jobId).GetAsync();
             }
             catch (Exception ex)
@@ -198,24 +199,10 @@ public sealed partial class JobQueueGrain(
         }
     }
 
-    private async Task SweepExpiredAsync()
+    private IEnumerable<Guid> ExpiredPending()
     {
-        // Outside the timer's turn: an expiring job calls back into the queue to leave it.
-        await Task.Yield();
         var now = time.GetUtcNow();
-        var expired = state.State.Pending.Where(j => j.ExpiresAt != default && j.ExpiresAt <= now).Select(j => j.JobId).ToList();
-        foreach (var jobId in expired)
-        {
-            try
-            {
-                // An active job's own timer has usually expired it already; waking it makes sure, and removes it from here.
-                await GrainFactory.GetGrain<IJobGrain>(jobId).GetAsync();
-            }
-            catch (Exception ex)
-            {
-                LogWakeFailed(jobId, ex);
-            }
-        }
+        return state.State.Pending.Where(j => j.ExpiresAt != default && j.ExpiresAt <= now).Select(j => j.JobId);
     }
 
     private void UpdateRecheckTimer(bool waiting)

@@ -7,11 +7,11 @@ public sealed class JobQueueState
     /// <summary>Jobs waiting, unordered; dispatch order is decided by <see cref="JobQueueOrder"/>.</summary>
     [Id(0)] public List<QueuedJob> Pending { get; set; } = [];
 
-    /// <summary>Jobs started whose slot is not released yet.</summary>
-    [Id(1)] public HashSet<Guid> Running { get; set; } = [];
+    /// <summary>Running jobs as queues stored them before placements were kept; <see cref="JobQueueGrain"/> moves them into <see cref="Running"/> when it activates.</summary>
+    [Id(1)] public HashSet<Guid> LegacyRunning { get; set; } = [];
 
-    /// <summary>The silo each running job holds a slot on (as <see cref="SiloAddress.ToString"/> writes it).</summary>
-    [Id(2)] public Dictionary<Guid, string> Placements { get; set; } = [];
+    /// <summary>Jobs started whose slot is not released yet, each with the silo it holds the slot on (as <see cref="SiloAddress.ToString"/> writes it; empty when not known).</summary>
+    [Id(2)] public Dictionary<Guid, string> Running { get; set; } = [];
 }
 
 /// <summary>A waiting job.</summary>
