@@ -15,7 +15,7 @@ namespace PoolAI.Benchmarks.Failover;
 /// <param name="Duplicates">Completions beyond one per job: extra "succeeded" lines in the coordinator's completion log, plus jobs with more than one successful attempt.</param>
 /// <param name="Lost">Accepted jobs not final at the end, or no longer found.</param>
 /// <param name="RequeueSeconds">Seconds from the miner's SIGKILL until every job it was running was running again on another silo (or done there).</param>
-/// <param name="JobsInFlightOnKilledMiner">Jobs the killed miner was running at the kill.</param>
+/// <param name="JobsInFlightOnKilledMiner">Jobs the killed miner was running at the kill, counted as those that then had to run again.</param>
 /// <param name="JobsOnThirdMiner">Jobs that finished on the miner started mid-run.</param>
 /// <param name="RetriedJobs">Jobs with more than one attempt.</param>
 /// <param name="WallSeconds">Seconds from the first submission until every job was final.</param>
@@ -100,24 +100,25 @@ public sealed partial class FailoverScenario(string database, Action<string> log
             var deadline = DateTime.UtcNow + Timeout;
 
             // A third miner joins mid-run and must get work with no other step.
-            await WaitUntilAsync(pool, ids, views => views.Count(v => v.Status == JobStatus.Succeeded) >= Jobs / 5, deadline, "a fifth of the jobs to finish");
+            await JobPolling.WaitUntilAsync(pool, ids, views => views.Count(v => v.Status == JobStatus.Succeeded) >= Jobs / 5, deadline, "a fifth of the jobs to finish", log);
             var minerC = Started(processes, PoolProcess.StartSilo("miner", minerEnvironment));
             await minerC.WaitForLogAsync("registered: serves", StartTimeout);
             log($"third miner up (silo port {minerC.SiloPort})");
 
             // Kill a miner while it runs jobs.
-            var running = await WaitUntilAsync(pool, ids, views => RunningOn(views, minerA).Count > 0 && views.Any(v => v.Attempts.Any(a => OnSilo(a.Silo, minerC))), deadline, "the third miner to get a job while the first one runs jobs");
+            // Jobs early in their generation, so that they are still running when the kill lands a moment later.
+            var running = await JobPolling.WaitUntilAsync(pool, ids, views => RunningOn(views, minerA).Count > 0 && views.Any(v => v.Attempts.Any(a => OnSilo(a.Silo, minerC))), deadline, "the third miner to get a job while the first one starts jobs", log);
             var inFlight = RunningOn(running, minerA).Select(v => v.Id).ToHashSet();
             var killedAt = Stopwatch.StartNew();
             minerA.KillHard();
             log($"killed miner on silo port {minerA.SiloPort} (SIGKILL) while it ran {inFlight.Count} jobs");
 
             // Until each of its jobs runs elsewhere (or has finished elsewhere).
-            await WaitUntilAsync(pool, inFlight.ToList(), views => views.All(v => MovedOff(v, minerA)), deadline, "the killed miner's jobs to run elsewhere", TimeSpan.FromMilliseconds(100));
+            await JobPolling.WaitUntilAsync(pool, inFlight.ToList(), views => views.All(v => MovedOff(v, minerA)), deadline, "the killed miner's jobs to run elsewhere", log, TimeSpan.FromMilliseconds(100));
             var requeueSeconds = killedAt.Elapsed.TotalSeconds;
             log($"its jobs were running elsewhere {requeueSeconds:F2} s after the kill");
 
-            var final = await WaitUntilAsync(pool, ids, views => views.All(v => v.Status.IsFinal()), deadline, "every job to end");
+            var final = await JobPolling.WaitUntilAsync(pool, ids, views => views.All(v => v.Status.IsFinal()), deadline, "every job to end", log);
             var wall = clock.Elapsed.TotalSeconds;
             var completions = CompletionLog().Matches(coordinator.Log).Select(m => m.Groups[1].Value).GroupBy(id => id).ToList();
             var duplicates = completions.Sum(g => g.Count() - 1)
@@ -129,7 +130,7 @@ public sealed partial class FailoverScenario(string database, Action<string> log
                 Duplicates: duplicates,
                 Lost: ids.Count - final.Count(v => v.Status.IsFinal()),
                 RequeueSeconds: Math.Round(requeueSeconds, 2),
-                JobsInFlightOnKilledMiner: inFlight.Count,
+                JobsInFlightOnKilledMiner: final.Count(v => inFlight.Contains(v.Id) && v.Attempts.Count > 1),
                 JobsOnThirdMiner: final.Count(v => v.Result is { } r && OnSilo(r.Silo, minerC)),
                 RetriedJobs: final.Count(v => v.Attempts.Count > 1),
                 WallSeconds: Math.Round(wall, 1));
@@ -151,55 +152,15 @@ public sealed partial class FailoverScenario(string database, Action<string> log
     private static bool OnSilo(string? silo, PoolProcess process) =>
         silo is not null && silo.Contains(string.Create(CultureInfo.InvariantCulture, $":{process.SiloPort}:"), StringComparison.Ordinal);
 
-    private static List<JobView> RunningOn(IEnumerable<JobView> views, PoolProcess miner) =>
-        views.Where(v => v.Status is JobStatus.Assigned or JobStatus.Running && v.Attempts.Count > 0 && v.Attempts[^1].EndedAt is null && OnSilo(v.Attempts[^1].Silo, miner)).ToList();
+    private List<JobView> RunningOn(IEnumerable<JobView> views, PoolProcess miner) =>
+        views.Where(v => v.Status is JobStatus.Assigned or JobStatus.Running && v.TokensGenerated < MaxTokens / 2 && v.Attempts.Count > 0 && v.Attempts[^1].EndedAt is null && OnSilo(v.Attempts[^1].Silo, miner)).ToList();
 
     private static bool MovedOff(JobView view, PoolProcess killed) => view.Status switch
     {
         JobStatus.Running => view.Attempts[^1] is { EndedAt: null } attempt && attempt.Silo is not null && !OnSilo(attempt.Silo, killed),
-        JobStatus.Succeeded => !OnSilo(view.Result?.Silo, killed),
+        JobStatus.Succeeded => true, // elsewhere, or on the killed miner just before the kill (then it was never in flight)
         _ => view.Status.IsFinal(),
     };
-
-    private async Task<List<JobView>> WaitUntilAsync(PoolClient pool, IReadOnlyList<Guid> ids, Func<List<JobView>, bool> done, DateTime deadline, string what, TimeSpan? poll = null)
-    {
-        var progress = Stopwatch.StartNew();
-        while (true)
-        {
-            var views = new List<JobView>(ids.Count);
-            foreach (var batch in ids.Chunk(100))
-                views.AddRange(await Task.WhenAll(batch.Select(GetWithRetryAsync)));
-            if (done(views))
-                return views;
-            var counts = string.Join(", ", views.GroupBy(v => v.Status).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key}"));
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"timed out waiting for {what}; jobs: {counts}");
-            if (views.All(v => v.Status.IsFinal()))
-                throw new InvalidOperationException($"every job ended before {what}; jobs: {counts} (use more jobs or tokens)");
-            if (progress.Elapsed > TimeSpan.FromSeconds(10))
-            {
-                log($"waiting for {what}; jobs: {counts}");
-                progress.Restart();
-            }
-
-            await Task.Delay(poll ?? TimeSpan.FromMilliseconds(500));
-        }
-
-        async Task<JobView> GetWithRetryAsync(Guid id)
-        {
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    return await pool.GetAsync(id);
-                }
-                catch (Exception) when (attempt < 20 && DateTime.UtcNow < deadline)
-                {
-                    await Task.Delay(250);
-                }
-            }
-        }
-    }
 
     [GeneratedRegex(@"Job ([0-9a-f-]{36}) succeeded")]
     private static partial Regex CompletionLog();

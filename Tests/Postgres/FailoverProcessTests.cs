@@ -73,7 +73,7 @@ public sealed class FailoverProcessTests
                 var accepted = await Task.WhenAll(Enumerable.Range(0, 30).Select(i =>
                     connection.Client.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 80, seed: 100 + i)))));
                 ids = accepted.Select(j => j.Id).ToList();
-                before = await PollAsync(connection.Client, ids, views => views.Count(v => v.Status == JobStatus.Succeeded) >= 6 && views.Any(v => v.Status == JobStatus.Running));
+                before = await JobPolling.WaitUntilAsync(connection.Client, ids, views => views.Count(v => v.Status == JobStatus.Succeeded) >= 6 && views.Any(v => v.Status == JobStatus.Running), DateTime.UtcNow.AddMinutes(4), "some jobs to finish while others run");
             }
 
             coordinator.KillHard();
@@ -81,7 +81,7 @@ public sealed class FailoverProcessTests
             await restarted.WaitForLogAsync("Application started", TimeSpan.FromMinutes(2));
 
             await using var again = await PoolConnection.OpenAsync(clientConfiguration);
-            var after = await PollAsync(again.Client, ids, views => views.All(v => v.Status.IsFinal()));
+            var after = await JobPolling.WaitUntilAsync(again.Client, ids, views => views.All(v => v.Status.IsFinal()), DateTime.UtcNow.AddMinutes(4), "every job to end after the restart");
 
             Assert.IsTrue(after.All(v => v.Status == JobStatus.Succeeded), string.Join("; ", after.Select(v => v.StatusMessage)));
             foreach (var done in before.Where(v => v.Status == JobStatus.Succeeded))
@@ -128,28 +128,5 @@ public sealed class FailoverProcessTests
         Assert.AreEqual(JobStatus.Succeeded, reloaded.Status);
         Assert.AreEqual(done.Result, reloaded.Result);
         Assert.AreEqual(done.Attempts.Count, reloaded.Attempts.Count);
-    }
-
-    private static async Task<List<JobView>> PollAsync(PoolClient pool, List<Guid> ids, Func<List<JobView>, bool> done)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(4);
-        while (true)
-        {
-            List<JobView>? views = null;
-            try
-            {
-                views = (await Task.WhenAll(ids.Select(pool.GetAsync))).ToList();
-            }
-            catch (Exception) when (DateTime.UtcNow < deadline)
-            {
-                // The cluster is still settling (a coordinator just started); ask again.
-            }
-
-            if (views is not null && done(views))
-                return views;
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"jobs did not get there in time: {string.Join(", ", (views ?? []).GroupBy(v => v.Status).Select(g => $"{g.Count()} {g.Key}"))}");
-            await Task.Delay(250);
-        }
     }
 }
