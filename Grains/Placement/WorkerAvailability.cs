@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using PoolAI.Hosting;
 using PoolAI.Workers;
 
 namespace PoolAI.Placement;
@@ -69,32 +70,25 @@ public sealed partial class WorkerAvailability(IGrainFactory grains, TimeProvide
             await _refresh.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    private async Task RefreshLoopAsync(CancellationToken cancellationToken)
+    private Task RefreshLoopAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(WorkerStatusBoard.RefreshInterval, time);
         var failing = false;
-        try
-        {
-            do
+        return PeriodicWork.RunAsync(
+            WorkerStatusBoard.RefreshInterval,
+            runAtStart: true,
+            async () =>
             {
-                try
-                {
-                    await RefreshAsync();
-                    failing = false;
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    if (!failing)
-                        LogRefreshFailed(ex);
-                    failing = true;
-                }
-            }
-            while (await timer.WaitForNextTickAsync(cancellationToken));
-        }
-        catch (OperationCanceledException)
-        {
-            // The silo is stopping.
-        }
+                await RefreshAsync();
+                failing = false;
+            },
+            ex =>
+            {
+                if (!failing)
+                    LogRefreshFailed(ex);
+                failing = true;
+            },
+            cancellationToken,
+            time);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the worker status board; placement uses the last copy until it can")]

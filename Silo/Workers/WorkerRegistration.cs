@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PoolAI.Hosting;
 using PoolAI.Inference;
 using PoolAI.Silo.Hosting;
 using PoolAI.Workers;
@@ -52,7 +53,7 @@ public sealed partial class WorkerRegistration(
         }
 
         LogRegistered(identity.Value.WorkerId, string.Join(", ", capabilities.Models), capabilities.Slots);
-        _heartbeats = HeartbeatAsync(worker, _stopping.Token);
+        _heartbeats = PeriodicWork.RunAsync(HeartbeatInterval, runAtStart: false, worker.HeartbeatAsync, ex => LogHeartbeatFailed(identity.Value.WorkerId, ex), _stopping.Token);
     }
 
     private async Task StopAsync(CancellationToken cancellationToken)
@@ -74,29 +75,6 @@ public sealed partial class WorkerRegistration(
             LogDraining(running, miner.Value.DrainTimeout.TotalSeconds);
         var handedBack = await drain.DrainAsync(miner.Value.DrainTimeout, TimeSpan.FromSeconds(5));
         LogStopped(identity.Value.WorkerId, running - handedBack, handedBack);
-    }
-
-    private async Task HeartbeatAsync(IWorkerGrain worker, CancellationToken cancellationToken)
-    {
-        using var timer = new PeriodicTimer(HeartbeatInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(cancellationToken))
-            {
-                try
-                {
-                    await worker.HeartbeatAsync();
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    LogHeartbeatFailed(identity.Value.WorkerId, ex);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The silo is stopping.
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker {WorkerId} registered: serves {Models} with {Slots} slots")]
