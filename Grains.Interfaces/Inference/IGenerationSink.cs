@@ -19,4 +19,14 @@ public interface IGenerationSink : IAddressable
     /// </summary>
     [Alias("RenewLease")]
     Task<bool> RenewLeaseAsync(int attempt, string silo);
+
+    /// <summary>
+    /// Says that <paramref name="silo"/>, stopping gracefully, gives attempt <paramref name="attempt"/> back unfinished.
+    /// The serving silo awaits this before it answers the generation call with <see cref="WorkHandedBackException"/>,
+    /// because that answer may be lost when the silo stops right after sending it (the caller then sees only
+    /// <c>SiloUnavailableException</c>). The holder requeues the job without counting the attempt; a call for an
+    /// attempt that is no longer current is ignored.
+    /// </summary>
+    [Alias("HandBack")]
+    Task HandBackAsync(int attempt, string silo);
 }

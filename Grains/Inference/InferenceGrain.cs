@@ -34,7 +34,18 @@ public sealed class InferenceGrain(
         JobSpecRules.Validate(request.Settings);
         var model = Model;
         var siloName = silo.SiloAddress.ToString();
-        using var registration = drain.Enter(siloName);
+        IDisposable registration;
+        try
+        {
+            registration = drain.Enter(siloName);
+        }
+        catch (WorkHandedBackException)
+        {
+            await SayHandedBackAsync(request, siloName);
+            throw;
+        }
+
+        using var _ = registration;
         using var leaseLost = new CancellationTokenSource();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, drain.HandBack, leaseLost.Token);
         using var leaseDone = new CancellationTokenSource();
@@ -49,6 +60,7 @@ public sealed class InferenceGrain(
         }
         catch (OperationCanceledException) when (drain.HandBack.IsCancellationRequested && !cancellationToken.IsCancellationRequested && !leaseLost.IsCancellationRequested)
         {
+            await SayHandedBackAsync(request, siloName);
             throw new WorkHandedBackException(siloName);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not JobValidationException)
@@ -62,6 +74,19 @@ public sealed class InferenceGrain(
             await leaseDone.CancelAsync();
             await lease;
         }
+    }
+
+    /// <summary>
+    /// Tells the lease holder that the attempt comes back unfinished, before the silo stops and while the drain still
+    /// counts this generation. Bounded by the lease timeout: a coordinator that does not answer finds out by the lease.
+    /// </summary>
+    private async Task SayHandedBackAsync(GenerationRequest request, string siloName)
+    {
+        if (request.Sink is not { } holder)
+            return;
+        await holder.HandBackAsync(request.Attempt, siloName)
+            .WaitAsync(options.Value.LeaseTimeout)
+            .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
     }
 
     /// <inheritdoc />

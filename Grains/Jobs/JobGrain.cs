@@ -37,6 +37,7 @@ public sealed partial class JobGrain(
     private IGrainTimer? _leaseCheck;
     private DateTimeOffset _leaseRenewedAt;
     private int _leaseExpiredAttempt;
+    private int _handedBackAttempt;
     private int _tokens;
 
     private Guid Id => this.GetPrimaryKey();
@@ -175,6 +176,18 @@ public sealed partial class JobGrain(
         return Task.FromResult(true);
     }
 
+    /// <inheritdoc />
+    public Task HandBackAsync(int attempt, string silo)
+    {
+        if (IsCurrent(attempt) && _handedBackAttempt != attempt)
+        {
+            _handedBackAttempt = attempt;
+            _run?.Cancel(); // the attempt's task records the hand-back and requeues
+        }
+
+        return Task.CompletedTask;
+    }
+
     private Task CheckLeaseAsync()
     {
         var attempt = Job.Attempts.Count;
@@ -232,12 +245,10 @@ public sealed partial class JobGrain(
             _finished.TrySetResult();
             LogSucceeded(Id, result.TokensGenerated, result.TokensPerSecond, result.Silo);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !(_leaseExpiredAttempt == attempt && IsCurrent(attempt)))
+        catch (Exception ex) when (IsCurrent(attempt) && (ex is WorkHandedBackException || _handedBackAttempt == attempt))
         {
-            // Cancel or expiry already recorded the final state.
-        }
-        catch (WorkHandedBackException handedBack) when (IsCurrent(attempt))
-        {
+            // Said by the silo's HandBackAsync, by its answer, or both; its answer alone may be lost as it stops.
+            var handedBack = ex as WorkHandedBackException ?? new WorkHandedBackException(silo);
             LogHandedBack(Id, attempt, handedBack.Silo);
             availability.Suspect(handedBack.Silo); // it is leaving: place nothing more there, even before its worker's sign-off is seen
             JobStateMachine.HandBack(Job, handedBack.Message, time.GetUtcNow());
@@ -245,6 +256,10 @@ public sealed partial class JobGrain(
             Publish(_output.Length, string.Empty);
             requeued = true;
             await Queue.RequeueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !(_leaseExpiredAttempt == attempt && IsCurrent(attempt)))
+        {
+            // Cancel or expiry already recorded the final state.
         }
         catch (Exception ex) when (IsCurrent(attempt))
         {

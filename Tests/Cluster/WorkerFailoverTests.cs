@@ -128,6 +128,31 @@ public sealed class WorkerFailoverTests
         Assert.AreEqual(WorkerStatus.Offline, (await cluster.Client.GetGrain<IWorkerGrain>("miner-a").GetAsync()).Status);
     }
 
+    /// <summary>
+    /// A stopping silo tells the job it hands back before answering, because its answer may be lost as it stops: the
+    /// message alone requeues the job without counting the attempt, even though the generation call never answers it.
+    /// </summary>
+    [TestMethod]
+    public async Task HandBackMessageAloneRequeuesTheJobWithoutCountingTheAttempt()
+    {
+        await using var cluster = Start();
+        await cluster.DeployAsync();
+        var pool = new PoolClient(cluster.Client);
+        var (siloA, _, job) = await RunLongJobOnMinerAAsync(cluster, pool, seed: 5);
+        var sink = cluster.Client.GetGrain<IJobGrain>(job.Id).AsReference<Inference.IGenerationSink>();
+        await sink.HandBackAsync(attempt: 2, siloA); // not the current attempt: ignored
+        Assert.AreEqual(1, (await pool.GetAsync(job.Id)).Attempts.Count);
+
+        await sink.HandBackAsync(attempt: 1, siloA);
+        var done = await pool.WaitAsync(job.Id, TimeSpan.FromMinutes(2));
+        Assert.AreEqual(JobStatus.Succeeded, done.Status, done.StatusMessage);
+        Assert.AreEqual(2, done.Attempts.Count);
+        Assert.IsTrue(done.Attempts[0].HandedBack, done.Attempts[0].Outcome);
+        Assert.AreEqual(siloA, done.Attempts[0].Silo);
+        StringAssert.Contains(done.Attempts[0].Outcome, "handed back");
+        Assert.IsFalse(done.Attempts[1].HandedBack);
+    }
+
     [TestMethod]
     public async Task JobsOfAKilledMinerLoseTheirLeaseAndFinishOnTheOtherMiner()
     {
