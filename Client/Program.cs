@@ -9,6 +9,8 @@ var root = new RootCommand("poolai — submit generative jobs to a PoolAI pool, 
     LibsCommand.Create(),
     JobCommands.Status(),
     JobCommands.Cancel(),
+    RewardCommands.Rewards(),
+    RewardCommands.Leaderboard(),
     DbCommand.Create(),
 };
 var parsed = root.Parse(args);

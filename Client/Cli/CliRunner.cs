@@ -70,6 +70,11 @@ internal static class CliRunner
             Console.Error.WriteLine($"poolai: {ex.Message}");
             return BadInput;
         }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine($"poolai: {ex.Message}");
+            return BadInput;
+        }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             Console.Error.WriteLine();

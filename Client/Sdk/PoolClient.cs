@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using PoolAI.Jobs;
+using PoolAI.Rewards;
 
 namespace PoolAI.Client.Sdk;
 
@@ -109,4 +110,30 @@ public sealed class PoolClient(IGrainFactory grains)
 
         return await GetAsync(submitted.Id);
     }
+
+    /// <summary>A worker's reward ledger at a glance: balance, streak and progress to the next level, quality factor, suspicions, statistics.</summary>
+    public Task<RewardSummary> GetRewardsAsync(string worker) =>
+        grains.GetGrain<IRewardLedgerGrain>(RequireWorker(worker)).GetSummaryAsync();
+
+    /// <summary>A page of a worker's ledger, newest first: entries before <paramref name="before"/> (null: now), at most <paramref name="limit"/> (1–1000).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Limit outside 1–1000.</exception>
+    public Task<RewardHistoryPage> GetRewardHistoryAsync(string worker, DateTimeOffset? before = null, int limit = 20) =>
+        grains.GetGrain<IRewardLedgerGrain>(RequireWorker(worker)).GetHistoryAsync(before, limit);
+
+    /// <summary>The top <paramref name="top"/> (1–1000) workers by net credits in <paramref name="period"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Top outside 1–1000.</exception>
+    public Task<IReadOnlyList<LeaderboardRow>> GetLeaderboardAsync(LeaderboardPeriod period = LeaderboardPeriod.Week, int top = 10) =>
+        grains.GetGrain<ILeaderboardGrain>(ILeaderboardGrain.Key).GetTopAsync(period, top);
+
+    /// <summary>Admin: takes back <paramref name="amount"/> (null: all that is left) of entry <paramref name="sequence"/> of a worker's ledger with a new negative entry.</summary>
+    /// <exception cref="ArgumentException">No such credit entry, or the amount is not positive or more than is left.</exception>
+    public Task<RewardEntry> CorrectRewardAsync(string worker, long sequence, string reason, decimal? amount = null) =>
+        grains.GetGrain<IRewardLedgerGrain>(RequireWorker(worker)).CorrectAsync(sequence, reason, amount);
+
+    /// <summary>Where the verification of a job's output stands (<see cref="VerificationOutcome.Pending"/> with no checks when the job was not sampled).</summary>
+    public Task<VerificationView> GetVerificationAsync(Guid jobId) =>
+        grains.GetGrain<IVerificationGrain>(jobId).GetAsync();
+
+    private static string RequireWorker(string worker) =>
+        string.IsNullOrWhiteSpace(worker) ? throw new ArgumentException("worker must be a worker id", nameof(worker)) : worker.Trim();
 }

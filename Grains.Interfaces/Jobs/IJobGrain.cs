@@ -34,11 +34,11 @@ public interface IJobGrain : IGrainWithGuidKey
     Task UnwatchAsync(IJobObserver observer);
 
     /// <summary>
-    /// Called by the job's queue: start an attempt now on <paramref name="silo"/> (as <see cref="SiloAddress.ToString"/>
-    /// writes it), where the queue reserved a slot. Returns false when the job is no longer queued.
+    /// Called by the job's queue: start an attempt now on the silo of <paramref name="placement"/>, where the queue
+    /// reserved a slot; the attempt records the silo's worker and device. Returns false when the job is no longer queued.
     /// </summary>
     [Alias("Start")]
-    Task<bool> StartAsync(string silo);
+    Task<bool> StartAsync(JobPlacement placement);
 }
 
 /// <summary>What a new watcher gets: the view and the output produced before it subscribed.</summary>

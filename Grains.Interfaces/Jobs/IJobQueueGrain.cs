@@ -16,12 +16,13 @@ public interface IJobQueueGrain : IGrainWithStringKey
     /// <param name="priority">Higher first.</param>
     /// <param name="enqueuedAt">Older first within a priority.</param>
     /// <param name="expiresAt">When the job's time to live ends; the queue makes sure an expired job is told, even if nothing else wakes it.</param>
+    /// <param name="excludedWorkers">Workers that must not run it; null for none.</param>
     [Alias("Enqueue")]
-    Task<string?> EnqueueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt);
+    Task<string?> EnqueueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt, IReadOnlyList<string>? excludedWorkers = null);
 
     /// <summary>A started job's attempt failed and it may try again: its slot is released and it waits again.</summary>
     [Alias("Requeue")]
-    Task RequeueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt);
+    Task RequeueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt, IReadOnlyList<string>? excludedWorkers = null);
 
     /// <summary>Removes a job that will not run (cancelled or expired while queued). No-op if absent.</summary>
     [Alias("Remove")]

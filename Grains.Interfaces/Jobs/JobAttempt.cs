@@ -10,6 +10,8 @@ namespace PoolAI.Jobs;
 /// The worker gave the job back unfinished because it was shutting down gracefully; such an attempt does not count
 /// towards the job's maximum attempts.
 /// </param>
+/// <param name="Worker">Worker id of the silo the attempt was placed on, once known.</param>
+/// <param name="Device">Device class of that silo (<c>cpu</c>, <c>cuda</c>), once known.</param>
 [GenerateSerializer, Immutable, Alias("poolai.JobAttempt")]
 public sealed record JobAttempt(
     [property: Id(0)] int Number,
@@ -17,4 +19,6 @@ public sealed record JobAttempt(
     [property: Id(2)] DateTimeOffset StartedAt,
     [property: Id(3)] DateTimeOffset? EndedAt = null,
     [property: Id(4)] string? Outcome = null,
-    [property: Id(5)] bool HandedBack = false);
+    [property: Id(5)] bool HandedBack = false,
+    [property: Id(6)] string? Worker = null,
+    [property: Id(7)] string? Device = null);

@@ -7,6 +7,8 @@ namespace PoolAI.Jobs;
 /// <param name="Priority">Higher runs first; 0 is normal, range -10 to 10.</param>
 /// <param name="Requester">Who asked (user or API key name); used for fairness and audit.</param>
 /// <param name="TimeToLive">How long the job may wait and run before it ends <see cref="JobStatus.Expired"/>; null for the pool default.</param>
+/// <param name="ExcludedWorkers">Worker ids that must not run the job (at most 100); verification uses it to run a check elsewhere.</param>
+/// <param name="Verifies">Set on a check job that the pool runs to verify another job's output; reported to that job's verification.</param>
 [GenerateSerializer, Immutable, Alias("poolai.JobSpec")]
 public sealed record JobSpec(
     [property: Id(0)] JobKind Kind,
@@ -14,7 +16,9 @@ public sealed record JobSpec(
     [property: Id(2)] GenerationSettings? Generation = null,
     [property: Id(3)] int Priority = 0,
     [property: Id(4)] string Requester = "anonymous",
-    [property: Id(5)] TimeSpan? TimeToLive = null)
+    [property: Id(5)] TimeSpan? TimeToLive = null,
+    [property: Id(6)] IReadOnlyList<string>? ExcludedWorkers = null,
+    [property: Id(7)] Guid? Verifies = null)
 {
     /// <summary>A text-generation job on <paramref name="model"/>.</summary>
     public static JobSpec TextGeneration(string model, GenerationSettings settings) =>

@@ -19,6 +19,9 @@ public static class JobSpecRules
     /// <summary>Priority range, inclusive.</summary>
     public const int MinPriority = -10, MaxPriority = 10;
 
+    /// <summary>Most workers a job may exclude.</summary>
+    public const int MaxExcludedWorkers = 100;
+
     /// <summary>Checks <paramref name="spec"/>; returns normally when it is valid.</summary>
     /// <exception cref="JobValidationException">The first rule broken, naming the field.</exception>
     public static void Validate(JobSpec spec)
@@ -30,6 +33,13 @@ public static class JobSpecRules
             throw new JobValidationException("priority", $"must be between {MinPriority} and {MaxPriority}, was {spec.Priority}");
         if (spec.TimeToLive is { } ttl && ttl <= TimeSpan.Zero)
             throw new JobValidationException("ttl", $"must be positive, was {ttl}");
+        if (spec.ExcludedWorkers is { } excluded)
+        {
+            if (excluded.Count > MaxExcludedWorkers)
+                throw new JobValidationException("excluded_workers", $"must list at most {MaxExcludedWorkers} workers, was {excluded.Count}");
+            if (excluded.Any(string.IsNullOrWhiteSpace))
+                throw new JobValidationException("excluded_workers", "must not contain empty worker ids");
+        }
         if (spec.Kind is JobKind.TextGeneration or JobKind.CodeGeneration)
         {
             if (spec.Generation is null)

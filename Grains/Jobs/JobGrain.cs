@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using PoolAI.Inference;
 using PoolAI.Models;
 using PoolAI.Placement;
+using PoolAI.Rewards;
 using PoolAI.Storage;
 
 namespace PoolAI.Jobs;
@@ -25,6 +26,7 @@ public sealed partial class JobGrain(
     ModelRegistry registry,
     WorkerAvailability availability,
     IOptions<JobOptions> options,
+    IOptions<RewardOptions> rewards,
     TimeProvider time,
     ILogger<JobGrain> logger) : Grain, IJobGrain, IGenerationSink
 {
@@ -35,6 +37,7 @@ public sealed partial class JobGrain(
     private CancellationTokenSource? _run;
     private IGrainTimer? _expiry;
     private IGrainTimer? _leaseCheck;
+    private IGrainTimer? _settleRetry;
     private DateTimeOffset _leaseRenewedAt;
     private int _leaseExpiredAttempt;
     private int _handedBackAttempt;
@@ -54,6 +57,8 @@ public sealed partial class JobGrain(
         if (Job.Status.IsFinal())
         {
             _finished.TrySetResult();
+            if (!Job.Settled)
+                ScheduleSettle(TimeSpan.Zero); // the activation that finished it died before settling
             return;
         }
 
@@ -76,11 +81,11 @@ public sealed partial class JobGrain(
                 return;
             }
 
-            await Queue.RequeueAsync(Id, Job.Spec.Priority, Job.CreatedAt, Job.ExpiresAt);
+            await Queue.RequeueAsync(Id, Job.Spec.Priority, Job.CreatedAt, Job.ExpiresAt, Job.Spec.ExcludedWorkers);
         }
         else
         {
-            await Queue.EnqueueAsync(Id, Job.Spec.Priority, Job.CreatedAt, Job.ExpiresAt);
+            await Queue.EnqueueAsync(Id, Job.Spec.Priority, Job.CreatedAt, Job.ExpiresAt, Job.Spec.ExcludedWorkers);
         }
 
         ArmExpiry();
@@ -95,7 +100,7 @@ public sealed partial class JobGrain(
         registry.Validate(spec);
         JobStateMachine.Accept(Job, spec, time.GetUtcNow(), options.Value.DefaultTimeToLive, options.Value.MaxAttempts);
         await _writes.WriteAsync();
-        var waiting = await Queue.EnqueueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt);
+        var waiting = await Queue.EnqueueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt, spec.ExcludedWorkers);
         if (waiting is not null && Job.Status == JobStatus.Queued)
             Job.StatusMessage = waiting;
         ArmExpiry();
@@ -142,7 +147,7 @@ public sealed partial class JobGrain(
     }
 
     /// <inheritdoc />
-    public async Task<bool> StartAsync(string silo)
+    public async Task<bool> StartAsync(JobPlacement placement)
     {
         if (!state.RecordExists || Job.Spec is null || Job.Status != JobStatus.Queued)
             return false;
@@ -153,7 +158,7 @@ public sealed partial class JobGrain(
         }
 
         var attempt = JobStateMachine.Assign(Job, time.GetUtcNow());
-        JobStateMachine.Locate(Job, silo);
+        JobStateMachine.Locate(Job, placement.Silo, placement.Worker, placement.Device);
         await _writes.WriteAsync();
         _output.Reset();
         _tokens = 0;
@@ -162,7 +167,7 @@ public sealed partial class JobGrain(
         _run = new CancellationTokenSource();
         var check = options.Value.LeaseInterval;
         _leaseCheck ??= this.RegisterGrainTimer(CheckLeaseAsync, check, check);
-        _ = RunAttemptAsync(attempt, silo, _run.Token);
+        _ = RunAttemptAsync(attempt, placement.Silo, _run.Token);
         return true;
     }
 
@@ -244,6 +249,7 @@ public sealed partial class JobGrain(
             Publish(offset, result.Text[offset..]);
             _finished.TrySetResult();
             LogSucceeded(Id, result.TokensGenerated, result.TokensPerSecond, result.Silo);
+            await SettleAsync();
         }
         catch (Exception ex) when (IsCurrent(attempt) && (ex is WorkHandedBackException || _handedBackAttempt == attempt))
         {
@@ -255,7 +261,7 @@ public sealed partial class JobGrain(
             await _writes.WriteAsync();
             Publish(_output.Length, string.Empty);
             requeued = true;
-            await Queue.RequeueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt);
+            await Queue.RequeueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt, spec.ExcludedWorkers);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !(_leaseExpiredAttempt == attempt && IsCurrent(attempt)))
         {
@@ -269,18 +275,29 @@ public sealed partial class JobGrain(
             if (_leaseExpiredAttempt == attempt || ex is SiloUnavailableException)
                 availability.Suspect(silo);
             LogAttemptFailed(Id, attempt, reason, ex);
+            var worker = Job.Attempts[attempt - 1].Worker;
             var status = JobStateMachine.FailAttempt(Job, reason, retryable, time.GetUtcNow());
             await _writes.WriteAsync();
             Publish(_output.Length, string.Empty);
             if (status == JobStatus.Queued)
             {
                 requeued = true;
-                await Queue.RequeueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt);
+                await Queue.RequeueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt, spec.ExcludedWorkers);
             }
             else
             {
                 _finished.TrySetResult();
             }
+
+            if (worker is not null && ex is not JobValidationException)
+            {
+                // Pays nothing and resets the worker's streak; bad input is not the worker's fault.
+                await GrainFactory.GetGrain<IRewardLedgerGrain>(worker).RecordFailureAsync(Id, attempt, reason)
+                    .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+            }
+
+            if (status != JobStatus.Queued)
+                await SettleAsync();
         }
         catch (Exception ex)
         {
@@ -316,6 +333,85 @@ public sealed partial class JobGrain(
         Publish(_output.Length, string.Empty);
         _finished.TrySetResult();
         LogEnded(Id, Job.Status, Job.StatusMessage);
+        await SettleAsync();
+    }
+
+    /// <summary>
+    /// Does a final job's consequences once: credits the worker of a succeeded job and, for a sampled share of jobs,
+    /// starts the verification of its output; a check job reports its outcome (success or not) to the verification it
+    /// serves. <see cref="JobState.Settled"/> is persisted last, so a crash in between repeats the steps on the next
+    /// activation; each is idempotent per job (a ledger refuses a second credit, a verification a second report).
+    /// A failed step is retried every <see cref="SettleRetry"/>.
+    /// </summary>
+    private async Task SettleAsync()
+    {
+        if (Job.Spec is not { } spec || !Job.Status.IsFinal() || Job.Settled)
+            return;
+        try
+        {
+            var attempt = Job.Attempts.Count > 0 ? Job.Attempts[^1] : null;
+            if (Job.Status == JobStatus.Succeeded && Job.Result is { } result && attempt?.Worker is { } worker)
+            {
+                if (rewards.Value.CreditDelay > TimeSpan.Zero)
+                {
+                    LogCreditWaits(Id, worker, rewards.Value.CreditDelay);
+                    await Task.Delay(rewards.Value.CreditDelay, time);
+                }
+
+                var units = WorkUnits(spec.Kind, result);
+                if (units > 0)
+                {
+                    var parameters = registry.Contains(spec.Model) ? registry.Get(spec.Model).Weights?.Parameters ?? 0 : 0;
+                    await GrainFactory.GetGrain<IRewardLedgerGrain>(worker).CreditAsync(new CreditRequest(
+                        Id, spec.Kind, spec.Model, parameters, units, result.TokensPerSecond, attempt.Device ?? "cpu", Job.UpdatedAt));
+                }
+
+                if (spec.Verifies is { } verified)
+                    await GrainFactory.GetGrain<IVerificationGrain>(verified).ReportAsync(Id, worker, result.Text);
+                else if (Sampled(Id, rewards.Value.VerificationShare))
+                    await GrainFactory.GetGrain<IVerificationGrain>(Id).StartAsync(spec, worker, result.Text);
+            }
+            else if (spec.Verifies is { } verified)
+            {
+                await GrainFactory.GetGrain<IVerificationGrain>(verified).ReportAsync(Id, null, null);
+            }
+
+            Job.Settled = true;
+            await _writes.WriteAsync();
+        }
+        catch (Exception ex)
+        {
+            LogSettleFailed(Id, ex);
+            ScheduleSettle(SettleRetry);
+        }
+    }
+
+    /// <summary>How long a failed settlement waits before it is tried again.</summary>
+    public static readonly TimeSpan SettleRetry = TimeSpan.FromSeconds(5);
+
+    private void ScheduleSettle(TimeSpan due)
+    {
+        _settleRetry?.Dispose();
+        _settleRetry = this.RegisterGrainTimer(SettleAsync, due, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Work units of a finished job (see <see cref="RewardEntry.WorkUnits"/>): generated tokens for text and code.</summary>
+    private static long WorkUnits(JobKind kind, JobResult result) => kind switch
+    {
+        JobKind.TextGeneration or JobKind.CodeGeneration => RewardFormula.TextUnits(result.TokensGenerated),
+        _ => 0,
+    };
+
+    /// <summary>Whether the job is in the verified share: decided by its id, so a repeat after a crash decides the same.</summary>
+    public static bool Sampled(Guid jobId, double share)
+    {
+        if (share <= 0)
+            return false;
+        if (share >= 1)
+            return true;
+        Span<byte> bytes = stackalloc byte[16];
+        jobId.TryWriteBytes(bytes);
+        return BitConverter.ToUInt32(bytes) / (double)uint.MaxValue < share;
     }
 
     private async Task ExpireAsync()
@@ -381,4 +477,10 @@ public sealed partial class JobGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ended {Status}: {Message}")]
     private partial void LogEnded(Guid jobId, JobStatus status, string? message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: could not settle (credit, verification); trying again shortly")]
+    private partial void LogSettleFailed(Guid jobId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: credit to worker {Worker} waits {Delay} (PoolAI:Rewards:CreditDelay)")]
+    private partial void LogCreditWaits(Guid jobId, string worker, TimeSpan delay);
 }

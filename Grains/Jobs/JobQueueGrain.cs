@@ -51,14 +51,14 @@ public sealed partial class JobQueueGrain(
     }
 
     /// <inheritdoc />
-    public async Task<string?> EnqueueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt)
+    public async Task<string?> EnqueueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt, IReadOnlyList<string>? excludedWorkers = null)
     {
         var stale = state.State.Running.ContainsKey(jobId) && !_starting.Contains(jobId);
         if (stale || (!state.State.Running.ContainsKey(jobId) && !state.State.Pending.Any(j => j.JobId == jobId)))
         {
             // A job that says it is queued but that the queue counts as running lost its start to a crash: it waits again.
             state.State.Running.Remove(jobId);
-            state.State.Pending.Add(new QueuedJob(jobId, priority, enqueuedAt, expiresAt));
+            state.State.Pending.Add(new QueuedJob(jobId, priority, enqueuedAt, expiresAt, excludedWorkers));
             await _writes.WriteAsync();
             RequestDispatch();
         }
@@ -67,11 +67,11 @@ public sealed partial class JobQueueGrain(
     }
 
     /// <inheritdoc />
-    public async Task RequeueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt)
+    public async Task RequeueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt, IReadOnlyList<string>? excludedWorkers = null)
     {
         state.State.Running.Remove(jobId);
         if (!state.State.Pending.Any(j => j.JobId == jobId))
-            state.State.Pending.Add(new QueuedJob(jobId, priority, enqueuedAt, expiresAt));
+            state.State.Pending.Add(new QueuedJob(jobId, priority, enqueuedAt, expiresAt, excludedWorkers));
         await _writes.WriteAsync();
         RequestDispatch();
     }
@@ -121,17 +121,17 @@ public sealed partial class JobQueueGrain(
             _dispatchAgain = false;
             var silos = capacity.Silos(Model);
             var startFailed = false;
-            string? silo = null;
-            while (!startFailed && JobQueueOrder.Next(state.State.Pending) is { } next && (silo = PickSilo(silos)) is not null)
+            (QueuedJob Job, ServingSilo Silo)? pick = null;
+            while (!startFailed && (pick = NextStart(silos)) is ({ } next, { } silo))
             {
                 state.State.Pending.Remove(next);
-                state.State.Running[next.JobId] = silo;
+                state.State.Running[next.JobId] = silo.Silo;
                 await _writes.WriteAsync();
                 bool started;
                 _starting.Add(next.JobId);
                 try
                 {
-                    started = await GrainFactory.GetGrain<IJobGrain>(next.JobId).StartAsync(silo);
+                    started = await GrainFactory.GetGrain<IJobGrain>(next.JobId).StartAsync(new JobPlacement(silo.Silo, silo.Worker, silo.Device));
                 }
                 catch (Exception ex)
                 {
@@ -153,35 +153,51 @@ public sealed partial class JobQueueGrain(
                 }
             }
 
-            var waiting = state.State.Pending.Count > 0 && (startFailed || silo is null);
+            var waiting = state.State.Pending.Count > 0 && (startFailed || pick is null);
             UpdateRecheckTimer(waiting);
         }
         while (_dispatchAgain);
     }
 
     /// <summary>
-    /// The silo with the most free slots for the next job (ties: the one running fewer jobs, then by address), or null
-    /// when every slot is taken. A silo's free slots are its declared slots less the jobs this queue placed on it.
+    /// The first waiting job in dispatch order that a silo with a free slot may run, with that silo; null when none. A
+    /// job that excludes workers is passed over (not blocking the jobs behind it) while only excluded silos are free.
     /// </summary>
-    private string? PickSilo(IReadOnlyList<(string Silo, int Slots)> silos)
+    private (QueuedJob Job, ServingSilo Silo)? NextStart(IReadOnlyList<ServingSilo> silos)
     {
         if (silos.Count == 0)
             return null;
         var used = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var placed in state.State.Running.Values)
             used[placed] = used.GetValueOrDefault(placed) + 1;
-        var best = silos
-            .Select(s => (s.Silo, Free: s.Slots - used.GetValueOrDefault(s.Silo), Used: used.GetValueOrDefault(s.Silo)))
-            .Where(s => s.Free > 0)
-            .OrderByDescending(s => s.Free).ThenBy(s => s.Used).ThenBy(s => s.Silo, StringComparer.Ordinal)
-            .FirstOrDefault();
-        return best.Silo;
+        foreach (var job in JobQueueOrder.Ordered(state.State.Pending))
+        {
+            if (PickSilo(silos, used, job.ExcludedWorkers) is { } silo)
+                return (job, silo);
+            if (job.ExcludedWorkers is not { Count: > 0 })
+                return null; // no free slot at all
+        }
+
+        return null;
     }
 
     /// <summary>
+    /// The silo with the most free slots (ties: the one running fewer jobs, then by address) whose worker is not
+    /// excluded, or null when every such slot is taken. A silo's free slots are its declared slots less the jobs this
+    /// queue placed on it.
+    /// </summary>
+    private static ServingSilo? PickSilo(IReadOnlyList<ServingSilo> silos, Dictionary<string, int> used, IReadOnlyList<string>? excluded) => silos
+        .Where(s => excluded is null || s.Worker is null || !excluded.Contains(s.Worker, StringComparer.Ordinal))
+        .Select(s => (Silo: s, Free: s.Slots - used.GetValueOrDefault(s.Silo), Used: used.GetValueOrDefault(s.Silo)))
+        .Where(s => s.Free > 0)
+        .OrderByDescending(s => s.Free).ThenBy(s => s.Used).ThenBy(s => s.Silo.Silo, StringComparer.Ordinal)
+        .Select(s => s.Silo)
+        .FirstOrDefault();
+
+    /// <summary>
     /// Activates each job in turn, outside the calling turn (a job calls back into the queue as it activates): a job
-    /// whose attempt died with its activation requeues itself, and a job whose time to live has ended expires and
-    /// leaves the queue.
+    /// whose attempt died with its activation requeues itself, a job whose time to live has ended expires and
+    /// leaves the queue, and a job that finished without releasing its slot (a crash in between) gives it back.
     /// </summary>
     private async Task WakeAsync(Func<IEnumerable<Guid>> jobs)
     {
@@ -190,7 +206,13 @@ public sealed partial class JobQueueGrain(
         {
             try
             {
-                await GrainFactory.GetGrain<IJobGrain>(jobId).GetAsync();
+                var view = await GrainFactory.GetGrain<IJobGrain>(jobId).GetAsync();
+                if (view.Status.IsFinal() && !_starting.Contains(jobId) && state.State.Running.Remove(jobId))
+                {
+                    // It finished but its release was lost with a crash: the slot is free.
+                    await _writes.WriteAsync();
+                    RequestDispatch();
+                }
             }
             catch (Exception ex)
             {

@@ -19,17 +19,22 @@ public sealed class JobQueueState
 /// <param name="Priority">Higher first.</param>
 /// <param name="EnqueuedAt">Older first within a priority.</param>
 /// <param name="ExpiresAt">When its time to live ends.</param>
+/// <param name="ExcludedWorkers">Workers that must not run it; null for none.</param>
 [GenerateSerializer, Immutable, Alias("poolai.QueuedJob")]
 public sealed record QueuedJob(
     [property: Id(0)] Guid JobId,
     [property: Id(1)] int Priority,
     [property: Id(2)] DateTimeOffset EnqueuedAt,
-    [property: Id(3)] DateTimeOffset ExpiresAt = default);
+    [property: Id(3)] DateTimeOffset ExpiresAt = default,
+    [property: Id(4)] IReadOnlyList<string>? ExcludedWorkers = null);
 
 /// <summary>Dispatch order: higher priority first, then the oldest, then by id so the order is total.</summary>
 public static class JobQueueOrder
 {
     /// <summary>The job to run next, or null when none waits.</summary>
-    public static QueuedJob? Next(IEnumerable<QueuedJob> pending) =>
-        pending.OrderByDescending(j => j.Priority).ThenBy(j => j.EnqueuedAt).ThenBy(j => j.JobId).FirstOrDefault();
+    public static QueuedJob? Next(IEnumerable<QueuedJob> pending) => Ordered(pending).FirstOrDefault();
+
+    /// <summary>Waiting jobs in dispatch order.</summary>
+    public static IEnumerable<QueuedJob> Ordered(IEnumerable<QueuedJob> pending) =>
+        pending.OrderByDescending(j => j.Priority).ThenBy(j => j.EnqueuedAt).ThenBy(j => j.JobId);
 }

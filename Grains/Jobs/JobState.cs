@@ -32,4 +32,7 @@ public sealed class JobState
 
     /// <summary>Attempts allowed before the job fails.</summary>
     [Id(8)] public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>The final job's consequences are done: its worker credited, its verification started or its check reported.</summary>
+    [Id(9)] public bool Settled { get; set; }
 }

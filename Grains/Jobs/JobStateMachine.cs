@@ -94,10 +94,10 @@ public static class JobStateMachine
     }
 
     /// <summary>Records the silo the current attempt was placed on, without changing the status; an attempt keeps its first silo.</summary>
-    public static void Locate(JobState state, string silo)
+    public static void Locate(JobState state, string silo, string? worker = null, string? device = null)
     {
         if (state.Attempts.Count > 0 && state.Attempts[^1] is { EndedAt: null, Silo: null } attempt)
-            state.Attempts[^1] = attempt with { Silo = silo };
+            state.Attempts[^1] = attempt with { Silo = silo, Worker = worker, Device = device };
     }
 
     /// <summary>Attempts that count towards <see cref="JobState.MaxAttempts"/>: all but those handed back by a worker shutting down.</summary>

@@ -13,11 +13,22 @@ public sealed class ServingCapacity(IClusterMembershipService membership, SiloMe
     /// <summary>Concurrent generations of <paramref name="model"/> the available active silos offer.</summary>
     public int For(string model) => Silos(model).Sum(silo => silo.Slots);
 
-    /// <summary>The available active silos that serve <paramref name="model"/>, each with its address (as <see cref="SiloAddress.ToString"/> writes it) and declared slots.</summary>
-    public IReadOnlyList<(string Silo, int Slots)> Silos(string model) => membership.CurrentSnapshot.Members.Values
+    /// <summary>The available active silos that serve <paramref name="model"/>, with their declared slots, worker and device.</summary>
+    public IReadOnlyList<ServingSilo> Silos(string model) => membership.CurrentSnapshot.Members.Values
         .Where(member => member.Status == SiloStatus.Active)
         .Select(member => (member.SiloAddress, Metadata: metadata.Of(member.SiloAddress)))
         .Where(silo => SiloCapabilities.Serves(silo.Metadata, model) && availability.IsAvailable(silo.SiloAddress, silo.Metadata))
-        .Select(silo => (silo.SiloAddress.ToString(), SiloCapabilities.Slots(silo.Metadata)))
+        .Select(silo => new ServingSilo(
+            silo.SiloAddress.ToString(),
+            SiloCapabilities.Slots(silo.Metadata),
+            silo.Metadata.GetValueOrDefault(PoolKeys.WorkerMetadata),
+            silo.Metadata.GetValueOrDefault(PoolKeys.DeviceMetadata) ?? "cpu"))
         .ToList();
 }
+
+/// <summary>A silo that serves a model.</summary>
+/// <param name="Silo">Its address, as <see cref="SiloAddress.ToString"/> writes it.</param>
+/// <param name="Slots">Generations it declares it runs at once.</param>
+/// <param name="Worker">Its worker id, when advertised.</param>
+/// <param name="Device">Its device class (<c>cpu</c>, <c>cuda</c>).</param>
+public sealed record ServingSilo(string Silo, int Slots, string? Worker, string Device);

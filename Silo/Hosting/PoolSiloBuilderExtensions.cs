@@ -11,6 +11,7 @@ using PoolAI.Inference;
 using PoolAI.Jobs;
 using PoolAI.Models;
 using PoolAI.Placement;
+using PoolAI.Rewards;
 using PoolAI.Silo.Storage;
 using PoolAI.Silo.Workers;
 using PoolAI.Workers;
@@ -34,6 +35,7 @@ public static class PoolSiloBuilderExtensions
         var role = PoolRoles.Parse(configuration[PoolRoles.Key]);
         silo.AddPoolStorage(configuration)
             .AddPoolJobs(configuration)
+            .AddPoolRewards(configuration)
             .AddPoolModelServing(configuration, role);
         if (role.HostsState())
         {
@@ -165,6 +167,19 @@ public static class PoolSiloBuilderExtensions
         silo.Services.AddPlacementFilter<CoordinatorFilterStrategy, CoordinatorFilterDirector>(ServiceLifetime.Singleton);
         silo.Services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         silo.Services.AddOptions<WorkerIdentity>().Bind(configuration.GetSection(WorkerIdentity.Section));
+        return silo;
+    }
+
+    /// <summary>
+    /// Rewards and the pool's event streams: reward settings (<c>PoolAI:Rewards</c>, validated at start) and the
+    /// in-memory stream provider <see cref="PoolStreams.Provider"/> that carries reward entries to the leaderboard. The
+    /// streams are not durable: a lost event is made good from the ledgers (see <see cref="ILeaderboardGrain"/>).
+    /// </summary>
+    public static ISiloBuilder AddPoolRewards(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        silo.Services.AddOptions<RewardOptions>().Bind(configuration.GetSection(RewardOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        silo.AddMemoryStreams(PoolStreams.Provider);
+        silo.AddMemoryGrainStorage("PubSubStore");
         return silo;
     }
 

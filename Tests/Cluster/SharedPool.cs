@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using PoolAI.Client.Sdk;
 using PoolAI.Jobs;
@@ -58,6 +59,8 @@ public static class TestPools
             ["PoolAI:Miner:Slots"] = slots.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["PoolAI:Worker:WorkerId"] = workerId ?? $"test-{role}-{Guid.NewGuid():N}",
             ["PoolAI:Database:ConnectionString"] = database,
+            // Verification runs check jobs on other workers; tests that are about it turn it on.
+            ["PoolAI:Rewards:VerificationShare"] = "0",
         };
         if (models is not null)
             values["PoolAI:Miner:Models:0"] = models;
@@ -67,7 +70,7 @@ public static class TestPools
     }
 
     /// <summary>A cluster of <paramref name="silos"/> silos; silo i gets <paramref name="configure"/>(i). Clusters that share stored state share a <paramref name="serviceId"/>.</summary>
-    public static InProcessTestCluster Build(int silos, Func<int, IConfiguration> configure, string? serviceId = null)
+    public static InProcessTestCluster Build(int silos, Func<int, IConfiguration> configure, string? serviceId = null, Action<int, Orleans.Hosting.ISiloBuilder>? customize = null)
     {
         var builder = new InProcessTestClusterBuilder((short)silos);
         if (serviceId is not null)
@@ -76,8 +79,32 @@ public static class TestPools
         {
             var index = int.Parse(options.SiloName.AsSpan("Silo_".Length), System.Globalization.CultureInfo.InvariantCulture);
             silo.AddPoolAI(configure(index));
+            customize?.Invoke(index, silo);
         });
         return builder.Build();
+    }
+
+    /// <summary>
+    /// Waits until the coordinator (silo 0) counts <paramref name="slots"/> slots for the test model (status changes
+    /// reach it within a second), after every silo — each is a gateway for the test client — has learnt the
+    /// coordinator's metadata, so grains are placed from any of them.
+    /// </summary>
+    public static async Task WaitForCapacityAsync(InProcessTestCluster cluster, int slots)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var coordinator = cluster.Silos[0].SiloAddress;
+        while (!cluster.Silos.All(s => s.ServiceProvider.GetRequiredService<Placement.SiloMetadataLookup>().Of(coordinator).ContainsKey(PoolKeys.RoleMetadata)))
+        {
+            Assert.IsTrue(DateTime.UtcNow < deadline, "the silos did not learn the coordinator's metadata");
+            await Task.Delay(100);
+        }
+
+        var capacity = cluster.Silos[0].ServiceProvider.GetRequiredService<PoolAI.Jobs.ServingCapacity>();
+        while (capacity.For(TestModels.Shakespeare) != slots)
+        {
+            Assert.IsTrue(DateTime.UtcNow < deadline, $"capacity stayed {capacity.For(TestModels.Shakespeare)}, expected {slots}");
+            await Task.Delay(100);
+        }
     }
 
     /// <summary>

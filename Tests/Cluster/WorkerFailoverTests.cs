@@ -30,24 +30,7 @@ public sealed class WorkerFailoverTests
 
     private static ServingCapacity Capacity(InProcessTestCluster cluster) => cluster.Silos[0].ServiceProvider.GetRequiredService<ServingCapacity>();
 
-    /// <summary>Waits until the coordinator counts <paramref name="slots"/> slots for the model (status changes reach it within a second).</summary>
-    private static async Task WaitForCapacityAsync(InProcessTestCluster cluster, int slots)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        // Every silo (each is a gateway for the test client) must know the coordinator before grains are placed from it.
-        var coordinator = cluster.Silos[0].SiloAddress;
-        while (!cluster.Silos.All(s => s.ServiceProvider.GetRequiredService<Placement.SiloMetadataLookup>().Of(coordinator).ContainsKey(PoolKeys.RoleMetadata)))
-        {
-            Assert.IsTrue(DateTime.UtcNow < deadline, "the silos did not learn the coordinator's metadata");
-            await Task.Delay(100);
-        }
-
-        while (Capacity(cluster).For(TestModels.Shakespeare) != slots)
-        {
-            Assert.IsTrue(DateTime.UtcNow < deadline, $"capacity stayed {Capacity(cluster).For(TestModels.Shakespeare)}, expected {slots}");
-            await Task.Delay(100);
-        }
-    }
+    private static Task WaitForCapacityAsync(InProcessTestCluster cluster, int slots) => TestPools.WaitForCapacityAsync(cluster, slots);
 
     private static async Task<JobView> WaitForStatusAsync(PoolClient pool, Guid id, JobStatus status, Func<JobView, bool>? also = null)
     {
