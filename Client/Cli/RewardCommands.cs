@@ -28,8 +28,9 @@ internal static class RewardCommands
             var stats = summary.Statistics;
             AnsiConsole.MarkupLineInterpolated($"[bold]{summary.Worker}[/]: balance [bold]{summary.Balance.ToString("0.000000", CultureInfo.InvariantCulture)}[/] credits in {summary.Entries} entries");
             var next = summary.StreakToNextLevel > 0 ? $"{summary.StreakToNextLevel} more to level {summary.StreakLevel + 1}" : "top level";
-            AnsiConsole.MarkupLineInterpolated($"Streak {summary.Streak} (level {summary.StreakLevel}, +{summary.StreakBonus:P0}; {next}), quality factor {summary.QualityFactor:0.00}");
-            AnsiConsole.MarkupLineInterpolated($"Jobs {stats.JobsSucceeded} paid, {stats.JobsFailed} failed (success {stats.SuccessRate:P1}); verifications {stats.VerificationsPassed} passed, {stats.VerificationsFailed} failed (verified {stats.VerifiedRate:P1}); mean {stats.MeanTokensPerSecond:0.#} tokens/s");
+            AnsiConsole.MarkupLineInterpolated($"Streak {summary.Streak} (level {summary.StreakLevel}, {Percent(summary.StreakBonus, "+0")}; {next}), quality factor {summary.QualityFactor.ToString("0.00", CultureInfo.InvariantCulture)}");
+            AnsiConsole.MarkupLineInterpolated($"Jobs {stats.JobsSucceeded} paid, {stats.JobsFailed} failed (success {Percent(stats.SuccessRate, "0.0")})");
+            AnsiConsole.MarkupLineInterpolated($"Verifications {stats.VerificationsPassed} passed, {stats.VerificationsFailed} failed (verified {Percent(stats.VerifiedRate, "0.0")}); mean {stats.MeanTokensPerSecond.ToString("0.#", CultureInfo.InvariantCulture)} tokens/s");
             foreach (var day in stats.EarnedPerDay.TakeLast(7))
                 AnsiConsole.MarkupLineInterpolated($"  {day.Day:yyyy-MM-dd}: {day.Amount.ToString("0.000000", CultureInfo.InvariantCulture)}");
             if (summary.Suspicions.Count > 0)
@@ -39,15 +40,18 @@ internal static class RewardCommands
                     AnsiConsole.MarkupLineInterpolated($"  {suspicion.At:u} {suspicion.Reason}");
             }
 
-            var table = new Table().AddColumns("#", "time (UTC)", "kind", "job", "model", "units", "base", "speed", "quality", "streak", "total");
+            // The job id is shortened (--json has every field in full); piped output is not wrapped at 80 columns.
+            if (Console.IsOutputRedirected)
+                AnsiConsole.Profile.Width = 200;
+            var table = new Table().AddColumns("#", "time (UTC)", "kind", "job", "units", "speed", "quality", "streak", "total");
             foreach (var e in page.Entries)
             {
                 table.AddRow(
-                    e.Sequence.ToString(CultureInfo.InvariantCulture), e.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
-                    e.Kind == RewardEntryKind.Credit ? "credit" : $"correction of #{e.Corrects}", e.JobId.ToString(), e.Model,
-                    e.WorkUnits.ToString(CultureInfo.InvariantCulture), e.BaseAmount.ToString("0.000000", CultureInfo.InvariantCulture),
-                    e.SpeedFactor.ToString("0.00", CultureInfo.InvariantCulture), e.QualityFactor.ToString("0.00", CultureInfo.InvariantCulture),
-                    $"+{e.StreakBonus:P0}", e.Total.ToString("0.000000", CultureInfo.InvariantCulture));
+                    e.Sequence.ToString(CultureInfo.InvariantCulture), e.At.UtcDateTime.ToString("MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                    e.Kind == RewardEntryKind.Credit ? "credit" : $"fix #{e.Corrects}", e.JobId.ToString("N")[..8],
+                    e.WorkUnits.ToString(CultureInfo.InvariantCulture), e.SpeedFactor.ToString("0.00", CultureInfo.InvariantCulture),
+                    e.QualityFactor.ToString("0.00", CultureInfo.InvariantCulture), Percent(e.StreakBonus, "+0"),
+                    e.Total.ToString("0.000000", CultureInfo.InvariantCulture));
             }
 
             AnsiConsole.Write(table);
@@ -59,6 +63,8 @@ internal static class RewardCommands
         }, cancellationToken));
         return command;
     }
+
+    private static string Percent(double fraction, string format) => (fraction * 100).ToString(format, CultureInfo.InvariantCulture) + "%";
 
     public static Command Leaderboard()
     {

@@ -38,6 +38,8 @@ public sealed partial class JobGrain(
     private IGrainTimer? _expiry;
     private IGrainTimer? _leaseCheck;
     private IGrainTimer? _settleRetry;
+    private Task _settling = Task.CompletedTask;
+    private bool _deactivating;
     private DateTimeOffset _leaseRenewedAt;
     private int _leaseExpiredAttempt;
     private int _handedBackAttempt;
@@ -89,6 +91,14 @@ public sealed partial class JobGrain(
         }
 
         ArmExpiry();
+    }
+
+    /// <inheritdoc />
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // A graceful stop lets a settlement in progress finish; one cut short is repeated at the next activation.
+        _deactivating = true;
+        await _settling.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
     }
 
     /// <inheritdoc />
@@ -343,7 +353,14 @@ public sealed partial class JobGrain(
     /// activation; each is idempotent per job (a ledger refuses a second credit, a verification a second report).
     /// A failed step is retried every <see cref="SettleRetry"/>.
     /// </summary>
-    private async Task SettleAsync()
+    private Task SettleAsync()
+    {
+        if (_settling.IsCompleted)
+            _settling = SettleOnceAsync();
+        return _settling;
+    }
+
+    private async Task SettleOnceAsync()
     {
         if (Job.Spec is not { } spec || !Job.Status.IsFinal() || Job.Settled)
             return;
@@ -382,7 +399,8 @@ public sealed partial class JobGrain(
         catch (Exception ex)
         {
             LogSettleFailed(Id, ex);
-            ScheduleSettle(SettleRetry);
+            if (!_deactivating)
+                ScheduleSettle(SettleRetry);
         }
     }
 

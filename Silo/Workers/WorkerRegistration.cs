@@ -27,6 +27,7 @@ public sealed partial class WorkerRegistration(
 
     private readonly CancellationTokenSource _stopping = new();
     private Task? _heartbeats;
+    private (WorkerStatus Status, string? Reason) _seen = (WorkerStatus.Active, null);
 
     /// <inheritdoc />
     public void Participate(ISiloLifecycle lifecycle) =>
@@ -42,7 +43,7 @@ public sealed partial class WorkerRegistration(
         {
             try
             {
-                await worker.RegisterAsync(silo.SiloAddress.ToString(), capabilities);
+                Report(await worker.RegisterAsync(silo.SiloAddress.ToString(), capabilities));
                 break;
             }
             catch (OrleansException ex) when (DateTime.UtcNow < deadline)
@@ -53,7 +54,28 @@ public sealed partial class WorkerRegistration(
         }
 
         LogRegistered(identity.Value.WorkerId, string.Join(", ", capabilities.Models), capabilities.Slots);
-        _heartbeats = PeriodicWork.RunAsync(HeartbeatInterval, runAtStart: false, worker.HeartbeatAsync, ex => LogHeartbeatFailed(identity.Value.WorkerId, ex), _stopping.Token);
+        _heartbeats = PeriodicWork.RunAsync(
+            HeartbeatInterval,
+            runAtStart: false,
+            async () =>
+            {
+                await worker.HeartbeatAsync();
+                Report(await worker.GetAsync());
+            },
+            ex => LogHeartbeatFailed(identity.Value.WorkerId, ex),
+            _stopping.Token);
+    }
+
+    /// <summary>Tells the miner, in its log, when the pool changes its worker's status (paused after suspicions, say) and why.</summary>
+    private void Report(WorkerView view)
+    {
+        if ((view.Status, view.StatusReason) == _seen)
+            return;
+        _seen = (view.Status, view.StatusReason);
+        if (view.Status == WorkerStatus.Active)
+            LogActive(view.Id);
+        else
+            LogStatus(view.Id, view.Status, view.StatusReason ?? "no reason given");
     }
 
     private async Task StopAsync(CancellationToken cancellationToken)
@@ -76,6 +98,12 @@ public sealed partial class WorkerRegistration(
         var handedBack = await drain.DrainAsync(miner.Value.DrainTimeout, TimeSpan.FromSeconds(5));
         LogStopped(identity.Value.WorkerId, running - handedBack, handedBack);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Worker {WorkerId} is active again and gets new work")]
+    private partial void LogActive(string workerId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {WorkerId} is {Status} and gets no new work: {Reason}")]
+    private partial void LogStatus(string workerId, WorkerStatus status, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker {WorkerId} registered: serves {Models} with {Slots} slots")]
     private partial void LogRegistered(string workerId, string models, int slots);

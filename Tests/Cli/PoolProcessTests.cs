@@ -82,6 +82,60 @@ public sealed partial class PoolProcessTests
         Assert.AreEqual("KING:" + expected.Text + Environment.NewLine, cli.StandardOutput);
     }
 
+    /// <summary><c>poolai rewards</c> and <c>poolai leaderboard</c> against a running silo show the credit of a job the CLI ran there.</summary>
+    [TestMethod]
+    public async Task CliShowsAWorkersRewardsAndTheLeaderboard()
+    {
+        var gatewayPort = TestPorts.Free();
+        var worker = $"cli-{Guid.NewGuid():N}"[..12];
+        using var silo = PoolProcess.Start("PoolAI.Silo.dll", TestPorts.Free(), gatewayPort, new Dictionary<string, string>
+        {
+            ["PoolAI__Worker__WorkerId"] = worker,
+            ["PoolAI__Rewards__VerificationShare"] = "0",
+        });
+        await silo.WaitForLogAsync("Application started", TimeSpan.FromMinutes(2));
+        var pool = new Dictionary<string, string> { ["POOLAI__Cluster__GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var generate = await PoolaiProcess.RunAsync(pool, "generate", "KING:", "--max-tokens", "30", "--seed", "8");
+        Assert.AreEqual(0, generate.ExitCode, generate.StandardError);
+        var jobId = JobIdPattern().Match(generate.StandardError).Groups[1].Value;
+
+        await silo.WaitForLogAsync($"Worker {worker} credited", TimeSpan.FromSeconds(30));
+        var json = await PoolaiProcess.RunAsync(pool, "rewards", worker, "--json");
+        Assert.AreEqual(0, json.ExitCode, json.StandardError);
+        using (var document = JsonDocument.Parse(json.StandardOutput))
+        {
+            var summary = document.RootElement.GetProperty("summary");
+            var entries = document.RootElement.GetProperty("entries");
+            Assert.AreEqual(worker, summary.GetProperty("worker").GetString());
+            Assert.AreEqual(1, entries.GetArrayLength());
+            Assert.AreEqual(jobId, entries[0].GetProperty("job_id").GetString());
+            Assert.AreEqual(30, entries[0].GetProperty("work_units").GetInt64());
+            Assert.AreEqual(entries[0].GetProperty("total").GetDecimal(), summary.GetProperty("balance").GetDecimal());
+            Assert.AreEqual(1, summary.GetProperty("streak").GetInt32());
+        }
+
+        var table = await PoolaiProcess.RunAsync(pool, "rewards", worker);
+        Assert.AreEqual(0, table.ExitCode, table.StandardError);
+        StringAssert.Contains(table.StandardOutput, "Streak 1 (level 0, +0%; 9 more to level 1)");
+        StringAssert.Contains(table.StandardOutput, $"│ 1 ");
+        StringAssert.Contains(table.StandardOutput, jobId.Replace("-", string.Empty, StringComparison.Ordinal)[..8]);
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var board = await PoolaiProcess.RunAsync(pool, "leaderboard", "--period", "all", "--json");
+            Assert.AreEqual(0, board.ExitCode, board.StandardError);
+            if (board.StandardOutput.Contains($"\"worker\": \"{worker}\"", StringComparison.Ordinal))
+                break;
+            Assert.IsTrue(DateTime.UtcNow < deadline, $"{worker} not on the leaderboard: {board.StandardOutput}");
+            await Task.Delay(500);
+        }
+
+        var bad = await PoolaiProcess.RunAsync(pool, "rewards", worker, "--limit", "0");
+        Assert.AreEqual(2, bad.ExitCode);
+        StringAssert.StartsWith(bad.StandardError, "poolai: invalid --limit: must be between 1 and 1000, was 0");
+    }
+
     [GeneratedRegex(@"job ([0-9a-f\-]{36})")]
     private static partial Regex JobIdPattern();
 }
