@@ -37,25 +37,9 @@ public sealed class FailoverProcessTests
     [TestMethod]
     public async Task CoordinatorKilledAndRestartedKeepsEveryJobAndResultAndFinishesTheRest()
     {
-        var database = await PostgresServer.CreateDatabaseAsync();
-        var clusterId = $"test-{Guid.NewGuid():N}";
-        var environment = new Dictionary<string, string>
-        {
-            ["PoolAI__Database__ConnectionString"] = database,
-            ["PoolAI__Cluster__AdvertisedAddress"] = "127.0.0.1",
-            ["PoolAI__Cluster__ClusterId"] = clusterId,
-        };
-        var coordinatorEnvironment = new Dictionary<string, string>(environment)
-        {
-            ["PoolAI__Cluster__SiloPort"] = PoolProcess.FreePort().ToString(CultureInfo.InvariantCulture),
-            ["PoolAI__Cluster__GatewayPort"] = PoolProcess.FreePort().ToString(CultureInfo.InvariantCulture),
-        };
-        var clientConfiguration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["PoolAI:Cluster:Clustering"] = "adonet",
-            ["PoolAI:Cluster:ClusterId"] = clusterId,
-            ["PoolAI:Database:ConnectionString"] = database,
-        }).Build();
+        var cluster = await ProcessCluster.CreateAsync();
+        var coordinatorEnvironment = cluster.CoordinatorEnvironment;
+        var clientConfiguration = cluster.Client;
 
         var coordinator = PoolProcess.StartSilo("coordinator", coordinatorEnvironment);
         PoolProcess? miner = null;
@@ -63,7 +47,7 @@ public sealed class FailoverProcessTests
         try
         {
             await coordinator.WaitForLogAsync("Application started", TimeSpan.FromMinutes(2));
-            miner = PoolProcess.StartSilo("miner", new Dictionary<string, string>(environment) { ["PoolAI__Cluster__GatewayPort"] = "0", ["PoolAI__Miner__Slots"] = "2" });
+            miner = PoolProcess.StartSilo("miner", cluster.Miner(new Dictionary<string, string> { ["PoolAI__Miner__Slots"] = "2" }));
             await miner.WaitForLogAsync("registered: serves", TimeSpan.FromMinutes(2));
 
             List<Guid> ids;

@@ -21,27 +21,10 @@ public sealed class RewardProcessTests
     [TestMethod]
     public async Task CoordinatorKilledBetweenCompletionAndCreditCreditsExactlyOnce()
     {
-        var database = await PostgresServer.CreateDatabaseAsync();
-        var clusterId = $"test-{Guid.NewGuid():N}";
         var worker = $"miner-{Guid.NewGuid():N}"[..16];
-        var environment = new Dictionary<string, string>
-        {
-            ["PoolAI__Database__ConnectionString"] = database,
-            ["PoolAI__Cluster__AdvertisedAddress"] = "127.0.0.1",
-            ["PoolAI__Cluster__ClusterId"] = clusterId,
-            ["PoolAI__Rewards__VerificationShare"] = "0",
-        };
-        var coordinatorEnvironment = new Dictionary<string, string>(environment)
-        {
-            ["PoolAI__Cluster__SiloPort"] = PoolProcess.FreePort().ToString(CultureInfo.InvariantCulture),
-            ["PoolAI__Cluster__GatewayPort"] = PoolProcess.FreePort().ToString(CultureInfo.InvariantCulture),
-        };
-        var client = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["PoolAI:Cluster:Clustering"] = "adonet",
-            ["PoolAI:Cluster:ClusterId"] = clusterId,
-            ["PoolAI:Database:ConnectionString"] = database,
-        }).Build();
+        var cluster = await ProcessCluster.CreateAsync(new Dictionary<string, string> { ["PoolAI__Rewards__VerificationShare"] = "0" });
+        var coordinatorEnvironment = cluster.CoordinatorEnvironment;
+        var client = cluster.Client;
 
         var coordinator = PoolProcess.StartSilo("coordinator", new Dictionary<string, string>(coordinatorEnvironment) { ["PoolAI__Rewards__CreditDelay"] = "00:10:00" });
         PoolProcess? miner = null;
@@ -49,11 +32,7 @@ public sealed class RewardProcessTests
         try
         {
             await coordinator.WaitForLogAsync("Application started", TimeSpan.FromMinutes(2));
-            miner = PoolProcess.StartSilo("miner", new Dictionary<string, string>(environment)
-            {
-                ["PoolAI__Cluster__GatewayPort"] = "0",
-                ["PoolAI__Worker__WorkerId"] = worker,
-            });
+            miner = PoolProcess.StartSilo("miner", cluster.Miner(new Dictionary<string, string> { ["PoolAI__Worker__WorkerId"] = worker }));
             await miner.WaitForLogAsync("registered: serves", TimeSpan.FromMinutes(2));
 
             JobView done;
