@@ -11,6 +11,7 @@ var root = new RootCommand("poolai — submit generative jobs to a PoolAI pool, 
     JobCommands.Cancel(),
     RewardCommands.Rewards(),
     RewardCommands.Leaderboard(),
+    KeysCommand.Create(),
     DbCommand.Create(),
 };
 var parsed = root.Parse(args);

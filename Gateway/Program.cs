@@ -1,6 +1,11 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Dashboard;
+using PoolAI.Gateway;
+using PoolAI.Gateway.Auth;
 using PoolAI.Gateway.Jobs;
+using PoolAI.Gateway.OpenAi;
+using Scalar.AspNetCore;
 using PoolAI.Libraries;
 using PoolAI.Models;
 using PoolAI.Silo.Hosting;
@@ -18,6 +23,12 @@ try
     });
     builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
     builder.Services.AddProblemDetails();
+    builder.Services.AddOpenApi();
+    builder.Services.AddGatewayAuth(builder.Configuration);
+    builder.Services.AddGatewayRateLimits(builder.Configuration);
+    builder.Services.TryAddSingleton(TimeProvider.System);
+    var limits = builder.Configuration.GetSection(GatewayLimits.Section).Get<GatewayLimits>() ?? new GatewayLimits();
+    builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBytes);
     builder.Services.AddSingleton(_ => new ModelRegistry(ModelRegistry.DirectoryOrDefault(builder.Configuration[ModelRegistry.DirectoryKey])));
 
     var hostsPool = builder.Configuration["PoolAI:Client:Gateways"] is not { Length: > 0 };
@@ -39,10 +50,17 @@ try
     var app = builder.Build();
     app.UseRequestErrors();
     app.UseStatusCodePages();
+    app.UseAuthentication();
+    app.UseAuthorization();
+    app.UseRateLimiter();
+    app.MapAuthApi();
     app.MapJobsApi();
+    app.MapOpenAiApi();
+    app.MapOpenApi().AllowAnonymous();
+    app.MapScalarApiReference().AllowAnonymous();
     if (hostsPool)
-        app.MapOrleansDashboard("/dashboard");
-    app.MapGet("/healthz", () => TypedResults.Ok("ok"));
+        app.MapOrleansDashboard("/dashboard").RequireAuthorization(GatewayAuth.AdminPolicy);
+    app.MapGet("/healthz", () => TypedResults.Ok("ok")).AllowAnonymous();
     await app.RunAsync();
     return 0;
 }

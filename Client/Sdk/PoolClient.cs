@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using PoolAI.Auth;
 using PoolAI.Jobs;
 using PoolAI.Rewards;
 
@@ -133,6 +134,31 @@ public sealed class PoolClient(IGrainFactory grains)
     /// <summary>Where the verification of a job's output stands (<see cref="VerificationOutcome.Pending"/> with no checks when the job was not sampled).</summary>
     public Task<VerificationView> GetVerificationAsync(Guid jobId) =>
         grains.GetGrain<IVerificationGrain>(jobId).GetAsync();
+
+    /// <summary>
+    /// Creates an API key with <paramref name="role"/> and returns it with the key itself, which the pool does not keep
+    /// (it stores only the key's SHA-256): show it once.
+    /// </summary>
+    /// <exception cref="ArgumentException">Unknown role.</exception>
+    public async Task<(ApiKeyView View, string Key)> CreateApiKeyAsync(string role, string name)
+    {
+        var parsed = ApiRoles.Parse(role);
+        var (id, key) = ApiKeys.Generate();
+        var view = await grains.GetGrain<IApiKeyGrain>(id).CreateAsync(ApiKeys.Hash(key), parsed, name);
+        return (view, key);
+    }
+
+    /// <summary>Revokes the API key with id <paramref name="id"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No such key.</exception>
+    public Task<ApiKeyView> RevokeApiKeyAsync(string id) => grains.GetGrain<IApiKeyGrain>(id).RevokeAsync();
+
+    /// <summary>Every API key, oldest first (never the keys themselves).</summary>
+    public async Task<IReadOnlyList<ApiKeyView>> ListApiKeysAsync()
+    {
+        var ids = await grains.GetGrain<IApiKeyDirectoryGrain>(IApiKeyDirectoryGrain.Key).ListAsync();
+        var views = await Task.WhenAll(ids.Select(id => grains.GetGrain<IApiKeyGrain>(id).GetAsync()));
+        return views.OfType<ApiKeyView>().ToList();
+    }
 
     private static string RequireWorker(string worker) =>
         string.IsNullOrWhiteSpace(worker) ? throw new ArgumentException("worker must be a worker id", nameof(worker)) : worker.Trim();

@@ -11,20 +11,20 @@ public static class JobsApi
     /// <summary>Maps <c>/api/jobs</c> and <c>/api/models</c>.</summary>
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder routes)
     {
-        var jobs = routes.MapGroup("/api/jobs").WithTags("Jobs");
+        var jobs = routes.MapGroup("/api/jobs").WithTags("Jobs").RequireAuthorization(Auth.GatewayAuth.DeveloperPolicy).RequireRateLimiting(Auth.AuthApi.PerKeyPolicy);
         jobs.MapPost("/", SubmitAsync);
         jobs.MapGet("/{id:guid}", GetAsync);
         jobs.MapPost("/{id:guid}/cancel", CancelAsync);
-        routes.MapGet("/api/models", ListModels).WithTags("Models");
+        routes.MapGet("/api/models", ListModels).WithTags("Models").RequireAuthorization(Auth.GatewayAuth.DeveloperPolicy).RequireRateLimiting(Auth.AuthApi.PerKeyPolicy);
         return routes;
     }
 
     /// <summary>Accepts a job: 202 with its view and location, or 400 naming the field and rule.</summary>
-    public static async Task<Results<Accepted<JobView>, ValidationProblem>> SubmitAsync(GenerateRequest request, IGrainFactory grains)
+    public static async Task<Results<Accepted<JobView>, ValidationProblem>> SubmitAsync(GenerateRequest request, IGrainFactory grains, System.Security.Claims.ClaimsPrincipal user)
     {
         try
         {
-            var view = await new PoolClient(grains).SubmitAsync(request.ToSpec("http"));
+            var view = await new PoolClient(grains).SubmitAsync(request.ToSpec(user.FindFirst("sub")?.Value ?? "anonymous"));
             return TypedResults.Accepted($"/api/jobs/{view.Id}", view);
         }
         catch (JobValidationException ex)

@@ -14,6 +14,12 @@ public static class RequestErrors
     public static IApplicationBuilder UseRequestErrors(this IApplicationBuilder app) => app.UseExceptionHandler(errors => errors.Run(async context =>
     {
         var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        if (error is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } tooLarge)
+        {
+            await TypedResults.Problem(title: "Request body too large", detail: tooLarge.Message, statusCode: StatusCodes.Status413PayloadTooLarge).ExecuteAsync(context);
+            return;
+        }
+
         if (error is BadHttpRequestException bad)
         {
             var json = bad.InnerException as JsonException;

@@ -21,6 +21,13 @@ public sealed partial class PoolProcessTests
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
         await gateway.WaitForLogAsync("Application started", TimeSpan.FromMinutes(2));
         Assert.AreEqual(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+        Assert.AreEqual(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/models")).StatusCode);
+        var key = await PoolaiProcess.RunAsync(
+            new Dictionary<string, string> { ["POOLAI__Cluster__GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            "keys", "create", "--role", "developer", "--name", "cli test");
+        Assert.AreEqual(0, key.ExitCode, key.StandardError);
+        StringAssert.StartsWith(key.StandardOutput, "pai_");
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key.StandardOutput.Trim());
 
         var bad = await http.PostAsJsonAsync("/api/jobs", new { prompt = "ROMEO:", max_tokens = 0 });
         Assert.AreEqual(HttpStatusCode.BadRequest, bad.StatusCode);

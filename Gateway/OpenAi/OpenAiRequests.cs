@@ -1,0 +1,135 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PoolAI.Gateway.OpenAi;
+
+/// <summary>Body of <c>POST /v1/completions</c> (OpenAI's legacy completions). Unknown fields are refused, as OpenAI does.</summary>
+public sealed record CompletionRequest
+{
+    /// <summary>Model id.</summary>
+    public string? Model { get; init; }
+
+    /// <summary>A string, or an array holding one string.</summary>
+    public JsonElement Prompt { get; init; }
+
+    /// <summary>Tokens to generate (OpenAI's default 16).</summary>
+    public int? MaxTokens { get; init; }
+
+    /// <summary>Sampling temperature (default 1).</summary>
+    public float? Temperature { get; init; }
+
+    /// <summary>Nucleus mass (default 1).</summary>
+    public float? TopP { get; init; }
+
+    /// <summary>Completions per prompt; only 1.</summary>
+    public int? N { get; init; }
+
+    /// <summary>Stream server-sent events.</summary>
+    public bool? Stream { get; init; }
+
+    /// <summary>Stream options.</summary>
+    public StreamOptions? StreamOptions { get; init; }
+
+    /// <summary>A string or up to 4 strings.</summary>
+    public JsonElement Stop { get; init; }
+
+    /// <summary>Sampler seed (default 0).</summary>
+    public long? Seed { get; init; }
+
+    /// <summary>End-user id; recorded nowhere but accepted.</summary>
+    public string? User { get; init; }
+
+    /// <summary>Must be 0 or absent.</summary>
+    public float? FrequencyPenalty { get; init; }
+
+    /// <summary>Must be 0 or absent.</summary>
+    public float? PresencePenalty { get; init; }
+}
+
+/// <summary>Body of <c>POST /v1/chat/completions</c>. Unknown fields are refused, as OpenAI does.</summary>
+public sealed record ChatCompletionRequest
+{
+    /// <summary>Model id.</summary>
+    public string? Model { get; init; }
+
+    /// <summary>The conversation.</summary>
+    public List<ChatMessage>? Messages { get; init; }
+
+    /// <summary>Tokens to generate (deprecated name).</summary>
+    public int? MaxTokens { get; init; }
+
+    /// <summary>Tokens to generate (default 256).</summary>
+    public int? MaxCompletionTokens { get; init; }
+
+    /// <summary>Sampling temperature (default 1).</summary>
+    public float? Temperature { get; init; }
+
+    /// <summary>Nucleus mass (default 1).</summary>
+    public float? TopP { get; init; }
+
+    /// <summary>Choices; only 1.</summary>
+    public int? N { get; init; }
+
+    /// <summary>Stream server-sent events.</summary>
+    public bool? Stream { get; init; }
+
+    /// <summary>Stream options.</summary>
+    public StreamOptions? StreamOptions { get; init; }
+
+    /// <summary>A string or up to 4 strings.</summary>
+    public JsonElement Stop { get; init; }
+
+    /// <summary>Sampler seed (default 0).</summary>
+    public long? Seed { get; init; }
+
+    /// <summary>End-user id; accepted.</summary>
+    public string? User { get; init; }
+
+    /// <summary>Must be 0 or absent.</summary>
+    public float? FrequencyPenalty { get; init; }
+
+    /// <summary>Must be 0 or absent.</summary>
+    public float? PresencePenalty { get; init; }
+}
+
+/// <summary>One chat message.</summary>
+public sealed record ChatMessage
+{
+    /// <summary><c>system</c>, <c>developer</c>, <c>user</c> or <c>assistant</c>.</summary>
+    public string? Role { get; init; }
+
+    /// <summary>A string, or an array of <c>{"type":"text","text":…}</c> parts.</summary>
+    public JsonElement Content { get; init; }
+
+    /// <summary>Participant name; accepted.</summary>
+    public string? Name { get; init; }
+}
+
+/// <summary>Streaming options.</summary>
+public sealed record StreamOptions
+{
+    /// <summary>Send a last chunk with token usage.</summary>
+    public bool? IncludeUsage { get; init; }
+}
+
+/// <summary>Body of <c>POST /v1/images/generations</c>: only the model is read (no image model exists yet).</summary>
+public sealed record ImageGenerationRequest
+{
+    /// <summary>Model id.</summary>
+    public string? Model { get; init; }
+
+    /// <summary>What to draw.</summary>
+    public string? Prompt { get; init; }
+
+    /// <summary>Images.</summary>
+    public int? N { get; init; }
+
+    /// <summary>Size, e.g. 512x512.</summary>
+    public string? Size { get; init; }
+
+    /// <summary>url or b64_json.</summary>
+    public string? ResponseFormat { get; init; }
+
+    /// <summary>End-user id.</summary>
+    public string? User { get; init; }
+}

@@ -1,0 +1,154 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace PoolAI.Tests.Gateway;
+
+/// <summary>
+/// Malformed requests against every endpoint kind: each gets a 4xx with problem details (naming the field where there
+/// is one), never a 5xx, and the gateway serves a good request afterwards.
+/// </summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class GatewayBadInputTests
+{
+    private static GatewayFixture _gateway = null!;
+    private static string _key = null!;
+
+    [ClassInitialize]
+    public static async Task StartAsync(TestContext _)
+    {
+        _gateway = await GatewayFixture.StartAsync();
+        _key = await _gateway.KeyAsync("developer");
+    }
+
+    [ClassCleanup]
+    public static async Task StopAsync() => await _gateway.DisposeAsync();
+
+    /// <summary>A bad request: what is sent, the status expected, and the field the problem must name (null: any).</summary>
+    public sealed record Case(string Method, string Path, string? Body, HttpStatusCode Status, string? Field = null, string ContentType = "application/json");
+
+    private const string Chat = "v1/chat/completions";
+    private const string Completions = "v1/completions";
+    private const string Jobs = "api/jobs";
+
+    private static readonly string Huge = "{\"prompt\":\"" + new string('a', 2 * 1024 * 1024) + "\"}";
+
+    public static IEnumerable<Case> Cases() =>
+    [
+        // Unreadable bodies.
+        new("POST", Jobs, "{", HttpStatusCode.BadRequest),
+        new("POST", Jobs, "{\"prompt\":\"ROMEO:\",}", HttpStatusCode.BadRequest),
+        new("POST", Jobs, "[1,2,3]", HttpStatusCode.BadRequest),
+        new("POST", Jobs, "\"just a string\"", HttpStatusCode.BadRequest),
+        new("POST", Jobs, "null", HttpStatusCode.BadRequest, "body"),
+        new("POST", Jobs, "", HttpStatusCode.BadRequest),
+        new("POST", Jobs, "{\"prompt\":\"ROMEO:\"", HttpStatusCode.BadRequest),
+        new("POST", Jobs, "{'prompt':'ROMEO:'}", HttpStatusCode.BadRequest),
+        new("POST", Jobs, "prompt=ROMEO", HttpStatusCode.UnsupportedMediaType, ContentType: "application/x-www-form-urlencoded"),
+        new("POST", Jobs, "ROMEO:", HttpStatusCode.UnsupportedMediaType, ContentType: "text/plain"),
+        new("POST", Jobs, Huge, HttpStatusCode.RequestEntityTooLarge),
+        // Wrong types.
+        new("POST", Jobs, "{\"prompt\":123}", HttpStatusCode.BadRequest, "prompt"),
+        new("POST", Jobs, "{\"prompt\":\"ROMEO:\",\"max_tokens\":\"50\"}", HttpStatusCode.BadRequest, "max_tokens"),
+        new("POST", Jobs, "{\"prompt\":\"ROMEO:\",\"max_tokens\":1.5}", HttpStatusCode.BadRequest, "max_tokens"),
+        new("POST", Jobs, "{\"prompt\":\"ROMEO:\",\"temperature\":\"hot\"}", HttpStatusCode.BadRequest, "temperature"),
+        new("POST", Jobs, "{\"prompt\":\"ROMEO:\",\"stop\":\"x\"}", HttpStatusCode.BadRequest, "stop"),
+        new("POST", Jobs, "{\"prompt\":\"ROMEO:\",\"seed\":true}", HttpStatusCode.BadRequest, "seed"),
+        new("POST", Jobs, "{\"prompt\":[\"ROMEO:\"]}", HttpStatusCode.BadRequest, "prompt"),
+        new("POST", Jobs, "{\"prompt\":\"ROMEO:\",\"bogus\":1}", HttpStatusCode.BadRequest, "bogus"),
+        // Out of range and missing.
+        new("POST", Jobs, "{\"prompt\":\"ROMEO:\",\"max_tokens\":0}", HttpStatusCode.BadRequest, "max_tokens"),
+        new("POST", Jobs, "{\"prompt\":\"ROMEO:\",\"max_tokens\":5000}", HttpStatusCode.BadRequest, "max_tokens"),
+        new("POST", Jobs, "{\"prompt\":\"ROMEO:\",\"max_tokens\":99999999999}", HttpStatusCode.BadRequest, "max_tokens"),
+        new("POST", Jobs, "{\"prompt\":\"ROMEO:\",\"temperature\":-1}", HttpStatusCode.BadRequest, "temperature"),
+        new("POST", Jobs, "{\"prompt\":\"ROMEO:\",\"top_p\":0}", HttpStatusCode.BadRequest, "top_p"),
+        new("POST", Jobs, "{\"prompt\":\"ROMEO:\",\"top_p\":1.5}", HttpStatusCode.BadRequest, "top_p"),
+        new("POST", Jobs, "{\"prompt\":\"ROMEO:\",\"top_k\":-1}", HttpStatusCode.BadRequest, "top_k"),
+        new("POST", Jobs, "{\"prompt\":\"ROMEO:\",\"priority\":11}", HttpStatusCode.BadRequest, "priority"),
+        new("POST", Jobs, "{\"prompt\":\"ROMEO:\",\"priority\":-11}", HttpStatusCode.BadRequest, "priority"),
+        new("POST", Jobs, "{\"max_tokens\":10}", HttpStatusCode.BadRequest, "prompt"),
+        new("POST", Jobs, "{\"prompt\":\"\"}", HttpStatusCode.BadRequest, "prompt"),
+        new("POST", Jobs, "{\"prompt\":\"café\"}", HttpStatusCode.BadRequest, "prompt"),
+        new("POST", Jobs, "{\"prompt\":\"ROMEO:\",\"model\":\"no-such-model\"}", HttpStatusCode.BadRequest, "model"),
+        // Unknown jobs and bad ids.
+        new("GET", $"{Jobs}/{Guid.NewGuid()}", null, HttpStatusCode.NotFound),
+        new("POST", $"{Jobs}/{Guid.NewGuid()}/cancel", null, HttpStatusCode.NotFound),
+        new("GET", $"{Jobs}/not-a-guid", null, HttpStatusCode.NotFound),
+        new("GET", "api/no-such-endpoint", null, HttpStatusCode.NotFound),
+        new("DELETE", $"{Jobs}/{Guid.NewGuid()}", null, HttpStatusCode.MethodNotAllowed),
+        // Chat completions.
+        new("POST", Chat, "{\"model\":\"shakespeare-char\"}", HttpStatusCode.BadRequest, "messages"),
+        new("POST", Chat, "{\"model\":\"shakespeare-char\",\"messages\":[]}", HttpStatusCode.BadRequest, "messages"),
+        new("POST", Chat, "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"wizard\",\"content\":\"hi\"}]}", HttpStatusCode.BadRequest, "messages[0].role"),
+        new("POST", Chat, "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":42}]}", HttpStatusCode.BadRequest, "messages[0].content"),
+        new("POST", Chat, "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{}}]}]}", HttpStatusCode.BadRequest, "messages[0].content"),
+        new("POST", Chat, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", HttpStatusCode.BadRequest, "model"),
+        new("POST", Chat, "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", HttpStatusCode.NotFound),
+        new("POST", Chat, "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"n\":2}", HttpStatusCode.BadRequest, "n"),
+        new("POST", Chat, "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":0}", HttpStatusCode.BadRequest, "max_tokens"),
+        new("POST", Chat, "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":5,\"max_completion_tokens\":5}", HttpStatusCode.BadRequest, "max_tokens"),
+        new("POST", Chat, "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stop\":7}", HttpStatusCode.BadRequest, "stop"),
+        new("POST", Chat, "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}", HttpStatusCode.BadRequest, "stop"),
+        new("POST", Chat, "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"frequency_penalty\":1}", HttpStatusCode.BadRequest, "frequency_penalty"),
+        new("POST", Chat, "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":\"warm\"}", HttpStatusCode.BadRequest, "temperature"),
+        new("POST", Chat, "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[]}", HttpStatusCode.BadRequest, "tools"),
+        new("POST", Chat, "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":\"ñ\"}]}", HttpStatusCode.BadRequest, "prompt"),
+        new("POST", Chat, "{\"model\":\"shakespeare-char\",\"messages\":[null]}", HttpStatusCode.BadRequest),
+        new("POST", Chat, "not json at all", HttpStatusCode.BadRequest),
+        // Completions.
+        new("POST", Completions, "{\"model\":\"shakespeare-char\"}", HttpStatusCode.BadRequest, "prompt"),
+        new("POST", Completions, "{\"model\":\"shakespeare-char\",\"prompt\":5}", HttpStatusCode.BadRequest, "prompt"),
+        new("POST", Completions, "{\"model\":\"shakespeare-char\",\"prompt\":[\"a\",\"b\"]}", HttpStatusCode.BadRequest, "prompt"),
+        new("POST", Completions, "{\"model\":\"shakespeare-char\",\"prompt\":\"ROMEO:\",\"seed\":\"7\"}", HttpStatusCode.BadRequest, "seed"),
+        new("POST", Completions, "{\"model\":\"shakespeare-char\",\"prompt\":\"ROMEO:\",\"top_p\":2}", HttpStatusCode.BadRequest, "top_p"),
+        new("POST", Completions, "{\"model\":\"shakespeare-char\",\"prompt\":\"ROMEO:\",\"presence_penalty\":0.5}", HttpStatusCode.BadRequest, "presence_penalty"),
+        new("POST", Completions, "{\"model\":\"nope\",\"prompt\":\"ROMEO:\"}", HttpStatusCode.NotFound),
+        // Images: no image model yet.
+        new("POST", "v1/images/generations", "{\"model\":\"dall-e-3\",\"prompt\":\"a cat\"}", HttpStatusCode.NotFound),
+        new("POST", "v1/images/generations", "{\"prompt\":\"a cat\",\"size\":12}", HttpStatusCode.BadRequest, "size"),
+        // Token endpoint.
+        new("POST", "api/auth/token", "{}", HttpStatusCode.BadRequest, "apiKey"),
+        new("POST", "api/auth/token", "{\"apiKey\":\"hunter2\"}", HttpStatusCode.BadRequest, "apiKey"),
+        new("POST", "api/auth/token", "{\"apiKey\":\"pai_0123456789ab_unknown\"}", HttpStatusCode.Unauthorized),
+        new("POST", "api/auth/token", "{\"apiKey\":42}", HttpStatusCode.BadRequest, "apiKey"),
+    ];
+
+    [TestMethod]
+    public async Task EveryMalformedRequestIsA4xxProblemNamingTheFieldAndNoneIsA5xx()
+    {
+        var cases = Cases().ToList();
+        Assert.IsTrue(cases.Count >= 50, $"{cases.Count} cases");
+        using var http = _gateway.Http(_key);
+        var failures = new List<string>();
+        foreach (var c in cases)
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(c.Method), c.Path);
+            if (c.Body is not null)
+                request.Content = new StringContent(c.Body, Encoding.UTF8, c.ContentType);
+            using var response = await http.SendAsync(request);
+            var body = await response.Content.ReadAsStringAsync();
+            var label = $"{c.Method} {c.Path} {Shorten(c.Body)}";
+            if ((int)response.StatusCode >= 500)
+                failures.Add($"{label}: {(int)response.StatusCode} (5xx) {Shorten(body)}");
+            else if (response.StatusCode != c.Status)
+                failures.Add($"{label}: {(int)response.StatusCode}, expected {(int)c.Status}: {Shorten(body)}");
+            else if (response.Content.Headers.ContentType?.MediaType != "application/problem+json")
+                failures.Add($"{label}: content type {response.Content.Headers.ContentType?.MediaType}, not problem details");
+            else if (c.Field is not null && !NamesField(body, c.Field))
+                failures.Add($"{label}: the problem does not name '{c.Field}': {Shorten(body)}");
+        }
+
+        Assert.AreEqual(0, failures.Count, $"{failures.Count} of {cases.Count}:\n" + string.Join("\n", failures));
+        using var good = await http.GetAsync("v1/models");
+        Assert.AreEqual(HttpStatusCode.OK, good.StatusCode, "the gateway stopped serving");
+    }
+
+    private static bool NamesField(string body, string field)
+    {
+        var problem = JsonDocument.Parse(body).RootElement;
+        return problem.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object && errors.TryGetProperty(field, out _);
+    }
+
+    private static string Shorten(string? text) => text is null ? "" : text.Length > 160 ? text[..160] + "…" : text;
+}

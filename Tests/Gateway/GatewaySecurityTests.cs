@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace PoolAI.Tests.Gateway;
+
+/// <summary>Who may call what: JWTs (lifetime, signature, issuer, audience, role), API keys (revocation), 401 versus 403, rate limits.</summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class GatewaySecurityTests
+{
+    private static GatewayFixture _gateway = null!;
+
+    [ClassInitialize]
+    public static async Task StartAsync(TestContext _) => _gateway = await GatewayFixture.StartAsync();
+
+    [ClassCleanup]
+    public static async Task StopAsync() => await _gateway.DisposeAsync();
+
+    private static async Task<HttpStatusCode> StatusAsync(string? bearer, string path = "v1/models")
+    {
+        using var http = _gateway.Http(bearer);
+        using var response = await http.GetAsync(path);
+        return response.StatusCode;
+    }
+
+    [TestMethod]
+    public async Task MissingOrMalformedCredentialsAre401()
+    {
+        Assert.AreEqual(HttpStatusCode.Unauthorized, await StatusAsync(null));
+        Assert.AreEqual(HttpStatusCode.Unauthorized, await StatusAsync(null, $"api/jobs/{Guid.NewGuid()}"));
+        Assert.AreEqual(HttpStatusCode.Unauthorized, await StatusAsync("not-a-token"));
+        Assert.AreEqual(HttpStatusCode.Unauthorized, await StatusAsync("pai_0123456789ab_forged"));
+        Assert.AreEqual(HttpStatusCode.OK, await StatusAsync(GatewayFixture.Token()));
+    }
+
+    [TestMethod]
+    public async Task TokensOutsideTheirLifetimeAre401()
+    {
+        var now = DateTime.UtcNow;
+        Assert.AreEqual(HttpStatusCode.Unauthorized, await StatusAsync(GatewayFixture.Token(notBefore: now.AddMinutes(-20), expires: now.AddMinutes(-1))), "expired");
+        Assert.AreEqual(HttpStatusCode.Unauthorized, await StatusAsync(GatewayFixture.Token(notBefore: now.AddMinutes(2), expires: now.AddMinutes(20))), "not yet valid");
+    }
+
+    [TestMethod]
+    public async Task TokensWithAWrongSignatureIssuerOrAudienceAre401()
+    {
+        Assert.AreEqual(HttpStatusCode.Unauthorized, await StatusAsync(GatewayFixture.Token(key: Enumerable.Repeat((byte)1, 32).ToArray())), "signature");
+        Assert.AreEqual(HttpStatusCode.Unauthorized, await StatusAsync(GatewayFixture.Token(audience: "someone-else")), "audience");
+        Assert.AreEqual(HttpStatusCode.Unauthorized, await StatusAsync(GatewayFixture.Token(issuer: "someone-else")), "issuer");
+    }
+
+    [TestMethod]
+    public async Task AMissingOrWrongRoleIs403()
+    {
+        Assert.AreEqual(HttpStatusCode.Forbidden, await StatusAsync(GatewayFixture.Token(role: null)), "no role");
+        Assert.AreEqual(HttpStatusCode.Forbidden, await StatusAsync(GatewayFixture.Token(role: "miner")), "miner on a developer endpoint");
+        Assert.AreEqual(HttpStatusCode.Forbidden, await StatusAsync(await _gateway.KeyAsync("miner")), "miner key");
+        Assert.AreEqual(HttpStatusCode.Forbidden, await StatusAsync(GatewayFixture.Token(role: "developer"), "dashboard"), "developer on the dashboard");
+        Assert.AreNotEqual(HttpStatusCode.Forbidden, await StatusAsync(GatewayFixture.Token(role: "admin"), "dashboard"));
+        Assert.AreEqual(HttpStatusCode.OK, await StatusAsync(GatewayFixture.Token(role: "admin")), "admin may do what developers do");
+    }
+
+    [TestMethod]
+    public async Task AnApiKeyWorksDirectlyAndForATokenUntilRevoked()
+    {
+        var (view, key) = await _gateway.Pool.CreateApiKeyAsync("developer", "revocation test");
+        Assert.AreEqual(HttpStatusCode.OK, await StatusAsync(key));
+
+        using var anonymous = _gateway.Http();
+        using var issued = await anonymous.PostAsJsonAsync("api/auth/token", new Dictionary<string, string> { ["apiKey"] = key });
+        Assert.AreEqual(HttpStatusCode.OK, issued.StatusCode);
+        var token = await issued.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.AreEqual("Bearer", token.GetProperty("token_type").GetString());
+        Assert.AreEqual(3600, token.GetProperty("expires_in").GetInt32());
+        Assert.AreEqual(HttpStatusCode.OK, await StatusAsync(token.GetProperty("access_token").GetString()));
+
+        await _gateway.Pool.RevokeApiKeyAsync(view.Id);
+        Assert.AreEqual(HttpStatusCode.Unauthorized, await StatusAsync(key), "revoked key");
+        using var refused = await anonymous.PostAsJsonAsync("api/auth/token", new Dictionary<string, string> { ["apiKey"] = key });
+        Assert.AreEqual(HttpStatusCode.Unauthorized, refused.StatusCode, "token for a revoked key");
+        Assert.IsTrue((await _gateway.Pool.ListApiKeysAsync()).Single(k => k.Id == view.Id).RevokedAt is not null);
+    }
+
+    [TestMethod]
+    public async Task AKeyOverItsRateLimitGets429WithRetryAfter()
+    {
+        using var http = _gateway.Http(await _gateway.KeyAsync("developer"));
+        var responses = await Task.WhenAll(Enumerable.Range(0, 150).Select(_ => http.GetAsync("v1/models")));
+        var limited = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.IsTrue(limited.Count > 0, "no request was limited");
+        Assert.IsTrue(responses.Count(r => r.StatusCode == HttpStatusCode.OK) >= 60, "the burst was not allowed");
+        Assert.IsTrue(int.Parse(limited[0].Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture) >= 1);
+        Assert.AreEqual("application/problem+json", limited[0].Content.Headers.ContentType?.MediaType);
+
+        // Another key is not limited by the first one's use.
+        using var other = _gateway.Http(await _gateway.KeyAsync("developer"));
+        Assert.AreEqual(HttpStatusCode.OK, (await other.GetAsync("v1/models")).StatusCode);
+        foreach (var response in responses)
+            response.Dispose();
+    }
+}
