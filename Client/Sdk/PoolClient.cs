@@ -30,6 +30,20 @@ public sealed class PoolClient(IGrainFactory grains)
     public Task<JobView> CancelAsync(Guid jobId, string reason = "by requester") =>
         grains.GetGrain<IJobGrain>(jobId).CancelAsync(reason);
 
+    /// <summary>Changes a job's priority (−10…10) in any non-final state; returns it after.</summary>
+    /// <exception cref="JobValidationException">Priority out of range, or the job has finished.</exception>
+    /// <exception cref="KeyNotFoundException">No such job.</exception>
+    public Task<JobView> SetPriorityAsync(Guid jobId, int priority) => grains.GetGrain<IJobGrain>(jobId).SetPriorityAsync(priority);
+
+    /// <summary>The jobs of <paramref name="requester"/> matching <paramref name="query"/>, newest first, with their current views.</summary>
+    /// <exception cref="JobValidationException">Limit outside 1–100.</exception>
+    public async Task<(IReadOnlyList<JobView> Jobs, DateTimeOffset? NextBefore)> ListAsync(string requester, JobQuery query)
+    {
+        var page = await grains.GetGrain<IJobIndexGrain>(requester).ListAsync(query);
+        var views = await Task.WhenAll(page.Items.Select(e => grains.GetGrain<IJobGrain>(e.JobId).GetAsync()));
+        return (views, page.NextBefore);
+    }
+
     /// <summary>Waits until the job is final (or <paramref name="timeout"/> passes) and returns it.</summary>
     /// <exception cref="KeyNotFoundException">No such job.</exception>
     public async Task<JobView> WaitAsync(Guid jobId, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
@@ -53,14 +67,31 @@ public sealed class PoolClient(IGrainFactory grains)
     /// <exception cref="KeyNotFoundException">No such job.</exception>
     public async IAsyncEnumerable<string> StreamTextAsync(Guid jobId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        await foreach (var update in WatchAsync(jobId, cancellationToken))
+        {
+            if (update.Text.Length > 0)
+                yield return update.Text;
+        }
+    }
+
+    /// <summary>
+    /// Streams the job's events until it is final: first its state now with the text produced so far, then every status
+    /// change, progress report and piece of text, with text in order and without gaps (<see cref="JobEvent.Offset"/>
+    /// is where it starts in the output); the last event carries the final status.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No such job.</exception>
+    public async IAsyncEnumerable<JobEvent> WatchAsync(Guid jobId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
         var job = grains.GetGrain<IJobGrain>(jobId);
         var watcher = new JobWatcher();
         var reference = grains.CreateObjectReference<IJobObserver>(watcher);
+        var offset = 0;
         try
         {
             var start = await job.WatchAsync(reference);
-            if (watcher.Accept(0, start.Output) is { Length: > 0 } already)
-                yield return already;
+            var already = watcher.Accept(0, start.Output);
+            yield return new JobEvent(start.View.Status, start.View.StatusMessage, 0, already, start.View.TokensGenerated);
+            offset = already.Length;
             var final = start.View.Status.IsFinal();
             while (!final)
             {
@@ -76,15 +107,18 @@ public sealed class PoolClient(IGrainFactory grains)
                     continue;
                 }
 
-                if (watcher.Accept(update.Offset, update.Text) is { Length: > 0 } text)
-                    yield return text;
                 final = update.Status.IsFinal();
+                if (final)
+                    break; // reported below, after the stored result's text
+                var text = watcher.Accept(update.Offset, update.Text);
+                yield return new JobEvent(update.Status, update.Message, offset, text, update.TokensGenerated);
+                offset += text.Length;
             }
 
             // The final update can overtake the last pieces; the stored result is complete.
             var view = await job.GetAsync();
-            if (view.Result is { } result && watcher.Accept(0, result.Text) is { Length: > 0 } rest)
-                yield return rest;
+            var rest = view.Result is { } result ? watcher.Accept(0, result.Text) : string.Empty;
+            yield return new JobEvent(view.Status, view.StatusMessage, offset, rest, view.Result?.TokensGenerated ?? view.TokensGenerated);
         }
         finally
         {
@@ -163,3 +197,11 @@ public sealed class PoolClient(IGrainFactory grains)
     private static string RequireWorker(string worker) =>
         string.IsNullOrWhiteSpace(worker) ? throw new ArgumentException("worker must be a worker id", nameof(worker)) : worker.Trim();
 }
+
+/// <summary>One event of a watched job.</summary>
+/// <param name="Status">The job's status.</param>
+/// <param name="Message">Why it is there, if said.</param>
+/// <param name="Offset">Where <paramref name="Text"/> starts in the generated output, characters.</param>
+/// <param name="Text">New output, in order; empty for a status or progress event.</param>
+/// <param name="TokensGenerated">Tokens generated so far.</param>
+public sealed record JobEvent(JobStatus Status, string? Message, int Offset, string Text, int TokensGenerated);

@@ -4,9 +4,17 @@ using PoolAI.Jobs;
 
 namespace PoolAI.Gateway.Jobs;
 
-/// <summary>Body of <c>POST /api/jobs</c>: a text-generation job.</summary>
+/// <summary>Body of <c>POST /api/jobs</c>: a job of any kind (the pool serves text and code generation today; other kinds are refused naming the kind).</summary>
 public sealed record GenerateRequest
 {
+    /// <summary>What the job does.</summary>
+    [Description("TextGeneration (default), CodeGeneration, ImageGeneration, Training, DataProcessing or System")]
+    public JobKind Kind { get; init; } = JobKind.TextGeneration;
+
+    /// <summary>Time to live, seconds.</summary>
+    [JsonPropertyName("ttl_seconds"), Description("Seconds the job may wait and run before it expires; default the pool's")]
+    public int? TtlSeconds { get; init; }
+
     /// <summary>Model id.</summary>
     [Description("Model id, e.g. shakespeare-char")]
     public string Model { get; init; } = "shakespeare-char";
@@ -45,9 +53,10 @@ public sealed record GenerateRequest
 
     /// <summary>The job this request asks for.</summary>
     public JobSpec ToSpec(string requester) => new(
-        JobKind.TextGeneration,
+        Kind,
         Model,
-        new GenerationSettings(Prompt ?? string.Empty, MaxTokens, Temperature, TopK, TopP, Seed, Stop),
+        Kind is JobKind.TextGeneration or JobKind.CodeGeneration ? new GenerationSettings(Prompt ?? string.Empty, MaxTokens, Temperature, TopK, TopP, Seed, Stop) : null,
         Priority,
-        requester);
+        requester,
+        TtlSeconds is { } ttl ? TimeSpan.FromSeconds(ttl) : null);
 }

@@ -1,68 +1,191 @@
+using System.Security.Claims;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using PoolAI.Auth;
 using PoolAI.Client.Sdk;
+using PoolAI.Gateway.Auth;
 using PoolAI.Jobs;
 using PoolAI.Models;
 
 namespace PoolAI.Gateway.Jobs;
 
-/// <summary>The job API: submit text generation, read a job, cancel it, list models.</summary>
+/// <summary>
+/// The job API for developers: submit, list with filters and paging, read, cancel, re-prioritise, and follow a job's
+/// events as server-sent events. A developer sees the jobs of its own key; an admin sees every job and may list any
+/// requester's.
+/// </summary>
 public static class JobsApi
 {
     /// <summary>Maps <c>/api/jobs</c> and <c>/api/models</c>.</summary>
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder routes)
     {
-        var jobs = routes.MapGroup("/api/jobs").WithTags("Jobs").RequireAuthorization(Auth.GatewayAuth.DeveloperPolicy).RequireRateLimiting(Auth.AuthApi.PerKeyPolicy);
+        var jobs = routes.MapGroup("/api/jobs").WithTags("Jobs").RequireAuthorization(GatewayAuth.DeveloperPolicy).RequireRateLimiting(AuthApi.PerKeyPolicy);
         jobs.MapPost("/", SubmitAsync);
+        jobs.MapGet("/", ListAsync);
         jobs.MapGet("/{id:guid}", GetAsync);
         jobs.MapPost("/{id:guid}/cancel", CancelAsync);
-        routes.MapGet("/api/models", ListModels).WithTags("Models").RequireAuthorization(Auth.GatewayAuth.DeveloperPolicy).RequireRateLimiting(Auth.AuthApi.PerKeyPolicy);
+        jobs.MapPut("/{id:guid}/priority", SetPriorityAsync);
+        jobs.MapGet("/{id:guid}/events", EventsAsync);
+        routes.MapGet("/api/models", ListModels).WithTags("Models").RequireAuthorization(GatewayAuth.DeveloperPolicy).RequireRateLimiting(AuthApi.PerKeyPolicy);
         return routes;
     }
 
     /// <summary>Accepts a job: 202 with its view and location, or 400 naming the field and rule.</summary>
-    public static async Task<Results<Accepted<JobView>, ValidationProblem>> SubmitAsync(GenerateRequest request, IGrainFactory grains, System.Security.Claims.ClaimsPrincipal user)
+    public static async Task<Results<Accepted<JobView>, ValidationProblem>> SubmitAsync(GenerateRequest request, IGrainFactory grains, ClaimsPrincipal user)
     {
         try
         {
-            var view = await new PoolClient(grains).SubmitAsync(request.ToSpec(user.FindFirst("sub")?.Value ?? "anonymous"));
+            if (request.TtlSeconds is <= 0)
+                return ApiErrors.Invalid("ttl_seconds", $"must be positive, was {request.TtlSeconds}");
+            var view = await new PoolClient(grains).SubmitAsync(request.ToSpec(Requester(user)));
             return TypedResults.Accepted($"/api/jobs/{view.Id}", view);
         }
         catch (JobValidationException ex)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [ex.Field] = [ex.Rule] });
+            return ApiErrors.Invalid(ex.Field, ex.Rule);
         }
     }
 
-    /// <summary>The job, or 404.</summary>
-    public static async Task<Results<Ok<JobView>, NotFound>> GetAsync(Guid id, IGrainFactory grains)
+    /// <summary>
+    /// The caller's jobs, newest first: <c>status</c>, <c>model</c>, <c>kind</c> filters; <c>limit</c> (1–100, default
+    /// 20) and <c>before</c> (the previous page's <c>next_before</c>) for paging; admins may pass <c>requester</c>.
+    /// </summary>
+    public static async Task<Results<Ok<JobList>, ValidationProblem, ProblemHttpResult>> ListAsync(
+        IGrainFactory grains, ClaimsPrincipal user, string? status, string? model, string? kind, string? limit, string? before, string? requester)
     {
-        try
+        JobStatus? statusFilter = null;
+        if (status is not null)
         {
-            return TypedResults.Ok(await new PoolClient(grains).GetAsync(id));
+            if (!Enum.TryParse<JobStatus>(status, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
+                return ApiErrors.Invalid("status", $"must be one of {string.Join(", ", Enum.GetNames<JobStatus>())}; was '{status}'");
+            statusFilter = parsed;
         }
-        catch (KeyNotFoundException)
+
+        JobKind? kindFilter = null;
+        if (kind is not null)
         {
-            return TypedResults.NotFound();
+            if (!Enum.TryParse<JobKind>(kind, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
+                return ApiErrors.Invalid("kind", $"must be one of {string.Join(", ", Enum.GetNames<JobKind>())}; was '{kind}'");
+            kindFilter = parsed;
         }
+
+        var pageSize = 20;
+        if (limit is not null && (!int.TryParse(limit, out pageSize) || pageSize is < 1 or > JobQuery.MaxLimit))
+            return ApiErrors.Invalid("limit", $"must be an integer between 1 and {JobQuery.MaxLimit}; was '{limit}'");
+        DateTimeOffset? cursor = null;
+        if (before is not null)
+        {
+            if (!DateTimeOffset.TryParse(before, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed))
+                return ApiErrors.Invalid("before", $"must be a date and time (ISO 8601); was '{before}'");
+            cursor = parsed;
+        }
+
+        var owner = Requester(user);
+        if (requester is not null && requester != owner)
+        {
+            if (!user.IsInRole(ApiRoles.Admin))
+                return ApiErrors.Problem(StatusCodes.Status403Forbidden, "Forbidden", "only admins may list another requester's jobs");
+            owner = requester;
+        }
+
+        var (jobs, next) = await new PoolClient(grains).ListAsync(owner, new JobQuery(statusFilter, model, kindFilter, cursor, pageSize));
+        return TypedResults.Ok(new JobList(jobs, next));
     }
+
+    /// <summary>The job, or 404 (also for another developer's job).</summary>
+    public static async Task<Results<Ok<JobView>, ProblemHttpResult>> GetAsync(Guid id, IGrainFactory grains, ClaimsPrincipal user) =>
+        await VisibleAsync(id, grains, user) is { } view ? TypedResults.Ok(view) : NoSuchJob(id);
 
     /// <summary>Cancels the job if it has not finished; 404 for an unknown id.</summary>
-    public static async Task<Results<Ok<JobView>, NotFound>> CancelAsync(Guid id, IGrainFactory grains)
+    public static async Task<Results<Ok<JobView>, ProblemHttpResult>> CancelAsync(Guid id, IGrainFactory grains, ClaimsPrincipal user) =>
+        await VisibleAsync(id, grains, user) is null ? NoSuchJob(id) : TypedResults.Ok(await new PoolClient(grains).CancelAsync(id, "cancelled over HTTP"));
+
+    /// <summary>Changes the job's priority in any non-final state (409 once it has finished).</summary>
+    public static async Task<Results<Ok<JobView>, ValidationProblem, ProblemHttpResult>> SetPriorityAsync(Guid id, PriorityRequest request, IGrainFactory grains, ClaimsPrincipal user)
     {
+        if (await VisibleAsync(id, grains, user) is null)
+            return NoSuchJob(id);
+        if (request.Priority is not { } priority)
+            return ApiErrors.Invalid("priority", "is required");
         try
         {
-            return TypedResults.Ok(await new PoolClient(grains).CancelAsync(id, "cancelled over HTTP"));
+            return TypedResults.Ok(await new PoolClient(grains).SetPriorityAsync(id, priority));
         }
-        catch (KeyNotFoundException)
+        catch (JobValidationException ex) when (ex.Field == "status")
         {
-            return TypedResults.NotFound();
+            return ApiErrors.Problem(StatusCodes.Status409Conflict, "The job has finished", ex.Rule);
         }
+        catch (JobValidationException ex)
+        {
+            return ApiErrors.Invalid(ex.Field, ex.Rule);
+        }
+    }
+
+    /// <summary>
+    /// The job's events as server-sent events until it is final: <c>event: state</c> first (status, message, output so
+    /// far), then <c>state</c> on a status change, <c>output</c> with new text (offset, text, tokens) and <c>progress</c>
+    /// with the token count; the last is a <c>state</c> event with the final status.
+    /// </summary>
+    public static async Task<IResult> EventsAsync(Guid id, HttpContext http, IGrainFactory grains, ClaimsPrincipal user, IOptions<JsonOptions> json)
+    {
+        if (await VisibleAsync(id, grains, user) is null)
+            return NoSuchJob(id);
+        http.Response.ContentType = "text/event-stream";
+        http.Response.Headers.CacheControl = "no-cache";
+        var cancelled = http.RequestAborted;
+        JobStatus? last = null;
+        try
+        {
+            await foreach (var e in new PoolClient(grains).WatchAsync(id, cancelled))
+            {
+                var name = e.Status != last ? "state" : e.Text.Length > 0 ? "output" : "progress";
+                last = e.Status;
+                var data = JsonSerializer.Serialize(new { status = e.Status, message = e.Message, offset = e.Offset, text = e.Text, tokens = e.TokensGenerated }, json.Value.SerializerOptions);
+                await http.Response.WriteAsync($"event: {name}\ndata: {data}\n\n", cancelled);
+                await http.Response.Body.FlushAsync(cancelled);
+            }
+        }
+        catch (OperationCanceledException) when (cancelled.IsCancellationRequested)
+        {
+            // The client went away; the job goes on.
+        }
+
+        return TypedResults.Empty;
     }
 
     /// <summary>The models in the registry.</summary>
     public static Ok<IEnumerable<ModelSummary>> ListModels(ModelRegistry registry) =>
         TypedResults.Ok(registry.Models.Select(m => new ModelSummary(m.Id, m.Kind, m.Description, m.Weights?.Parameters ?? 0, m.Architecture?.BlockSize ?? 0, m.Training?.ValLoss)));
+
+    /// <summary>The requester a caller's jobs are filed under: its key id.</summary>
+    public static string Requester(ClaimsPrincipal user) => user.FindFirstValue("sub") ?? "anonymous";
+
+    private static async Task<JobView?> VisibleAsync(Guid id, IGrainFactory grains, ClaimsPrincipal user)
+    {
+        try
+        {
+            var view = await new PoolClient(grains).GetAsync(id);
+            return user.IsInRole(ApiRoles.Admin) || view.Spec.Requester == Requester(user) ? view : null;
+        }
+        catch (KeyNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private static ProblemHttpResult NoSuchJob(Guid id) => ApiErrors.NotFound($"no job with id {id}", "id");
 }
+
+/// <summary>Body of <c>PUT /api/jobs/{id}/priority</c>.</summary>
+/// <param name="Priority">−10 to 10; higher runs first.</param>
+public sealed record PriorityRequest(int? Priority);
+
+/// <summary>A page of jobs, newest first.</summary>
+/// <param name="Items">The jobs.</param>
+/// <param name="NextBefore">Pass as <c>before</c> for the next page; null on the last.</param>
+public sealed record JobList(IReadOnlyList<JobView> Items, DateTimeOffset? NextBefore);
 
 /// <summary>A model as <c>GET /api/models</c> lists it.</summary>
 /// <param name="Id">Model id.</param>

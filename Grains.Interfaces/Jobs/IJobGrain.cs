@@ -12,6 +12,15 @@ public interface IJobGrain : IGrainWithGuidKey
     [Alias("Submit")]
     Task<JobView> SubmitAsync(JobSpec spec);
 
+    /// <summary>
+    /// Changes the job's priority in any non-final state: a waiting job moves in its queue at once; a running one keeps
+    /// the new priority if it has to wait again. Returns the view after.
+    /// </summary>
+    /// <exception cref="JobValidationException">Priority outside −10…10, or the job has finished (field <c>status</c>).</exception>
+    /// <exception cref="KeyNotFoundException">No job with this id was submitted.</exception>
+    [Alias("SetPriority")]
+    Task<JobView> SetPriorityAsync(int priority);
+
     /// <summary>The job as it is now.</summary>
     /// <exception cref="KeyNotFoundException">No job with this id was submitted.</exception>
     [Alias("Get"), AlwaysInterleave]

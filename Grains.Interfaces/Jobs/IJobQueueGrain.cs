@@ -24,6 +24,10 @@ public interface IJobQueueGrain : IGrainWithStringKey
     [Alias("Requeue")]
     Task RequeueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt, IReadOnlyList<string>? excludedWorkers = null);
 
+    /// <summary>Gives a waiting job a new priority. No-op if it is not waiting.</summary>
+    [Alias("Reprioritize")]
+    Task ReprioritizeAsync(Guid jobId, int priority);
+
     /// <summary>Removes a job that will not run (cancelled or expired while queued). No-op if absent.</summary>
     [Alias("Remove")]
     Task RemoveAsync(Guid jobId);

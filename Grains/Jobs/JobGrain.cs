@@ -40,6 +40,7 @@ public sealed partial class JobGrain(
     private IGrainTimer? _settleRetry;
     private Task _settling = Task.CompletedTask;
     private bool _deactivating;
+    private (JobStatus, DateTimeOffset) _indexed;
     private DateTimeOffset _leaseRenewedAt;
     private int _leaseExpiredAttempt;
     private int _handedBackAttempt;
@@ -56,6 +57,8 @@ public sealed partial class JobGrain(
     {
         if (!state.RecordExists || Job.Spec is null)
             return;
+        GrainFactory.GetGrain<IJobIndexGrain>(Job.Spec.Requester).RecordAsync(new JobIndexEntry(Id, Job.Spec.Kind, Job.Spec.Model, Job.Status, Job.CreatedAt, Job.UpdatedAt)).Ignore();
+        _indexed = (Job.Status, Job.UpdatedAt);
         if (Job.Status.IsFinal())
         {
             _finished.TrySetResult();
@@ -75,7 +78,7 @@ public sealed partial class JobGrain(
         {
             // This activation is new, so the attempt it recorded has no one waiting for its result.
             var status = JobStateMachine.FailAttempt(Job, "interrupted: the job's activation was lost", retryable: true, now);
-            await _writes.WriteAsync();
+            await SaveAsync();
             if (status == JobStatus.Failed)
             {
                 _finished.TrySetResult();
@@ -91,6 +94,17 @@ public sealed partial class JobGrain(
         }
 
         ArmExpiry();
+    }
+
+    /// <summary>Persists the job, then reports it to its requester's index (one-way) when its status changed.</summary>
+    private async Task SaveAsync()
+    {
+        await _writes.WriteAsync();
+        if (Job.Spec is { } spec && (Job.Status, Job.UpdatedAt) != _indexed)
+        {
+            _indexed = (Job.Status, Job.UpdatedAt);
+            GrainFactory.GetGrain<IJobIndexGrain>(spec.Requester).RecordAsync(new JobIndexEntry(Id, spec.Kind, spec.Model, Job.Status, Job.CreatedAt, Job.UpdatedAt)).Ignore();
+        }
     }
 
     /// <inheritdoc />
@@ -109,7 +123,7 @@ public sealed partial class JobGrain(
         JobSpecRules.Validate(spec);
         registry.Validate(spec);
         JobStateMachine.Accept(Job, spec, time.GetUtcNow(), options.Value.DefaultTimeToLive, options.Value.MaxAttempts);
-        await _writes.WriteAsync();
+        await SaveAsync();
         var waiting = await Queue.EnqueueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt, spec.ExcludedWorkers);
         if (waiting is not null && Job.Status == JobStatus.Queued)
             Job.StatusMessage = waiting;
@@ -120,6 +134,23 @@ public sealed partial class JobGrain(
 
     /// <inheritdoc />
     public Task<JobView> GetAsync() => Task.FromResult(View());
+
+    /// <inheritdoc />
+    public async Task<JobView> SetPriorityAsync(int priority)
+    {
+        RequireJob();
+        if (priority is < JobSpecRules.MinPriority or > JobSpecRules.MaxPriority)
+            throw new JobValidationException("priority", $"must be between {JobSpecRules.MinPriority} and {JobSpecRules.MaxPriority}, was {priority}");
+        if (Job.Status.IsFinal())
+            throw new JobValidationException("status", $"the job has finished ({Job.Status}); its priority cannot change");
+        if (Job.Spec!.Priority == priority)
+            return View();
+        Job.Spec = Job.Spec with { Priority = priority };
+        await SaveAsync();
+        if (Job.Status == JobStatus.Queued)
+            await Queue.ReprioritizeAsync(Id, priority);
+        return View();
+    }
 
     /// <inheritdoc />
     public async Task<JobView> CancelAsync(string reason)
@@ -169,7 +200,7 @@ public sealed partial class JobGrain(
 
         var attempt = JobStateMachine.Assign(Job, time.GetUtcNow());
         JobStateMachine.Locate(Job, placement.Silo, placement.Worker, placement.Device);
-        await _writes.WriteAsync();
+        await SaveAsync();
         _output.Reset();
         _tokens = 0;
         _leaseRenewedAt = time.GetUtcNow();
@@ -228,7 +259,7 @@ public sealed partial class JobGrain(
         if (Job.Status == JobStatus.Assigned)
         {
             JobStateMachine.Run(Job, chunk.Silo, time.GetUtcNow());
-            await _writes.WriteAsync();
+            await SaveAsync();
             if (!IsCurrent(chunk.Attempt))
                 return;
         }
@@ -252,7 +283,7 @@ public sealed partial class JobGrain(
             if (Job.Status == JobStatus.Assigned)
                 JobStateMachine.Run(Job, result.Silo, time.GetUtcNow());
             JobStateMachine.Succeed(Job, result, time.GetUtcNow());
-            await _writes.WriteAsync();
+            await SaveAsync();
             var offset = Math.Min(_output.Length, result.Text.Length);
             _output.Reset(result.Text);
             _tokens = result.TokensGenerated;
@@ -268,7 +299,7 @@ public sealed partial class JobGrain(
             LogHandedBack(Id, attempt, handedBack.Silo);
             availability.Suspect(handedBack.Silo); // it is leaving: place nothing more there, even before its worker's sign-off is seen
             JobStateMachine.HandBack(Job, handedBack.Message, time.GetUtcNow());
-            await _writes.WriteAsync();
+            await SaveAsync();
             Publish(_output.Length, string.Empty);
             requeued = true;
             await Queue.RequeueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt, spec.ExcludedWorkers);
@@ -287,7 +318,7 @@ public sealed partial class JobGrain(
             LogAttemptFailed(Id, attempt, reason, ex);
             var worker = Job.Attempts[attempt - 1].Worker;
             var status = JobStateMachine.FailAttempt(Job, reason, retryable, time.GetUtcNow());
-            await _writes.WriteAsync();
+            await SaveAsync();
             Publish(_output.Length, string.Empty);
             if (status == JobStatus.Queued)
             {
@@ -332,7 +363,7 @@ public sealed partial class JobGrain(
 
     private async Task FinishEarlyAsync(bool wasQueued)
     {
-        await _writes.WriteAsync();
+        await SaveAsync();
         if (wasQueued)
             await Queue.RemoveAsync(Id);
         else if (_run is null)
@@ -394,7 +425,7 @@ public sealed partial class JobGrain(
             }
 
             Job.Settled = true;
-            await _writes.WriteAsync();
+            await SaveAsync();
         }
         catch (Exception ex)
         {

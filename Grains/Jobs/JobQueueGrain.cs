@@ -77,6 +77,17 @@ public sealed partial class JobQueueGrain(
     }
 
     /// <inheritdoc />
+    public async Task ReprioritizeAsync(Guid jobId, int priority)
+    {
+        var index = state.State.Pending.FindIndex(j => j.JobId == jobId);
+        if (index < 0 || state.State.Pending[index].Priority == priority)
+            return;
+        state.State.Pending[index] = state.State.Pending[index] with { Priority = priority };
+        await _writes.WriteAsync();
+        RequestDispatch();
+    }
+
+    /// <inheritdoc />
     public async Task RemoveAsync(Guid jobId)
     {
         if (state.State.Pending.RemoveAll(j => j.JobId == jobId) > 0)

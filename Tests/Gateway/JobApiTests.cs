@@ -1,0 +1,134 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using PoolAI.Models;
+
+namespace PoolAI.Tests.Gateway;
+
+/// <summary>The job API over HTTP: submit, list with filters and paging, ownership, re-prioritise, cancel, events.</summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class JobApiTests
+{
+    private static GatewayFixture _gateway = null!;
+
+    [ClassInitialize]
+    public static async Task StartAsync(TestContext _) => _gateway = await GatewayFixture.StartAsync();
+
+    [ClassCleanup]
+    public static async Task StopAsync() => await _gateway.DisposeAsync();
+
+    private static async Task<JsonElement> SubmitAsync(HttpClient http, object body)
+    {
+        using var response = await http.PostAsJsonAsync("api/jobs", body);
+        Assert.AreEqual(HttpStatusCode.Accepted, response.StatusCode, await response.Content.ReadAsStringAsync());
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    private static async Task<JsonElement> WaitFinalAsync(HttpClient http, string id)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            var job = await http.GetFromJsonAsync<JsonElement>($"api/jobs/{id}");
+            if (job.GetProperty("status").GetString() is "Succeeded" or "Failed" or "Cancelled" or "Expired")
+                return job;
+            Assert.IsTrue(DateTime.UtcNow < deadline, $"job {id} stayed {job.GetProperty("status")}");
+            await Task.Delay(100);
+        }
+    }
+
+    [TestMethod]
+    public async Task ListsOnlyTheCallersJobsWithFiltersAndPages()
+    {
+        using var alice = _gateway.Http(await _gateway.KeyAsync("developer"));
+        using var bob = _gateway.Http(await _gateway.KeyAsync("developer"));
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+            ids.Add((await SubmitAsync(alice, new { prompt = "ROMEO:", max_tokens = 5, seed = i })).GetProperty("id").GetString()!);
+        foreach (var id in ids)
+            await WaitFinalAsync(alice, id);
+
+        var first = await alice.GetFromJsonAsync<JsonElement>("api/jobs?limit=2&status=succeeded");
+        var second = await alice.GetFromJsonAsync<JsonElement>($"api/jobs?limit=2&status=succeeded&before={Uri.EscapeDataString(first.GetProperty("next_before").GetString()!)}");
+        var third = await alice.GetFromJsonAsync<JsonElement>($"api/jobs?limit=2&status=succeeded&before={Uri.EscapeDataString(second.GetProperty("next_before").GetString()!)}");
+        var listed = new[] { first, second, third }.SelectMany(p => p.GetProperty("items").EnumerateArray().Select(j => j.GetProperty("id").GetString()!)).ToList();
+        CollectionAssert.AreEqual(Enumerable.Reverse(ids).ToList(), listed, "newest first, every job once");
+        Assert.AreEqual(JsonValueKind.Null, third.GetProperty("next_before").ValueKind);
+        Assert.AreEqual(0, (await alice.GetFromJsonAsync<JsonElement>("api/jobs?status=failed")).GetProperty("items").GetArrayLength());
+        Assert.AreEqual(0, (await alice.GetFromJsonAsync<JsonElement>("api/jobs?model=other-model")).GetProperty("items").GetArrayLength());
+
+        // Bob sees none of Alice's jobs; an admin may list them.
+        Assert.AreEqual(0, (await bob.GetFromJsonAsync<JsonElement>("api/jobs")).GetProperty("items").GetArrayLength());
+        Assert.AreEqual(HttpStatusCode.NotFound, (await bob.GetAsync($"api/jobs/{ids[0]}")).StatusCode);
+        Assert.AreEqual(HttpStatusCode.NotFound, (await bob.PostAsync($"api/jobs/{ids[0]}/cancel", null)).StatusCode);
+        var requester = (await alice.GetFromJsonAsync<JsonElement>($"api/jobs/{ids[0]}")).GetProperty("spec").GetProperty("requester").GetString();
+        Assert.AreEqual(HttpStatusCode.Forbidden, (await bob.GetAsync($"api/jobs?requester={requester}")).StatusCode);
+        using var admin = _gateway.Http(await _gateway.KeyAsync("admin"));
+        Assert.AreEqual(5, (await admin.GetFromJsonAsync<JsonElement>($"api/jobs?requester={requester}&limit=100")).GetProperty("items").GetArrayLength());
+    }
+
+    [TestMethod]
+    public async Task AWaitingJobIsReprioritisedAndAFinishedOneIsAConflict()
+    {
+        using var http = _gateway.Http(await _gateway.KeyAsync("developer"));
+        // The gateway's embedded silo has one slot: the long job holds it, the second waits.
+        var running = (await SubmitAsync(http, new { prompt = "ROMEO:", max_tokens = 4000, seed = 1 })).GetProperty("id").GetString();
+        var waiting = (await SubmitAsync(http, new { prompt = "ROMEO:", max_tokens = 5, seed = 2 })).GetProperty("id").GetString();
+        using var changed = await http.PutAsJsonAsync($"api/jobs/{waiting}/priority", new { priority = 7 });
+        Assert.AreEqual(HttpStatusCode.OK, changed.StatusCode, await changed.Content.ReadAsStringAsync());
+        Assert.AreEqual(7, (await changed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("spec").GetProperty("priority").GetInt32());
+        using var outOfRange = await http.PutAsJsonAsync($"api/jobs/{waiting}/priority", new { priority = 99 });
+        Assert.AreEqual(HttpStatusCode.BadRequest, outOfRange.StatusCode);
+
+        Assert.AreEqual(HttpStatusCode.OK, (await http.PostAsync($"api/jobs/{running}/cancel", null)).StatusCode);
+        var done = await WaitFinalAsync(http, waiting!);
+        Assert.AreEqual("Succeeded", done.GetProperty("status").GetString());
+        using var conflict = await http.PutAsJsonAsync($"api/jobs/{waiting}/priority", new { priority = 1 });
+        Assert.AreEqual(HttpStatusCode.Conflict, conflict.StatusCode);
+    }
+
+    [TestMethod]
+    public async Task EventsStreamStateOutputAndTheFinalStatus()
+    {
+        using var http = _gateway.Http(await _gateway.KeyAsync("developer"));
+        var id = (await SubmitAsync(http, new { prompt = "KING:", max_tokens = 200, seed = 4 })).GetProperty("id").GetString();
+        using var response = await http.GetAsync($"api/jobs/{id}/events", HttpCompletionOption.ResponseHeadersRead);
+        Assert.AreEqual("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var events = new List<(string Name, JsonElement Data)>();
+        string? name = null;
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal))
+                name = line["event: ".Length..];
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+                events.Add((name!, JsonDocument.Parse(line["data: ".Length..]).RootElement));
+        }
+
+        Assert.AreEqual("state", events[0].Name);
+        Assert.AreEqual("state", events[^1].Name);
+        Assert.AreEqual("Succeeded", events[^1].Data.GetProperty("status").GetString());
+        var text = new StringBuilder();
+        foreach (var (_, data) in events)
+        {
+            Assert.AreEqual(text.Length, data.GetProperty("offset").GetInt32(), "text out of order or with a gap");
+            text.Append(data.GetProperty("text").GetString());
+        }
+
+        var expected = new TextGenerator(TestModels.ShakespeareModel).Generate(TestModels.Settings(prompt: "KING:", maxTokens: 200, seed: 4));
+        Assert.AreEqual(expected.Text, text.ToString());
+        Assert.IsTrue(events.Count(e => e.Name == "output") >= 1, string.Join(",", events.Select(e => e.Name)));
+    }
+
+    [TestMethod]
+    public async Task AKindThePoolDoesNotServeIsRefusedNamingTheKind()
+    {
+        using var http = _gateway.Http(await _gateway.KeyAsync("developer"));
+        using var response = await http.PostAsJsonAsync("api/jobs", new { kind = "ImageGeneration", prompt = "a cat" });
+        Assert.AreEqual(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        StringAssert.Contains(problem.GetProperty("errors").GetProperty("kind")[0].GetString(), "not served by this pool yet");
+    }
+}
