@@ -108,10 +108,16 @@ public sealed partial class FailoverScenario(string database, Action<string> log
             // Kill a miner while it runs jobs.
             // Jobs early in their generation, so that they are still running when the kill lands a moment later.
             var running = await JobPolling.WaitUntilAsync(pool, ids, views => RunningOn(views, minerA).Count > 0 && views.Any(v => v.Attempts.Any(a => OnSilo(a.Silo, minerC))), deadline, "the third miner to get a job while the first one starts jobs", log);
-            var inFlight = RunningOn(running, minerA).Select(v => v.Id).ToHashSet();
             var killedAt = Stopwatch.StartNew();
             minerA.KillHard();
-            log($"killed miner on silo port {minerA.SiloPort} (SIGKILL) while it ran {inFlight.Count} jobs");
+            // What was in flight is read after the kill: a job still assigned to or running on a dead miner cannot have
+            // finished there (a snapshot before the kill may list jobs that finished in between).
+            var afterKill = await JobPolling.WaitUntilAsync(pool, ids, _ => true, deadline, "the jobs after the kill", log);
+            // Some may have been moved already (a broken connection is reported within a second): their attempt on the
+            // killed miner has ended without success.
+            var inFlight = afterKill.Where(v => v.Attempts.Any(a => OnSilo(a.Silo, minerA) && (a.EndedAt is null || a.Outcome != "succeeded")))
+                .Select(v => v.Id).ToHashSet();
+            log($"killed miner on silo port {minerA.SiloPort} (SIGKILL) while it ran {inFlight.Count} jobs (it was starting {RunningOn(running, minerA).Count} just before)");
 
             // Until each of its jobs runs elsewhere (or has finished elsewhere).
             await JobPolling.WaitUntilAsync(pool, inFlight.ToList(), views => views.All(v => MovedOff(v, minerA)), deadline, "the killed miner's jobs to run elsewhere", log, TimeSpan.FromMilliseconds(100));

@@ -24,7 +24,7 @@ public sealed partial class PoolProcessTests
         Assert.AreEqual(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/models")).StatusCode);
         var key = await PoolaiProcess.RunAsync(
             new Dictionary<string, string> { ["POOLAI__Cluster__GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture) },
-            "keys", "create", "--role", "developer", "--name", "cli test");
+            "keys", "create", "--role", "admin", "--name", "cli test"); // admin: it reads the job the CLI submitted
         Assert.AreEqual(0, key.ExitCode, key.StandardError);
         StringAssert.StartsWith(key.StandardOutput, "pai_");
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key.StandardOutput.Trim());
