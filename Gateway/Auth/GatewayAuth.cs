@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using PoolAI.Auth;
+using PoolAI.Hosting;
 using PoolAI.Silo.Hosting;
 
 namespace PoolAI.Gateway.Auth;
@@ -120,39 +121,7 @@ public static class GatewayAuth
             return bytes.Length >= 32 ? bytes : throw new PoolConfigurationException($"{GatewayAuthOptions.Section}:SigningKey", $"must be at least 32 bytes; was {bytes.Length}");
         }
 
-        return GatewaySecrets.LoadOrCreate("jwt-signing-key", 32);
-    }
-}
-
-/// <summary>Secrets the embedded default generates on first start and keeps under <c>$POOLAI_HOME/secrets</c> (directory 700, files 600).</summary>
-public static class GatewaySecrets
-{
-    /// <summary>The secret named <paramref name="name"/>, created with <paramref name="bytes"/> random bytes if missing.</summary>
-    public static byte[] LoadOrCreate(string name, int bytes)
-    {
-        var directory = Path.Combine(PoolHome.Directory, "secrets");
-        var path = Path.Combine(directory, name);
-        if (File.Exists(path))
-            return Convert.FromBase64String(File.ReadAllText(path).Trim());
-        if (!OperatingSystem.IsWindows())
-            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        else
-            Directory.CreateDirectory(directory);
-        var secret = System.Security.Cryptography.RandomNumberGenerator.GetBytes(bytes);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        try
-        {
-            using var writer = new StreamWriter(path, System.Text.Encoding.ASCII, options);
-            writer.Write(Convert.ToBase64String(secret));
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            return Convert.FromBase64String(File.ReadAllText(path).Trim()); // another process made it first
-        }
-
-        return secret;
+        return PoolSecrets.LoadOrCreate("jwt-signing-key", 32);
     }
 }
 

@@ -47,6 +47,10 @@ public sealed record GenerateRequest
     [Description("Generation ends before any of these")]
     public string[]? Stop { get; init; }
 
+    /// <summary>Webhook.</summary>
+    [JsonPropertyName("webhook_url"), Description("Absolute http(s) URL that gets a signed POST when the job reaches a final state")]
+    public string? WebhookUrl { get; init; }
+
     /// <summary>Priority.</summary>
     [Description("-10 to 10; higher runs first")]
     public int Priority { get; init; }
@@ -58,5 +62,6 @@ public sealed record GenerateRequest
         Kind is JobKind.TextGeneration or JobKind.CodeGeneration ? new GenerationSettings(Prompt ?? string.Empty, MaxTokens, Temperature, TopK, TopP, Seed, Stop) : null,
         Priority,
         requester,
-        TtlSeconds is { } ttl ? TimeSpan.FromSeconds(ttl) : null);
+        TtlSeconds is { } ttl ? TimeSpan.FromSeconds(ttl) : null,
+        WebhookUrl: WebhookUrl);
 }

@@ -28,6 +28,7 @@ public static class JobsApi
         jobs.MapPost("/{id:guid}/cancel", CancelAsync);
         jobs.MapPut("/{id:guid}/priority", SetPriorityAsync);
         jobs.MapGet("/{id:guid}/events", EventsAsync);
+        routes.MapGet("/api/webhooks/secret", WebhookSecret).WithTags("Jobs").RequireAuthorization(GatewayAuth.DeveloperPolicy).RequireRateLimiting(AuthApi.PerKeyPolicy);
         routes.MapGet("/api/models", ListModels).WithTags("Models").RequireAuthorization(GatewayAuth.DeveloperPolicy).RequireRateLimiting(AuthApi.PerKeyPolicy);
         return routes;
     }
@@ -155,6 +156,16 @@ public static class JobsApi
         return TypedResults.Empty;
     }
 
+    /// <summary>
+    /// The caller's webhook signing secret: deliveries of its jobs' webhooks carry
+    /// <c>PoolAI-Signature: t=…,v1=hex(HMAC-SHA256(secret, "t.body"))</c> (see <see cref="WebhookSignature"/>).
+    /// </summary>
+    public static Ok<WebhookSecretResponse> WebhookSecret(ClaimsPrincipal user, IConfiguration configuration)
+    {
+        var options = configuration.GetSection(Webhooks.WebhookOptions.Section).Get<Webhooks.WebhookOptions>() ?? new Webhooks.WebhookOptions();
+        return TypedResults.Ok(new WebhookSecretResponse(WebhookSignature.SecretFor(options.Key(), Requester(user)), WebhookSignature.Header));
+    }
+
     /// <summary>The models in the registry.</summary>
     public static Ok<IEnumerable<ModelSummary>> ListModels(ModelRegistry registry) =>
         TypedResults.Ok(registry.Models.Select(m => new ModelSummary(m.Id, m.Kind, m.Description, m.Weights?.Parameters ?? 0, m.Architecture?.BlockSize ?? 0, m.Training?.ValLoss)));
@@ -177,6 +188,11 @@ public static class JobsApi
 
     private static ProblemHttpResult NoSuchJob(Guid id) => ApiErrors.NotFound($"no job with id {id}", "id");
 }
+
+/// <summary>A requester's webhook secret.</summary>
+/// <param name="Secret">HMAC-SHA256 key, as the hex text to use.</param>
+/// <param name="Header">The header that carries the signature.</param>
+public sealed record WebhookSecretResponse(string Secret, string Header);
 
 /// <summary>Body of <c>PUT /api/jobs/{id}/priority</c>.</summary>
 /// <param name="Priority">−10 to 10; higher runs first.</param>

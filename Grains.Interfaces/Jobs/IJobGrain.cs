@@ -21,6 +21,10 @@ public interface IJobGrain : IGrainWithGuidKey
     [Alias("SetPriority")]
     Task<JobView> SetPriorityAsync(int priority);
 
+    /// <summary>Records a try at delivering the job's webhook (called by its <see cref="IWebhookGrain"/>); shown in the view.</summary>
+    [Alias("RecordWebhookAttempt")]
+    Task RecordWebhookAttemptAsync(WebhookAttempt attempt);
+
     /// <summary>The job as it is now.</summary>
     /// <exception cref="KeyNotFoundException">No job with this id was submitted.</exception>
     [Alias("Get"), AlwaysInterleave]

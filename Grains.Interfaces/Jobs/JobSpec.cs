@@ -9,6 +9,7 @@ namespace PoolAI.Jobs;
 /// <param name="TimeToLive">How long the job may wait and run before it ends <see cref="JobStatus.Expired"/>; null for the pool default.</param>
 /// <param name="ExcludedWorkers">Worker ids that must not run the job (at most 100); verification uses it to run a check elsewhere.</param>
 /// <param name="Verifies">Set on a check job that the pool runs to verify another job's output; reported to that job's verification.</param>
+/// <param name="WebhookUrl">Absolute http(s) URL that gets a signed POST when the job reaches a final state; null for none.</param>
 [GenerateSerializer, Immutable, Alias("poolai.JobSpec")]
 public sealed record JobSpec(
     [property: Id(0)] JobKind Kind,
@@ -18,7 +19,8 @@ public sealed record JobSpec(
     [property: Id(4)] string Requester = "anonymous",
     [property: Id(5)] TimeSpan? TimeToLive = null,
     [property: Id(6)] IReadOnlyList<string>? ExcludedWorkers = null,
-    [property: Id(7)] Guid? Verifies = null)
+    [property: Id(7)] Guid? Verifies = null,
+    [property: Id(8)] string? WebhookUrl = null)
 {
     /// <summary>A text-generation job on <paramref name="model"/>.</summary>
     public static JobSpec TextGeneration(string model, GenerationSettings settings) =>

@@ -40,6 +40,12 @@ public static class JobSpecRules
             if (excluded.Any(string.IsNullOrWhiteSpace))
                 throw new JobValidationException("excluded_workers", "must not contain empty worker ids");
         }
+        if (spec.WebhookUrl is { } webhook)
+        {
+            if (webhook.Length > 2048 || !Uri.TryCreate(webhook, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                throw new JobValidationException("webhook_url", "must be an absolute http or https URL of at most 2048 characters");
+        }
+
         if (spec.Kind is JobKind.TextGeneration or JobKind.CodeGeneration)
         {
             if (spec.Generation is null)

@@ -10,6 +10,7 @@ namespace PoolAI.Jobs;
 /// <param name="Attempts">Every try at running it, in order.</param>
 /// <param name="TokensGenerated">Progress: tokens generated so far by the current attempt.</param>
 /// <param name="Result">The result once <see cref="JobStatus.Succeeded"/>.</param>
+/// <param name="WebhookAttempts">Deliveries of the job's webhook so far, in order (empty without a webhook).</param>
 [GenerateSerializer, Immutable, Alias("poolai.JobView")]
 public sealed record JobView(
     [property: Id(0)] Guid Id,
@@ -20,4 +21,5 @@ public sealed record JobView(
     [property: Id(5)] DateTimeOffset UpdatedAt,
     [property: Id(6)] IReadOnlyList<JobAttempt> Attempts,
     [property: Id(7)] int TokensGenerated,
-    [property: Id(8)] JobResult? Result);
+    [property: Id(8)] JobResult? Result,
+    [property: Id(9)] IReadOnlyList<WebhookAttempt>? WebhookAttempts = null);

@@ -136,6 +136,16 @@ public sealed partial class JobGrain(
     public Task<JobView> GetAsync() => Task.FromResult(View());
 
     /// <inheritdoc />
+    public async Task RecordWebhookAttemptAsync(WebhookAttempt attempt)
+    {
+        RequireJob();
+        if (Job.WebhookAttempts.Any(a => a.Number == attempt.Number))
+            return;
+        Job.WebhookAttempts.Add(attempt);
+        await _writes.WriteAsync();
+    }
+
+    /// <inheritdoc />
     public async Task<JobView> SetPriorityAsync(int priority)
     {
         RequireJob();
@@ -424,6 +434,9 @@ public sealed partial class JobGrain(
                 await GrainFactory.GetGrain<IVerificationGrain>(verified).ReportAsync(Id, null, null);
             }
 
+            if (spec.WebhookUrl is { } webhook)
+                await GrainFactory.GetGrain<IWebhookGrain>(Id).StartAsync(webhook, spec.Requester, WebhookPayload());
+
             Job.Settled = true;
             await SaveAsync();
         }
@@ -434,6 +447,19 @@ public sealed partial class JobGrain(
                 ScheduleSettle(SettleRetry);
         }
     }
+
+    /// <summary>The JSON a job's webhook receives: <c>{"event":"job.final","job":JOB_VIEW}</c>, the view as the HTTP API shows it.</summary>
+    private string WebhookPayload() => System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["event"] = "job.final",
+        ["job"] = View() with { WebhookAttempts = [] },
+    }, WebhookJson);
+
+    private static readonly System.Text.Json.JsonSerializerOptions WebhookJson = new()
+    {
+        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
 
     /// <summary>How long a failed settlement waits before it is tried again.</summary>
     public static readonly TimeSpan SettleRetry = TimeSpan.FromSeconds(5);
@@ -509,7 +535,7 @@ public sealed partial class JobGrain(
     {
         RequireJob();
         var tokens = Job.Result?.TokensGenerated ?? (Job.Status is JobStatus.Assigned or JobStatus.Running ? _tokens : 0);
-        return new JobView(Id, Job.Spec!, Job.Status, Job.StatusMessage, Job.CreatedAt, Job.UpdatedAt, Job.Attempts.ToList(), tokens, Job.Result);
+        return new JobView(Id, Job.Spec!, Job.Status, Job.StatusMessage, Job.CreatedAt, Job.UpdatedAt, Job.Attempts.ToList(), tokens, Job.Result, Job.WebhookAttempts.ToList());
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} accepted: {Kind} on {Model}")]

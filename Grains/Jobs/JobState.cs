@@ -35,4 +35,7 @@ public sealed class JobState
 
     /// <summary>The final job's consequences are done: its worker credited, its verification started or its check reported.</summary>
     [Id(9)] public bool Settled { get; set; }
+
+    /// <summary>Tries at delivering the job's webhook, in order.</summary>
+    [Id(10)] public List<WebhookAttempt> WebhookAttempts { get; set; } = [];
 }

@@ -180,6 +180,8 @@ public static class PoolSiloBuilderExtensions
         silo.Services.AddOptions<RewardOptions>().Bind(configuration.GetSection(RewardOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         silo.AddMemoryStreams(PoolStreams.Provider);
         silo.AddMemoryGrainStorage("PubSubStore");
+        silo.Services.AddOptions<Webhooks.WebhookOptions>().Bind(configuration.GetSection(Webhooks.WebhookOptions.Section));
+        silo.Services.TryAddSingleton<Webhooks.WebhookSender>();
         return silo;
     }
 

@@ -73,10 +73,7 @@ public sealed class PoolMinerOptions
 public static class PoolHome
 {
     /// <summary><c>POOLAI_HOME</c>, or <c>~/.poolai</c>.</summary>
-    public static string Directory =>
-        Environment.GetEnvironmentVariable("POOLAI_HOME") is { Length: > 0 } home
-            ? home
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".poolai");
+    public static string Directory => PoolAI.Hosting.PoolSecrets.Home;
 }
 
 /// <summary>The shared PostgreSQL database of a multi-machine pool (configuration section <c>PoolAI:Database</c>).</summary>
