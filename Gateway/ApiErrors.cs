@@ -19,6 +19,14 @@ public static class ApiErrors
         title: "Not found", detail: detail, statusCode: StatusCodes.Status404NotFound,
         extensions: new Dictionary<string, object?> { ["error"] = OpenAiError(detail, "invalid_request_error", param, code) });
 
+    /// <summary>503: the pool is in maintenance; <c>Retry-After</c> 60 s is set by <see cref="MaintenanceRetryAfter"/>.</summary>
+    public static ProblemHttpResult Maintenance(PoolAI.Admin.PoolMaintenanceException ex) => TypedResults.Problem(
+        title: "The pool is in maintenance", detail: ex.Message, statusCode: StatusCodes.Status503ServiceUnavailable,
+        extensions: new Dictionary<string, object?> { ["error"] = OpenAiError(ex.Message, "server_error", null, "maintenance"), ["retry_after_seconds"] = MaintenanceRetryAfter });
+
+    /// <summary>Seconds a client should wait before trying again during maintenance.</summary>
+    public const int MaintenanceRetryAfter = 60;
+
     /// <summary>A problem with <paramref name="status"/>.</summary>
     public static ProblemHttpResult Problem(int status, string title, string detail) => TypedResults.Problem(
         title: title, detail: detail, statusCode: status,

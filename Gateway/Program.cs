@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Dashboard;
 using PoolAI.Gateway;
+using PoolAI.Gateway.Admin;
 using PoolAI.Gateway.Auth;
 using PoolAI.Gateway.Jobs;
 using PoolAI.Gateway.OpenAi;
@@ -49,6 +50,17 @@ try
 
     var app = builder.Build();
     app.UseRequestErrors();
+    app.Use((context, next) =>
+    {
+        // A 503 (maintenance) tells clients when to come back.
+        context.Response.OnStarting(() =>
+        {
+            if (context.Response.StatusCode == StatusCodes.Status503ServiceUnavailable && !context.Response.Headers.ContainsKey("Retry-After"))
+                context.Response.Headers.RetryAfter = ApiErrors.MaintenanceRetryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Task.CompletedTask;
+        });
+        return next(context);
+    });
     app.UseStatusCodePages();
     app.UseAuthentication();
     app.UseAuthorization();
@@ -56,6 +68,7 @@ try
     app.MapAuthApi();
     app.MapJobsApi();
     app.MapOpenAiApi();
+    app.MapAdminApi();
     app.MapOpenApi().AllowAnonymous();
     app.MapScalarApiReference().AllowAnonymous();
     if (hostsPool)

@@ -70,6 +70,11 @@ internal static class CliRunner
             Console.Error.WriteLine($"poolai: {ex.Message}");
             return BadInput;
         }
+        catch (PoolAI.Admin.PoolMaintenanceException ex)
+        {
+            Console.Error.WriteLine($"poolai: {ex.Message}");
+            return JobNotSucceeded;
+        }
         catch (ArgumentException ex)
         {
             Console.Error.WriteLine($"poolai: {ex.Message}");

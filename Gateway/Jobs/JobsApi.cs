@@ -34,7 +34,7 @@ public static class JobsApi
     }
 
     /// <summary>Accepts a job: 202 with its view and location, or 400 naming the field and rule.</summary>
-    public static async Task<Results<Accepted<JobView>, ValidationProblem>> SubmitAsync(GenerateRequest request, IGrainFactory grains, ClaimsPrincipal user)
+    public static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> SubmitAsync(GenerateRequest request, IGrainFactory grains, ClaimsPrincipal user)
     {
         try
         {
@@ -46,6 +46,10 @@ public static class JobsApi
         catch (JobValidationException ex)
         {
             return ApiErrors.Invalid(ex.Field, ex.Rule);
+        }
+        catch (PoolAI.Admin.PoolMaintenanceException ex)
+        {
+            return ApiErrors.Maintenance(ex);
         }
     }
 

@@ -137,6 +137,10 @@ public static class OpenAiApi
         {
             return ApiErrors.Invalid(ex.Field, ex.Rule); // the job fields carry OpenAI's names (max_tokens, top_p, …)
         }
+        catch (PoolAI.Admin.PoolMaintenanceException ex)
+        {
+            return ApiErrors.Maintenance(ex);
+        }
 
         var id = (chat ? "chatcmpl-" : "cmpl-") + submitted.Id.ToString("N");
         var created = submitted.CreatedAt.ToUnixTimeSeconds();

@@ -49,6 +49,10 @@ public interface IWorkerStatusBoardGrain : IGrainWithIntegerKey
     [Alias("Set")]
     Task SetAsync(string workerId, WorkerStatus status);
 
+    /// <summary>Every worker that registered, with its status.</summary>
+    [Alias("GetAll")]
+    Task<Dictionary<string, WorkerStatus>> GetAllAsync();
+
     /// <summary>Workers that take no new work, with their status.</summary>
     [Alias("GetUnavailable")]
     Task<Dictionary<string, WorkerStatus>> GetUnavailableAsync();

@@ -27,6 +27,7 @@ public sealed partial class JobGrain(
     WorkerAvailability availability,
     IOptions<JobOptions> options,
     IOptions<RewardOptions> rewards,
+    PoolAI.Admin.PoolSettingsCache settings,
     TimeProvider time,
     ILogger<JobGrain> logger) : Grain, IJobGrain, IGenerationSink
 {
@@ -122,6 +123,7 @@ public sealed partial class JobGrain(
             return View();
         JobSpecRules.Validate(spec);
         registry.Validate(spec);
+        settings.EnsureAcceptingJobs();
         JobStateMachine.Accept(Job, spec, time.GetUtcNow(), options.Value.DefaultTimeToLive, options.Value.MaxAttempts);
         await SaveAsync();
         var waiting = await Queue.EnqueueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt, spec.ExcludedWorkers);

@@ -15,9 +15,18 @@ public sealed class WorkerStatusBoardGrain(
             : !state.State.Unavailable.TryGetValue(workerId, out var before) || before != status;
         if (status != WorkerStatus.Active)
             state.State.Unavailable[workerId] = status;
+        if (!state.State.Known.TryGetValue(workerId, out var known) || known != status)
+        {
+            state.State.Known[workerId] = status;
+            changed = true;
+        }
+
         if (changed)
             await state.WriteStateAsync();
     }
+
+    /// <inheritdoc />
+    public Task<Dictionary<string, WorkerStatus>> GetAllAsync() => Task.FromResult(new Dictionary<string, WorkerStatus>(state.State.Known));
 
     /// <inheritdoc />
     public Task<Dictionary<string, WorkerStatus>> GetUnavailableAsync() => Task.FromResult(new Dictionary<string, WorkerStatus>(state.State.Unavailable));
@@ -29,4 +38,7 @@ public sealed class WorkerStatusBoardState
 {
     /// <summary>Workers that take no new work, by worker id.</summary>
     [Id(0)] public Dictionary<string, WorkerStatus> Unavailable { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Every worker that ever registered, with its status, by worker id.</summary>
+    [Id(1)] public Dictionary<string, WorkerStatus> Known { get; set; } = new(StringComparer.Ordinal);
 }

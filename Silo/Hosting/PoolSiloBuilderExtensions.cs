@@ -41,6 +41,7 @@ public static class PoolSiloBuilderExtensions
         {
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => services.GetRequiredService<WorkerAvailability>());
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, QueueRecovery>();
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => services.GetRequiredService<Admin.PoolSettingsCache>());
         }
 
         return silo;
@@ -164,6 +165,7 @@ public static class PoolSiloBuilderExtensions
         silo.Services.TryAddSingleton<ServingCapacity>();
         silo.Services.TryAddSingleton<WorkerAvailability>();
         silo.Services.TryAddSingleton<SiloMetadataLookup>();
+        silo.Services.TryAddSingleton<Admin.PoolSettingsCache>();
         silo.Services.AddPlacementFilter<CoordinatorFilterStrategy, CoordinatorFilterDirector>(ServiceLifetime.Singleton);
         silo.Services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         silo.Services.AddOptions<WorkerIdentity>().Bind(configuration.GetSection(WorkerIdentity.Section));

@@ -1,0 +1,118 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using PoolAI.Admin;
+using PoolAI.Client.Sdk;
+using PoolAI.Gateway.Auth;
+using PoolAI.Gateway.Jobs;
+using PoolAI.Rewards;
+using PoolAI.Workers;
+
+namespace PoolAI.Gateway.Admin;
+
+/// <summary>Body of <c>PUT /api/admin/settings</c>.</summary>
+/// <param name="MaintenanceMode">Stop accepting new jobs.</param>
+/// <param name="MaintenanceReason">Why; required when <paramref name="MaintenanceMode"/> is true.</param>
+public sealed record SettingsRequest(bool? MaintenanceMode, string? MaintenanceReason);
+
+/// <summary>Body of the worker status actions.</summary>
+/// <param name="Reason">Why; shown to the miner and to admins. Required to pause or ban.</param>
+public sealed record WorkerActionRequest(string? Reason);
+
+/// <summary>Body of <c>POST /api/admin/rewards/{worker}/corrections</c>.</summary>
+/// <param name="Sequence">The credit entry to correct.</param>
+/// <param name="Amount">Credits to take back; null for all that is left of the entry.</param>
+/// <param name="Reason">Why.</param>
+public sealed record CorrectionRequest(long? Sequence, decimal? Amount, string? Reason);
+
+/// <summary>
+/// The admin API under <c>/api/admin</c> (role admin): pool settings with maintenance mode, workers (list, read, pause,
+/// resume, ban) and reward corrections; and reading rewards and the leaderboard for any signed-in role.
+/// </summary>
+public static class AdminApi
+{
+    /// <summary>Maps the admin and rewards endpoints.</summary>
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder routes)
+    {
+        var admin = routes.MapGroup("/api/admin").WithTags("Admin").RequireAuthorization(GatewayAuth.AdminPolicy).RequireRateLimiting(AuthApi.PerKeyPolicy);
+        admin.MapGet("/settings", async (IGrainFactory grains) => TypedResults.Ok(await grains.GetGrain<IPoolSettingsGrain>(IPoolSettingsGrain.Key).GetAsync()));
+        admin.MapPut("/settings", SetSettingsAsync);
+        admin.MapGet("/workers", ListWorkersAsync);
+        admin.MapGet("/workers/{id}", GetWorkerAsync);
+        admin.MapPost("/workers/{id}/pause", (string id, WorkerActionRequest request, IGrainFactory grains) => SetWorkerAsync(id, WorkerStatus.Paused, request, grains));
+        admin.MapPost("/workers/{id}/resume", (string id, WorkerActionRequest request, IGrainFactory grains) => SetWorkerAsync(id, WorkerStatus.Active, request, grains));
+        admin.MapPost("/workers/{id}/ban", (string id, WorkerActionRequest request, IGrainFactory grains) => SetWorkerAsync(id, WorkerStatus.Banned, request, grains));
+        admin.MapPost("/rewards/{worker}/corrections", CorrectAsync);
+
+        var rewards = routes.MapGroup("/api").WithTags("Rewards").RequireAuthorization().RequireRateLimiting(AuthApi.PerKeyPolicy);
+        rewards.MapGet("/rewards/{worker}", async (string worker, IGrainFactory grains) => TypedResults.Ok(await new PoolClient(grains).GetRewardsAsync(worker)));
+        rewards.MapGet("/leaderboard", LeaderboardAsync);
+        return routes;
+    }
+
+    /// <summary>Replaces the pool settings; maintenance mode needs a reason.</summary>
+    public static async Task<Results<Ok<PoolSettings>, ValidationProblem>> SetSettingsAsync(SettingsRequest request, IGrainFactory grains, ClaimsPrincipal user)
+    {
+        if (request.MaintenanceMode is not { } maintenance)
+            return ApiErrors.Invalid("maintenance_mode", "is required (true or false)");
+        if (maintenance && string.IsNullOrWhiteSpace(request.MaintenanceReason))
+            return ApiErrors.Invalid("maintenance_reason", "is required when maintenance_mode is true");
+        var settings = await grains.GetGrain<IPoolSettingsGrain>(IPoolSettingsGrain.Key).SetAsync(new PoolSettings(maintenance, request.MaintenanceReason), JobsApi.Requester(user));
+        return TypedResults.Ok(settings);
+    }
+
+    /// <summary>Every worker that registered, with its current view.</summary>
+    public static async Task<Ok<IReadOnlyList<WorkerView>>> ListWorkersAsync(IGrainFactory grains)
+    {
+        var known = await grains.GetGrain<IWorkerStatusBoardGrain>(IWorkerStatusBoardGrain.Key).GetAllAsync();
+        var views = await Task.WhenAll(known.Keys.Order(StringComparer.Ordinal).Select(id => grains.GetGrain<IWorkerGrain>(id).GetAsync()));
+        return TypedResults.Ok<IReadOnlyList<WorkerView>>(views);
+    }
+
+    /// <summary>One worker, or 404 when none registered with that id.</summary>
+    public static async Task<Results<Ok<WorkerView>, ProblemHttpResult>> GetWorkerAsync(string id, IGrainFactory grains) =>
+        await KnownAsync(id, grains) ? TypedResults.Ok(await grains.GetGrain<IWorkerGrain>(id).GetAsync()) : NoSuchWorker(id);
+
+    /// <summary>Pauses, resumes or bans a worker; it takes (or stops taking) new work within a second.</summary>
+    public static async Task<Results<Ok<WorkerView>, ValidationProblem, ProblemHttpResult>> SetWorkerAsync(string id, WorkerStatus status, WorkerActionRequest request, IGrainFactory grains)
+    {
+        if (!await KnownAsync(id, grains))
+            return NoSuchWorker(id);
+        if (status != WorkerStatus.Active && string.IsNullOrWhiteSpace(request.Reason))
+            return ApiErrors.Invalid("reason", $"is required to {(status == WorkerStatus.Banned ? "ban" : "pause")} a worker");
+        return TypedResults.Ok(await grains.GetGrain<IWorkerGrain>(id).SetStatusAsync(status, request.Reason?.Trim()));
+    }
+
+    /// <summary>Takes back (part of) a credit with a new negative entry.</summary>
+    public static async Task<Results<Ok<RewardEntry>, ValidationProblem>> CorrectAsync(string worker, CorrectionRequest request, IGrainFactory grains)
+    {
+        if (request.Sequence is not { } sequence)
+            return ApiErrors.Invalid("sequence", "is required: the credit entry to correct");
+        if (string.IsNullOrWhiteSpace(request.Reason))
+            return ApiErrors.Invalid("reason", "is required");
+        try
+        {
+            return TypedResults.Ok(await new PoolClient(grains).CorrectRewardAsync(worker, sequence, request.Reason, request.Amount));
+        }
+        catch (ArgumentException ex)
+        {
+            return ApiErrors.Invalid(ex.ParamName ?? "body", ex.Message.Split(" (Parameter", 2)[0]);
+        }
+    }
+
+    /// <summary>The top workers: <c>period</c> day, week (default), month or all; <c>top</c> 1–1000 (default 10).</summary>
+    public static async Task<Results<Ok<IReadOnlyList<LeaderboardRow>>, ValidationProblem>> LeaderboardAsync(IGrainFactory grains, string? period, string? top)
+    {
+        var chosen = LeaderboardPeriod.Week;
+        if (period is not null && (!Enum.TryParse(period, ignoreCase: true, out chosen) || !Enum.IsDefined(chosen)))
+            return ApiErrors.Invalid("period", $"must be day, week, month or all; was '{period}'");
+        var rows = 10;
+        if (top is not null && (!int.TryParse(top, out rows) || rows is < 1 or > 1000))
+            return ApiErrors.Invalid("top", $"must be an integer between 1 and 1000; was '{top}'");
+        return TypedResults.Ok(await new PoolClient(grains).GetLeaderboardAsync(chosen, rows));
+    }
+
+    private static async Task<bool> KnownAsync(string id, IGrainFactory grains) =>
+        (await grains.GetGrain<IWorkerStatusBoardGrain>(IWorkerStatusBoardGrain.Key).GetAllAsync()).ContainsKey(id);
+
+    private static ProblemHttpResult NoSuchWorker(string id) => ApiErrors.NotFound($"no worker with id '{id}' has registered", "id");
+}
