@@ -45,7 +45,7 @@ try
     {
         var gateways = builder.Configuration["PoolAI:Client:Gateways"]!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(g => System.Net.IPEndPoint.Parse(g)).ToArray();
-        builder.UseOrleansClient(client => client.UseStaticClustering(gateways));
+        builder.UseOrleansClient(client => client.UseStaticClustering(gateways).UsePoolTls(builder.Configuration));
     }
 
     var app = builder.Build();

@@ -117,6 +117,7 @@ public sealed class PoolConnection : IAsyncDisposable
         builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
         builder.UseOrleans(silo => silo
             .UseLocalhostClustering(siloPort, gatewayPort, null, cluster.ServiceId, cluster.ClusterId)
+            .UsePoolTls(builder.Configuration)
             .AddPoolAI(builder.Configuration));
         return await StartAsync(builder.Build(), PoolConnectionKind.Embedded, $"embedded all-in-one silo (gateway port {gatewayPort})", cancellationToken);
     }
@@ -139,7 +140,11 @@ public sealed class PoolConnection : IAsyncDisposable
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddConfiguration(configuration);
         ConfigureLogging(builder, logLevel);
-        builder.UseOrleansClient(clustering);
+        builder.UseOrleansClient(client =>
+        {
+            clustering(client);
+            client.UsePoolTls(configuration);
+        });
         return builder.Build();
     }
 

@@ -106,7 +106,7 @@ public static class PoolSiloBuilderExtensions
                 throw new PoolConfigurationException($"{PoolClusterOptions.Section}:Clustering", $"must be 'localhost' or 'adonet'; was '{cluster.Clustering}'");
         }
 
-        return silo;
+        return silo.UsePoolTls(configuration);
     }
 
     /// <summary>Grain storage <see cref="PoolKeys.Storage"/> from <c>PoolAI:Storage</c>: SQLite through the ADO.NET provider (schema applied now), PostgreSQL (the database in <c>PoolAI:Database</c>), or in memory.</summary>
