@@ -69,6 +69,7 @@ try
     app.MapJobsApi();
     app.MapOpenAiApi();
     app.MapAdminApi();
+    app.MapLibrariesApi();
     app.MapOpenApi().AllowAnonymous();
     app.MapScalarApiReference().AllowAnonymous();
     if (hostsPool)

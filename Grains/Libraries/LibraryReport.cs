@@ -12,18 +12,19 @@ namespace PoolAI.Libraries;
 /// <param name="Threads">Intra-op threads torch uses.</param>
 /// <param name="Repairs">What was changed in this process (empty when nothing needed it or it was done before).</param>
 /// <param name="Notes">Other facts: versions weakened earlier, why something failed.</param>
+[GenerateSerializer, Immutable, Alias("poolai.LibraryReport")]
 public sealed record LibraryReport(
-    string Status,
-    string TorchSharpVersion,
-    string? LibTorchVersion,
-    string? NativeDirectory,
-    string? LibTorchSharpPath,
-    string? LibStdCxxPath,
-    string? LibStdCxxLevel,
-    string? RequiredLevel,
-    int Threads,
-    IReadOnlyList<string> Repairs,
-    IReadOnlyList<string> Notes)
+    [property: Id(0)] string Status,
+    [property: Id(1)] string TorchSharpVersion,
+    [property: Id(2)] string? LibTorchVersion,
+    [property: Id(3)] string? NativeDirectory,
+    [property: Id(4)] string? LibTorchSharpPath,
+    [property: Id(5)] string? LibStdCxxPath,
+    [property: Id(6)] string? LibStdCxxLevel,
+    [property: Id(7)] string? RequiredLevel,
+    [property: Id(8)] int Threads,
+    [property: Id(9)] IReadOnlyList<string> Repairs,
+    [property: Id(10)] IReadOnlyList<string> Notes)
 {
     /// <summary>True when torch loaded and ran a tensor operation.</summary>
     public bool IsOk => Status == "ok";

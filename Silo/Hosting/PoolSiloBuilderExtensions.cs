@@ -166,6 +166,7 @@ public static class PoolSiloBuilderExtensions
         silo.Services.TryAddSingleton<WorkerAvailability>();
         silo.Services.TryAddSingleton<SiloMetadataLookup>();
         silo.Services.TryAddSingleton<Admin.PoolSettingsCache>();
+        silo.Services.AddPlacementDirector<Libraries.SiloPinnedPlacement, Libraries.SiloPinnedPlacementDirector>();
         silo.Services.AddPlacementFilter<CoordinatorFilterStrategy, CoordinatorFilterDirector>(ServiceLifetime.Singleton);
         silo.Services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         silo.Services.AddOptions<WorkerIdentity>().Bind(configuration.GetSection(WorkerIdentity.Section));

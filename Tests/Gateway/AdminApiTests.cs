@@ -109,4 +109,26 @@ public sealed class AdminApiTests
         await JsonAsync(await developer.GetAsync("api/leaderboard?period=all&top=5"), HttpStatusCode.OK);
         await JsonAsync(await developer.GetAsync("api/leaderboard?period=decade"), HttpStatusCode.BadRequest);
     }
+
+    [TestMethod]
+    public async Task LibrariesAreCheckedVerifiedAndDescribedOnEverySilo()
+    {
+        using var admin = _gateway.Http(await _gateway.KeyAsync("admin"));
+        using var developer = _gateway.Http(await _gateway.KeyAsync("developer"));
+        Assert.AreEqual(HttpStatusCode.Forbidden, (await developer.GetAsync("api/libraries")).StatusCode);
+
+        var check = await JsonAsync(await admin.GetAsync("api/libraries"), HttpStatusCode.OK);
+        var silo = check.EnumerateArray().Single();
+        Assert.AreEqual(JsonValueKind.Null, silo.GetProperty("error").ValueKind, silo.ToString());
+        Assert.AreEqual("ok", silo.GetProperty("result").GetProperty("status").GetString());
+        StringAssert.StartsWith(silo.GetProperty("result").GetProperty("lib_torch_version").GetString(), "2.");
+
+        var verify = (await JsonAsync(await admin.PostAsync("api/libraries/verify", null), HttpStatusCode.OK)).EnumerateArray().Single();
+        Assert.IsTrue(verify.GetProperty("result").GetProperty("ok").GetBoolean(), verify.ToString());
+        var install = (await JsonAsync(await admin.PostAsync("api/libraries/install", null), HttpStatusCode.OK)).EnumerateArray().Single();
+        Assert.AreEqual("ok", install.GetProperty("result").GetProperty("status").GetString());
+        var environment = (await JsonAsync(await admin.GetAsync("api/libraries/environment"), HttpStatusCode.OK)).EnumerateArray().Single();
+        Assert.IsTrue(environment.GetProperty("result").GetProperty("cores").GetInt32() >= 1);
+        Assert.AreEqual(silo.GetProperty("silo").GetString(), environment.GetProperty("silo").GetString());
+    }
 }

@@ -99,4 +99,16 @@ public sealed class GatewaySecurityTests
         foreach (var response in responses)
             response.Dispose();
     }
+
+    [TestMethod]
+    public async Task TheOpenApiDocumentAndItsReferencePageAreServed()
+    {
+        using var http = _gateway.Http();
+        var document = await http.GetStringAsync("openapi/v1.json");
+        foreach (var path in new[] { "/v1/chat/completions", "/v1/completions", "/api/jobs", "/api/jobs/{id}/events", "/api/admin/settings", "/api/libraries", "/api/auth/token" })
+            StringAssert.Contains(document, $"\"{path}\"");
+        using var reference = await http.GetAsync("scalar/");
+        Assert.AreEqual(HttpStatusCode.OK, reference.StatusCode);
+        StringAssert.Contains(await reference.Content.ReadAsStringAsync(), "<html", StringComparison.OrdinalIgnoreCase);
+    }
 }

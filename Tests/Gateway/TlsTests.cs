@@ -72,8 +72,8 @@ public sealed class TlsTests
         var withoutTls = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["PoolAI:Client:Gateways"] = $"127.0.0.1:{gatewayPort}" }).Build();
         await Assert.ThrowsAsync<Exception>(async () =>
         {
-            await using var connection = await PoolConnection.OpenAsync(withoutTls).WaitAsync(TimeSpan.FromSeconds(60));
-            await connection.Client.ListApiKeysAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            await using var connection = await PoolConnection.OpenAsync(withoutTls).WaitAsync(TimeSpan.FromSeconds(15));
+            await connection.Client.ListApiKeysAsync().WaitAsync(TimeSpan.FromSeconds(15));
         });
     }
 }
