@@ -63,7 +63,7 @@ public static class OpenAiApi
     {
         if (Prompt(request.Prompt) is not { } prompt)
             return ApiErrors.Invalid("prompt", "is required: a string, or an array of one string");
-        if (Common(request.Model, request.N, request.FrequencyPenalty, request.PresencePenalty, request.Stop, registry, out var stop) is { } invalid)
+        if (Common(request, registry, out var stop) is { } invalid)
             return invalid;
         var settings = new GenerationSettings(prompt, request.MaxTokens ?? DefaultCompletionTokens, request.Temperature ?? 1f, 0, request.TopP ?? 1f, request.Seed ?? 0, stop);
         return await RunAsync(http, grains, json.Value.SerializerOptions, request.Model!, settings, request.Stream == true, request.StreamOptions?.IncludeUsage == true, chat: false);
@@ -88,14 +88,15 @@ public static class OpenAiApi
 
         if (request.MaxTokens is not null && request.MaxCompletionTokens is not null)
             return ApiErrors.Invalid("max_tokens", "give max_tokens or max_completion_tokens, not both");
-        if (Common(request.Model, request.N, request.FrequencyPenalty, request.PresencePenalty, request.Stop, registry, out var stop) is { } invalid)
+        if (Common(request, registry, out var stop) is { } invalid)
             return invalid;
         var settings = new GenerationSettings(prompt.ToString(), request.MaxCompletionTokens ?? request.MaxTokens ?? DefaultChatTokens, request.Temperature ?? 1f, 0, request.TopP ?? 1f, request.Seed ?? 0, stop);
         return await RunAsync(http, grains, json.Value.SerializerOptions, request.Model!, settings, request.Stream == true, request.StreamOptions?.IncludeUsage == true, chat: true);
     }
 
-    private static IResult? Common(string? model, int? n, float? frequencyPenalty, float? presencePenalty, JsonElement stopElement, ModelRegistry registry, out string[]? stop)
+    private static IResult? Common(OpenAiSamplingRequest request, ModelRegistry registry, out string[]? stop)
     {
+        var (model, n, frequencyPenalty, presencePenalty, stopElement) = (request.Model, request.N, request.FrequencyPenalty, request.PresencePenalty, request.Stop);
         stop = null;
         if (string.IsNullOrWhiteSpace(model))
             return ApiErrors.Invalid("model", "is required");

@@ -3,63 +3,14 @@ using System.Text.Json.Serialization;
 
 namespace PoolAI.Gateway.OpenAi;
 
-/// <summary>Body of <c>POST /v1/completions</c> (OpenAI's legacy completions). Unknown fields are refused, as OpenAI does.</summary>
-public sealed record CompletionRequest
+/// <summary>The sampling fields that completions and chat completions share. Unknown fields are refused, as OpenAI does.</summary>
+public abstract record OpenAiSamplingRequest
 {
     /// <summary>Model id.</summary>
     public string? Model { get; init; }
 
-    /// <summary>A string, or an array holding one string.</summary>
-    public JsonElement Prompt { get; init; }
-
-    /// <summary>Tokens to generate (OpenAI's default 16).</summary>
+    /// <summary>Tokens to generate (for chat, the deprecated name of <c>max_completion_tokens</c>).</summary>
     public int? MaxTokens { get; init; }
-
-    /// <summary>Sampling temperature (default 1).</summary>
-    public float? Temperature { get; init; }
-
-    /// <summary>Nucleus mass (default 1).</summary>
-    public float? TopP { get; init; }
-
-    /// <summary>Completions per prompt; only 1.</summary>
-    public int? N { get; init; }
-
-    /// <summary>Stream server-sent events.</summary>
-    public bool? Stream { get; init; }
-
-    /// <summary>Stream options.</summary>
-    public StreamOptions? StreamOptions { get; init; }
-
-    /// <summary>A string or up to 4 strings.</summary>
-    public JsonElement Stop { get; init; }
-
-    /// <summary>Sampler seed (default 0).</summary>
-    public long? Seed { get; init; }
-
-    /// <summary>End-user id; recorded nowhere but accepted.</summary>
-    public string? User { get; init; }
-
-    /// <summary>Must be 0 or absent.</summary>
-    public float? FrequencyPenalty { get; init; }
-
-    /// <summary>Must be 0 or absent.</summary>
-    public float? PresencePenalty { get; init; }
-}
-
-/// <summary>Body of <c>POST /v1/chat/completions</c>. Unknown fields are refused, as OpenAI does.</summary>
-public sealed record ChatCompletionRequest
-{
-    /// <summary>Model id.</summary>
-    public string? Model { get; init; }
-
-    /// <summary>The conversation.</summary>
-    public List<ChatMessage>? Messages { get; init; }
-
-    /// <summary>Tokens to generate (deprecated name).</summary>
-    public int? MaxTokens { get; init; }
-
-    /// <summary>Tokens to generate (default 256).</summary>
-    public int? MaxCompletionTokens { get; init; }
 
     /// <summary>Sampling temperature (default 1).</summary>
     public float? Temperature { get; init; }
@@ -90,6 +41,23 @@ public sealed record ChatCompletionRequest
 
     /// <summary>Must be 0 or absent.</summary>
     public float? PresencePenalty { get; init; }
+}
+
+/// <summary>Body of <c>POST /v1/completions</c> (OpenAI's legacy completions; <c>max_tokens</c> defaults to 16).</summary>
+public sealed record CompletionRequest : OpenAiSamplingRequest
+{
+    /// <summary>A string, or an array holding one string.</summary>
+    public JsonElement Prompt { get; init; }
+}
+
+/// <summary>Body of <c>POST /v1/chat/completions</c>.</summary>
+public sealed record ChatCompletionRequest : OpenAiSamplingRequest
+{
+    /// <summary>The conversation.</summary>
+    public List<ChatMessage>? Messages { get; init; }
+
+    /// <summary>Tokens to generate (default 256).</summary>
+    public int? MaxCompletionTokens { get; init; }
 }
 
 /// <summary>One chat message.</summary>
