@@ -17,12 +17,13 @@ public interface IJobQueueGrain : IGrainWithStringKey
     /// <param name="enqueuedAt">Older first within a priority.</param>
     /// <param name="expiresAt">When the job's time to live ends; the queue makes sure an expired job is told, even if nothing else wakes it.</param>
     /// <param name="excludedWorkers">Workers that must not run it; null for none.</param>
+    /// <param name="requester">Who asked, for fairness between requesters and the per-requester cap.</param>
     [Alias("Enqueue")]
-    Task<string?> EnqueueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt, IReadOnlyList<string>? excludedWorkers = null);
+    Task<string?> EnqueueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt, IReadOnlyList<string>? excludedWorkers = null, string? requester = null);
 
     /// <summary>A started job's attempt failed and it may try again: its slot is released and it waits again.</summary>
     [Alias("Requeue")]
-    Task RequeueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt, IReadOnlyList<string>? excludedWorkers = null);
+    Task RequeueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt, IReadOnlyList<string>? excludedWorkers = null, string? requester = null);
 
     /// <summary>Gives a waiting job a new priority. No-op if it is not waiting.</summary>
     [Alias("Reprioritize")]

@@ -87,11 +87,11 @@ public sealed partial class JobGrain(
                 return;
             }
 
-            await Queue.RequeueAsync(Id, Job.Spec.Priority, Job.CreatedAt, Job.ExpiresAt, Job.Spec.ExcludedWorkers);
+            await Queue.RequeueAsync(Id, Job.Spec.Priority, Job.CreatedAt, Job.ExpiresAt, Job.Spec.ExcludedWorkers, Job.Spec.Requester);
         }
         else
         {
-            await Queue.EnqueueAsync(Id, Job.Spec.Priority, Job.CreatedAt, Job.ExpiresAt, Job.Spec.ExcludedWorkers);
+            await Queue.EnqueueAsync(Id, Job.Spec.Priority, Job.CreatedAt, Job.ExpiresAt, Job.Spec.ExcludedWorkers, Job.Spec.Requester);
         }
 
         ArmExpiry();
@@ -126,7 +126,7 @@ public sealed partial class JobGrain(
         settings.EnsureAcceptingJobs();
         JobStateMachine.Accept(Job, spec, time.GetUtcNow(), options.Value.DefaultTimeToLive, options.Value.MaxAttempts);
         await SaveAsync();
-        var waiting = await Queue.EnqueueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt, spec.ExcludedWorkers);
+        var waiting = await Queue.EnqueueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt, spec.ExcludedWorkers, spec.Requester);
         if (waiting is not null && Job.Status == JobStatus.Queued)
             Job.StatusMessage = waiting;
         ArmExpiry();
@@ -314,7 +314,7 @@ public sealed partial class JobGrain(
             await SaveAsync();
             Publish(_output.Length, string.Empty);
             requeued = true;
-            await Queue.RequeueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt, spec.ExcludedWorkers);
+            await Queue.RequeueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt, spec.ExcludedWorkers, spec.Requester);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !(_leaseExpiredAttempt == attempt && IsCurrent(attempt)))
         {
@@ -335,7 +335,7 @@ public sealed partial class JobGrain(
             if (status == JobStatus.Queued)
             {
                 requeued = true;
-                await Queue.RequeueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt, spec.ExcludedWorkers);
+                await Queue.RequeueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt, spec.ExcludedWorkers, spec.Requester);
             }
             else
             {

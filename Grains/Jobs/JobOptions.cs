@@ -35,6 +35,17 @@ public sealed class JobOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "PoolAI:Jobs:LeaseTimeout must be between 00:00:01 and 01:00:00")]
     public TimeSpan LeaseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Ageing: a waiting job's priority counts one higher for every interval it has waited, so low priority still runs
+    /// under a steady flow of higher-priority work.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "PoolAI:Jobs:AgeingInterval must be between 00:00:01 and 1.00:00:00")]
+    public TimeSpan AgeingInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Most jobs of one requester running at once per model queue; 0 for no cap.</summary>
+    [Range(0, 100_000, ErrorMessage = "PoolAI:Jobs:MaxRunningPerRequester must be between 0 (no cap) and 100000")]
+    public int MaxRunningPerRequester { get; set; }
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

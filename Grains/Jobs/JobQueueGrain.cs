@@ -20,11 +20,14 @@ namespace PoolAI.Jobs;
 public sealed partial class JobQueueGrain(
     [PersistentState("queue", PoolKeys.Storage)] IPersistentState<JobQueueState> state,
     ServingCapacity capacity,
+    Microsoft.Extensions.Options.IOptions<JobOptions> options,
     TimeProvider time,
     ILogger<JobQueueGrain> logger) : Grain, IJobQueueGrain
 {
     private readonly SerializedWrites<JobQueueState> _writes = new(state);
     private readonly HashSet<Guid> _starting = [];
+    private readonly Dictionary<string, long> _lastStarted = new(StringComparer.Ordinal);
+    private long _starts;
 
     /// <summary>How often a blocked queue looks for new capacity.</summary>
     public static readonly TimeSpan BlockedRecheck = TimeSpan.FromSeconds(1);
@@ -51,14 +54,14 @@ public sealed partial class JobQueueGrain(
     }
 
     /// <inheritdoc />
-    public async Task<string?> EnqueueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt, IReadOnlyList<string>? excludedWorkers = null)
+    public async Task<string?> EnqueueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt, IReadOnlyList<string>? excludedWorkers = null, string? requester = null)
     {
         var stale = state.State.Running.ContainsKey(jobId) && !_starting.Contains(jobId);
         if (stale || (!state.State.Running.ContainsKey(jobId) && !state.State.Pending.Any(j => j.JobId == jobId)))
         {
             // A job that says it is queued but that the queue counts as running lost its start to a crash: it waits again.
-            state.State.Running.Remove(jobId);
-            state.State.Pending.Add(new QueuedJob(jobId, priority, enqueuedAt, expiresAt, excludedWorkers));
+            StopRunning(jobId);
+            state.State.Pending.Add(new QueuedJob(jobId, priority, enqueuedAt, expiresAt, excludedWorkers, requester));
             await _writes.WriteAsync();
             RequestDispatch();
         }
@@ -67,11 +70,11 @@ public sealed partial class JobQueueGrain(
     }
 
     /// <inheritdoc />
-    public async Task RequeueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt, IReadOnlyList<string>? excludedWorkers = null)
+    public async Task RequeueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt, IReadOnlyList<string>? excludedWorkers = null, string? requester = null)
     {
-        state.State.Running.Remove(jobId);
+        StopRunning(jobId);
         if (!state.State.Pending.Any(j => j.JobId == jobId))
-            state.State.Pending.Add(new QueuedJob(jobId, priority, enqueuedAt, expiresAt, excludedWorkers));
+            state.State.Pending.Add(new QueuedJob(jobId, priority, enqueuedAt, expiresAt, excludedWorkers, requester));
         await _writes.WriteAsync();
         RequestDispatch();
     }
@@ -97,7 +100,7 @@ public sealed partial class JobQueueGrain(
     /// <inheritdoc />
     public async Task ReleaseAsync(Guid jobId)
     {
-        if (state.State.Running.Remove(jobId))
+        if (StopRunning(jobId))
             await _writes.WriteAsync();
         RequestDispatch();
     }
@@ -137,6 +140,9 @@ public sealed partial class JobQueueGrain(
             {
                 state.State.Pending.Remove(next);
                 state.State.Running[next.JobId] = silo.Silo;
+                if (next.Requester is { } requester)
+                    state.State.RunningRequesters[next.JobId] = requester;
+                _lastStarted[next.Requester ?? string.Empty] = ++_starts;
                 await _writes.WriteAsync();
                 bool started;
                 _starting.Add(next.JobId);
@@ -159,7 +165,7 @@ public sealed partial class JobQueueGrain(
 
                 if (!started)
                 {
-                    state.State.Running.Remove(next.JobId);
+                    StopRunning(next.JobId);
                     await _writes.WriteAsync();
                 }
             }
@@ -181,8 +187,14 @@ public sealed partial class JobQueueGrain(
         var used = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var placed in state.State.Running.Values)
             used[placed] = used.GetValueOrDefault(placed) + 1;
-        foreach (var job in JobQueueOrder.Ordered(state.State.Pending))
+        var perRequester = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var requester in state.State.RunningRequesters.Values)
+            perRequester[requester] = perRequester.GetValueOrDefault(requester) + 1;
+        var cap = options.Value.MaxRunningPerRequester;
+        foreach (var job in JobQueueOrder.Ordered(state.State.Pending, perRequester, _lastStarted, time.GetUtcNow(), options.Value.AgeingInterval))
         {
+            if (cap > 0 && perRequester.GetValueOrDefault(job.Requester ?? string.Empty) >= cap)
+                continue; // its requester is at the cap: the jobs behind it may run
             if (PickSilo(silos, used, job.ExcludedWorkers) is { } silo)
                 return (job, silo);
             if (job.ExcludedWorkers is not { Count: > 0 })
@@ -190,6 +202,13 @@ public sealed partial class JobQueueGrain(
         }
 
         return null;
+    }
+
+    /// <summary>Forgets that <paramref name="jobId"/> runs; true when it did.</summary>
+    private bool StopRunning(Guid jobId)
+    {
+        state.State.RunningRequesters.Remove(jobId);
+        return state.State.Running.Remove(jobId);
     }
 
     /// <summary>
@@ -218,7 +237,7 @@ public sealed partial class JobQueueGrain(
             try
             {
                 var view = await GrainFactory.GetGrain<IJobGrain>(jobId).GetAsync();
-                if (view.Status.IsFinal() && !_starting.Contains(jobId) && state.State.Running.Remove(jobId))
+                if (view.Status.IsFinal() && !_starting.Contains(jobId) && StopRunning(jobId))
                 {
                     // It finished but its release was lost with a crash: the slot is free.
                     await _writes.WriteAsync();

@@ -12,6 +12,9 @@ public sealed class JobQueueState
 
     /// <summary>Jobs started whose slot is not released yet, each with the silo it holds the slot on (as <see cref="SiloAddress.ToString"/> writes it; empty when not known).</summary>
     [Id(2)] public Dictionary<Guid, string> Running { get; set; } = [];
+
+    /// <summary>The requester of each running job, for fairness and the per-requester cap.</summary>
+    [Id(3)] public Dictionary<Guid, string> RunningRequesters { get; set; } = [];
 }
 
 /// <summary>A waiting job.</summary>
@@ -20,21 +23,49 @@ public sealed class JobQueueState
 /// <param name="EnqueuedAt">Older first within a priority.</param>
 /// <param name="ExpiresAt">When its time to live ends.</param>
 /// <param name="ExcludedWorkers">Workers that must not run it; null for none.</param>
+/// <param name="Requester">Who asked; jobs of requesters with fewer running jobs go first within a priority.</param>
 [GenerateSerializer, Immutable, Alias("poolai.QueuedJob")]
 public sealed record QueuedJob(
     [property: Id(0)] Guid JobId,
     [property: Id(1)] int Priority,
     [property: Id(2)] DateTimeOffset EnqueuedAt,
     [property: Id(3)] DateTimeOffset ExpiresAt = default,
-    [property: Id(4)] IReadOnlyList<string>? ExcludedWorkers = null);
+    [property: Id(4)] IReadOnlyList<string>? ExcludedWorkers = null,
+    [property: Id(5)] string? Requester = null);
 
-/// <summary>Dispatch order: higher priority first, then the oldest, then by id so the order is total.</summary>
+/// <summary>
+/// Dispatch order: higher effective priority first (the job's priority plus one for every ageing interval it has
+/// waited, but never above the highest priority waiting — ageing lifts low priority up to the others, it does not
+/// reorder jobs of equal priority, which would let an old flood pass a newcomer); within it, round robin between requesters — the one with fewer jobs running, then the one served least
+/// recently — so that one requester's flood delays another's job by at most one freeing slot per worker; then the
+/// oldest; then by id so the order is total.
+/// </summary>
 public static class JobQueueOrder
 {
-    /// <summary>The job to run next, or null when none waits.</summary>
-    public static QueuedJob? Next(IEnumerable<QueuedJob> pending) => Ordered(pending).FirstOrDefault();
+    /// <summary>The job to run next with nothing running and no ageing, or null when none waits.</summary>
+    public static QueuedJob? Next(IReadOnlyCollection<QueuedJob> pending) =>
+        Ordered(pending, new Dictionary<string, int>(), new Dictionary<string, long>(), DateTimeOffset.MinValue, TimeSpan.MaxValue).FirstOrDefault();
 
-    /// <summary>Waiting jobs in dispatch order.</summary>
-    public static IEnumerable<QueuedJob> Ordered(IEnumerable<QueuedJob> pending) =>
-        pending.OrderByDescending(j => j.Priority).ThenBy(j => j.EnqueuedAt).ThenBy(j => j.JobId);
+    /// <summary>
+    /// Waiting jobs in dispatch order as of <paramref name="now"/>, given each requester's running jobs and the
+    /// sequence number of its last start (higher = more recent; absent = never).
+    /// </summary>
+    public static IEnumerable<QueuedJob> Ordered(IReadOnlyCollection<QueuedJob> pending, IReadOnlyDictionary<string, int> running, IReadOnlyDictionary<string, long> lastStarted, DateTimeOffset now, TimeSpan ageingInterval)
+    {
+        var top = pending.Count == 0 ? 0 : pending.Max(j => j.Priority);
+        return pending.OrderByDescending(j => EffectivePriority(j, top, now, ageingInterval))
+            .ThenBy(j => running.GetValueOrDefault(j.Requester ?? string.Empty))
+            .ThenBy(j => lastStarted.GetValueOrDefault(j.Requester ?? string.Empty))
+            .ThenBy(j => j.EnqueuedAt)
+            .ThenBy(j => j.JobId);
+    }
+
+    /// <summary>
+    /// The job's priority plus one for every <paramref name="ageingInterval"/> it has waited by <paramref name="now"/>,
+    /// at most <paramref name="top"/> (the highest priority waiting).
+    /// </summary>
+    public static long EffectivePriority(QueuedJob job, int top, DateTimeOffset now, TimeSpan ageingInterval) =>
+        now <= job.EnqueuedAt || ageingInterval == TimeSpan.MaxValue || job.Priority >= top
+            ? job.Priority
+            : Math.Min(top, job.Priority + (long)((now - job.EnqueuedAt) / ageingInterval));
 }
