@@ -23,7 +23,19 @@ try
         o.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
     });
     builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-    builder.Services.AddProblemDetails();
+    builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+    {
+        // Every problem (401, 403, 404, 415, 429 included) says what happened and carries OpenAI's error object.
+        var problem = context.ProblemDetails;
+        problem.Detail ??= problem.Title;
+        if (!problem.Extensions.ContainsKey("error"))
+        {
+            problem.Extensions["error"] = new Dictionary<string, object?>
+            {
+                ["message"] = problem.Detail, ["type"] = (problem.Status ?? 500) >= 500 ? "server_error" : "invalid_request_error", ["param"] = null, ["code"] = null,
+            };
+        }
+    });
     builder.Services.AddOpenApi();
     builder.Services.AddGatewayAuth(builder.Configuration);
     builder.Services.AddGatewayRateLimits(builder.Configuration);

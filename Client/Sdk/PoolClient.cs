@@ -91,8 +91,10 @@ public sealed class PoolClient(IGrainFactory grains)
             var start = await job.WatchAsync(reference);
             var already = watcher.Accept(0, start.Output);
             yield return new JobEvent(start.View.Status, start.View.StatusMessage, 0, already, start.View.TokensGenerated);
+            if (start.View.Status.IsFinal())
+                yield break; // it had finished: that was all
             offset = already.Length;
-            var final = start.View.Status.IsFinal();
+            var final = false;
             while (!final)
             {
                 JobUpdate update;

@@ -10,19 +10,34 @@ using PoolAI.Workers;
 namespace PoolAI.Gateway.Admin;
 
 /// <summary>Body of <c>PUT /api/admin/settings</c>.</summary>
-/// <param name="MaintenanceMode">Stop accepting new jobs.</param>
-/// <param name="MaintenanceReason">Why; required when <paramref name="MaintenanceMode"/> is true.</param>
-public sealed record SettingsRequest(bool? MaintenanceMode, string? MaintenanceReason);
+public sealed record SettingsRequest
+{
+    /// <summary>Stop accepting new jobs.</summary>
+    public bool? MaintenanceMode { get; init; }
+
+    /// <summary>Why; required when maintenance mode is on (at most 500 characters).</summary>
+    public string? MaintenanceReason { get; init; }
+}
 
 /// <summary>Body of the worker status actions.</summary>
-/// <param name="Reason">Why; shown to the miner and to admins. Required to pause or ban.</param>
-public sealed record WorkerActionRequest(string? Reason);
+public sealed record WorkerActionRequest
+{
+    /// <summary>Why; shown to the miner and to admins. Required to pause or ban.</summary>
+    public string? Reason { get; init; }
+}
 
 /// <summary>Body of <c>POST /api/admin/rewards/{worker}/corrections</c>.</summary>
-/// <param name="Sequence">The credit entry to correct.</param>
-/// <param name="Amount">Credits to take back; null for all that is left of the entry.</param>
-/// <param name="Reason">Why.</param>
-public sealed record CorrectionRequest(long? Sequence, decimal? Amount, string? Reason);
+public sealed record CorrectionRequest
+{
+    /// <summary>The credit entry to correct.</summary>
+    public long? Sequence { get; init; }
+
+    /// <summary>Credits to take back; absent for all that is left of the entry.</summary>
+    public decimal? Amount { get; init; }
+
+    /// <summary>Why.</summary>
+    public string? Reason { get; init; }
+}
 
 /// <summary>
 /// The admin API under <c>/api/admin</c> (role admin): pool settings with maintenance mode, workers (list, read, pause,
@@ -39,12 +54,12 @@ public static class AdminApi
         admin.MapGet("/workers", ListWorkersAsync);
         admin.MapGet("/workers/{id}", GetWorkerAsync);
         admin.MapPost("/workers/{id}/pause", (string id, WorkerActionRequest request, IGrainFactory grains) => SetWorkerAsync(id, WorkerStatus.Paused, request, grains));
-        admin.MapPost("/workers/{id}/resume", (string id, WorkerActionRequest request, IGrainFactory grains) => SetWorkerAsync(id, WorkerStatus.Active, request, grains));
+        admin.MapPost("/workers/{id}/resume", (string id, IGrainFactory grains) => SetWorkerAsync(id, WorkerStatus.Active, new WorkerActionRequest(), grains));
         admin.MapPost("/workers/{id}/ban", (string id, WorkerActionRequest request, IGrainFactory grains) => SetWorkerAsync(id, WorkerStatus.Banned, request, grains));
         admin.MapPost("/rewards/{worker}/corrections", CorrectAsync);
 
         var rewards = routes.MapGroup("/api").WithTags("Rewards").RequireAuthorization().RequireRateLimiting(AuthApi.PerKeyPolicy);
-        rewards.MapGet("/rewards/{worker}", async (string worker, IGrainFactory grains) => TypedResults.Ok(await new PoolClient(grains).GetRewardsAsync(worker)));
+        rewards.MapGet("/rewards/{worker}", RewardsAsync);
         rewards.MapGet("/leaderboard", LeaderboardAsync);
         return routes;
     }
@@ -56,6 +71,8 @@ public static class AdminApi
             return ApiErrors.Invalid("maintenance_mode", "is required (true or false)");
         if (maintenance && string.IsNullOrWhiteSpace(request.MaintenanceReason))
             return ApiErrors.Invalid("maintenance_reason", "is required when maintenance_mode is true");
+        if (request.MaintenanceReason is { Length: > 500 })
+            return ApiErrors.Invalid("maintenance_reason", $"must be at most 500 characters, was {request.MaintenanceReason.Length}");
         var settings = await grains.GetGrain<IPoolSettingsGrain>(IPoolSettingsGrain.Key).SetAsync(new PoolSettings(maintenance, request.MaintenanceReason), JobsApi.Requester(user));
         return TypedResults.Ok(settings);
     }
@@ -85,6 +102,8 @@ public static class AdminApi
     /// <summary>Takes back (part of) a credit with a new negative entry.</summary>
     public static async Task<Results<Ok<RewardEntry>, ValidationProblem>> CorrectAsync(string worker, CorrectionRequest request, IGrainFactory grains)
     {
+        if (string.IsNullOrWhiteSpace(worker))
+            return ApiErrors.Invalid("worker", "must be a worker id");
         if (request.Sequence is not { } sequence)
             return ApiErrors.Invalid("sequence", "is required: the credit entry to correct");
         if (string.IsNullOrWhiteSpace(request.Reason))
@@ -98,6 +117,12 @@ public static class AdminApi
             return ApiErrors.Invalid(ex.ParamName ?? "body", ex.Message.Split(" (Parameter", 2)[0]);
         }
     }
+
+    /// <summary>A worker's reward summary (all zero for a worker that has earned nothing).</summary>
+    public static async Task<Results<Ok<RewardSummary>, ValidationProblem>> RewardsAsync(string worker, IGrainFactory grains) =>
+        string.IsNullOrWhiteSpace(worker)
+            ? ApiErrors.Invalid("worker", "must be a worker id")
+            : TypedResults.Ok(await new PoolClient(grains).GetRewardsAsync(worker));
 
     /// <summary>The top workers: <c>period</c> day, week (default), month or all; <c>top</c> 1–1000 (default 10).</summary>
     public static async Task<Results<Ok<IReadOnlyList<LeaderboardRow>>, ValidationProblem>> LeaderboardAsync(IGrainFactory grains, string? period, string? top)

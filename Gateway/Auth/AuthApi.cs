@@ -7,8 +7,12 @@ using PoolAI.Auth;
 namespace PoolAI.Gateway.Auth;
 
 /// <summary>Body of <c>POST /api/auth/token</c>.</summary>
-/// <param name="ApiKey">An API key, <c>pai_…</c>.</param>
-public sealed record TokenRequest([property: JsonPropertyName("apiKey")] string? ApiKey);
+public sealed record TokenRequest
+{
+    /// <summary>An API key, <c>pai_…</c>.</summary>
+    [JsonPropertyName("apiKey")]
+    public string? ApiKey { get; init; }
+}
 
 /// <summary>Answer of <c>POST /api/auth/token</c>, in OAuth 2.0's token response shape (RFC 6749 §5.1).</summary>
 /// <param name="AccessToken">The JWT.</param>
@@ -41,7 +45,7 @@ public static class AuthApi
     /// <summary>Maps <c>POST /api/auth/token</c>: an API key for a JWT (401 for an unknown or revoked key).</summary>
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost("/api/auth/token", IssueAsync).WithTags("Auth").AllowAnonymous();
+        routes.MapPost("/api/auth/token", IssueAsync).WithTags("Auth").AllowAnonymous().RequireRateLimiting(PerKeyPolicy); // per client address
         return routes;
     }
 

@@ -74,6 +74,19 @@ public static class GatewayAuth
             .AddJwtBearer(o =>
             {
                 o.MapInboundClaims = false;
+                o.Events = new JwtBearerEvents
+                {
+                    // A token issued for an API key dies with the key: revocation is checked on every request.
+                    OnTokenValidated = async context =>
+                    {
+                        if (context.Principal?.FindFirst("sub")?.Value is { } subject && subject.Length == 12 && subject.All(char.IsAsciiHexDigitLower))
+                        {
+                            var key = await context.HttpContext.RequestServices.GetRequiredService<IGrainFactory>().GetGrain<IApiKeyGrain>(subject).GetAsync();
+                            if (key is null || key.RevokedAt is not null)
+                                context.Fail("the API key this token was issued for is revoked");
+                        }
+                    },
+                };
                 o.TokenValidationParameters = new TokenValidationParameters
                 {
                     ValidIssuer = options.Issuer,

@@ -38,8 +38,8 @@ public static class JobsApi
     {
         try
         {
-            if (request.TtlSeconds is <= 0)
-                return ApiErrors.Invalid("ttl_seconds", $"must be positive, was {request.TtlSeconds}");
+            if (request.TtlSeconds is { } ttl && (ttl <= 0 || ttl > JobSpecRules.MaxTimeToLive.TotalSeconds))
+                return ApiErrors.Invalid("ttl_seconds", $"must be between 1 and {JobSpecRules.MaxTimeToLive.TotalSeconds:0} (30 days), was {ttl}");
             var view = await new PoolClient(grains).SubmitAsync(request.ToSpec(Requester(user)));
             return TypedResults.Accepted($"/api/jobs/{view.Id}", view);
         }
@@ -88,6 +88,8 @@ public static class JobsApi
         }
 
         var owner = Requester(user);
+        if (requester is not null && string.IsNullOrWhiteSpace(requester))
+            return ApiErrors.Invalid("requester", "must be a requester (key id) when given");
         if (requester is not null && requester != owner)
         {
             if (!user.IsInRole(ApiRoles.Admin))
@@ -145,7 +147,7 @@ public static class JobsApi
         {
             await foreach (var e in new PoolClient(grains).WatchAsync(id, cancelled))
             {
-                var name = e.Status != last ? "state" : e.Text.Length > 0 ? "output" : "progress";
+                var name = e.Status != last || e.Status.IsFinal() ? "state" : e.Text.Length > 0 ? "output" : "progress";
                 last = e.Status;
                 var data = JsonSerializer.Serialize(new { status = e.Status, message = e.Message, offset = e.Offset, text = e.Text, tokens = e.TokensGenerated }, json.Value.SerializerOptions);
                 await http.Response.WriteAsync($"event: {name}\ndata: {data}\n\n", cancelled);
@@ -199,8 +201,11 @@ public static class JobsApi
 public sealed record WebhookSecretResponse(string Secret, string Header);
 
 /// <summary>Body of <c>PUT /api/jobs/{id}/priority</c>.</summary>
-/// <param name="Priority">−10 to 10; higher runs first.</param>
-public sealed record PriorityRequest(int? Priority);
+public sealed record PriorityRequest
+{
+    /// <summary>−10 to 10; higher runs first.</summary>
+    public int? Priority { get; init; }
+}
 
 /// <summary>A page of jobs, newest first.</summary>
 /// <param name="Items">The jobs.</param>

@@ -162,8 +162,14 @@ public static class OpenAiApi
             if (done.Status != JobStatus.Succeeded || done.Result is not { } result)
             {
                 if (!done.Status.IsFinal())
+                {
                     await pool.CancelAsync(submitted.Id, "timed out waiting over HTTP");
-                return ApiErrors.Problem(StatusCodes.Status502BadGateway, "The job did not succeed", $"job {submitted.Id} ended {done.Status}: {done.StatusMessage}");
+                    return ApiErrors.Problem(StatusCodes.Status504GatewayTimeout, "The job did not finish in time", $"job {submitted.Id} was cancelled after {RequestTimeout.TotalMinutes:0} minutes: {done.StatusMessage}");
+                }
+
+                return done.Status == JobStatus.Cancelled
+                    ? ApiErrors.Problem(StatusCodes.Status409Conflict, "The job was cancelled", $"job {submitted.Id}: {done.StatusMessage}")
+                    : ApiErrors.Problem(StatusCodes.Status502BadGateway, "The job did not succeed", $"job {submitted.Id} ended {done.Status}: {done.StatusMessage}");
             }
 
             var usage = Usage(settings.Prompt.Length, result.TokensGenerated);

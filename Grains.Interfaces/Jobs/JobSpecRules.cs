@@ -13,6 +13,12 @@ public static class JobSpecRules
     /// <summary>Largest prompt, in characters.</summary>
     public const int MaxPromptLength = 32_768;
 
+    /// <summary>Longest stop sequence, characters.</summary>
+    public const int MaxStopLength = 256;
+
+    /// <summary>Longest time to live a job may ask for (timers of longer spans are not supported either).</summary>
+    public static readonly TimeSpan MaxTimeToLive = TimeSpan.FromDays(30);
+
     /// <summary>Largest temperature accepted.</summary>
     public const float MaxTemperature = 10f;
 
@@ -31,8 +37,8 @@ public static class JobSpecRules
             throw new JobValidationException("model", "is required");
         if (spec.Priority is < MinPriority or > MaxPriority)
             throw new JobValidationException("priority", $"must be between {MinPriority} and {MaxPriority}, was {spec.Priority}");
-        if (spec.TimeToLive is { } ttl && ttl <= TimeSpan.Zero)
-            throw new JobValidationException("ttl", $"must be positive, was {ttl}");
+        if (spec.TimeToLive is { } ttl && (ttl <= TimeSpan.Zero || ttl > MaxTimeToLive))
+            throw new JobValidationException("ttl", $"must be positive and at most {MaxTimeToLive.TotalDays:0} days, was {ttl}");
         if (spec.ExcludedWorkers is { } excluded)
         {
             if (excluded.Count > MaxExcludedWorkers)
@@ -79,6 +85,8 @@ public static class JobSpecRules
                 throw new JobValidationException("stop", $"must hold at most 8 sequences, had {stop.Count}");
             if (stop.Any(string.IsNullOrEmpty))
                 throw new JobValidationException("stop", "must not contain empty sequences");
+            if (stop.Any(s => s.Length > MaxStopLength))
+                throw new JobValidationException("stop", $"sequences must be at most {MaxStopLength} characters, one was {stop.Max(s => s.Length)}");
         }
     }
 }

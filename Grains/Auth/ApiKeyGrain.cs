@@ -26,6 +26,8 @@ public sealed class ApiKeyGrain(
     {
         if (state.State.View is not null)
             throw new ArgumentException($"an API key with id {this.GetPrimaryKeyString()} exists already", "id");
+        if (name is { Length: > 100 } || (name?.Any(char.IsControl) ?? false))
+            throw new ArgumentException("name must be at most 100 characters without control characters", nameof(name));
         if (hash is not { Length: 64 } || !hash.All(char.IsAsciiHexDigitLower))
             throw new ArgumentException("hash must be 64 lower-case hex digits (SHA-256)", nameof(hash));
         var view = new ApiKeyView(this.GetPrimaryKeyString(), string.IsNullOrWhiteSpace(name) ? "unnamed" : name.Trim(), ApiRoles.Parse(role), time.GetUtcNow(), null);

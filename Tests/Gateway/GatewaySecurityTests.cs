@@ -77,6 +77,7 @@ public sealed class GatewaySecurityTests
 
         await _gateway.Pool.RevokeApiKeyAsync(view.Id);
         Assert.AreEqual(HttpStatusCode.Unauthorized, await StatusAsync(key), "revoked key");
+        Assert.AreEqual(HttpStatusCode.Unauthorized, await StatusAsync(token.GetProperty("access_token").GetString()), "token of a revoked key");
         using var refused = await anonymous.PostAsJsonAsync("api/auth/token", new Dictionary<string, string> { ["apiKey"] = key });
         Assert.AreEqual(HttpStatusCode.Unauthorized, refused.StatusCode, "token for a revoked key");
         Assert.IsTrue((await _gateway.Pool.ListApiKeysAsync()).Single(k => k.Id == view.Id).RevokedAt is not null);
