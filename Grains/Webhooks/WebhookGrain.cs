@@ -35,6 +35,12 @@ public sealed class WebhookOptions
     /// <summary>How long one try may take (default 10 s).</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Whether webhooks may go to loopback, private, link-local or unspecified addresses (default false: a requester
+    /// must not be able to make the coordinator call into its own network). Turn on for a pool on a private network.
+    /// </summary>
+    public bool AllowPrivateAddresses { get; set; }
+
     /// <summary>The key as bytes (configured or generated).</summary>
     public byte[] Key() => SigningKey is { Length: > 0 } configured ? Convert.FromBase64String(configured) : PoolSecrets.LoadOrCreate("webhook-signing-key", 32);
 }
@@ -42,7 +48,7 @@ public sealed class WebhookOptions
 /// <summary>Sends webhooks: one pooled HTTP client and a Polly pipeline (per-try timeout inside a bounded exponential retry with jitter).</summary>
 public sealed class WebhookSender : IDisposable
 {
-    private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = Timeout.InfiniteTimeSpan };
+    private readonly HttpClient _http;
     private readonly WebhookOptions _options;
 
     /// <summary>Creates the sender.</summary>
@@ -50,6 +56,44 @@ public sealed class WebhookSender : IDisposable
     {
         _options = options.Value;
         Key = _options.Key();
+        var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), AllowAutoRedirect = false };
+        if (!_options.AllowPrivateAddresses)
+            handler.ConnectCallback = ConnectPublicOnlyAsync;
+        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    /// <summary>Whether <paramref name="address"/> is loopback, private (RFC 1918, RFC 4193), link-local, CGNAT or unspecified.</summary>
+    public static bool IsPrivate(System.Net.IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+            address = address.MapToIPv4();
+        if (System.Net.IPAddress.IsLoopback(address) || address.Equals(System.Net.IPAddress.Any) || address.Equals(System.Net.IPAddress.IPv6Any))
+            return true;
+        if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+            return address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6UniqueLocal;
+        var b = address.GetAddressBytes();
+        return b[0] == 10 || (b[0] == 172 && b[1] >= 16 && b[1] <= 31) || (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254)
+            || (b[0] == 100 && b[1] >= 64 && b[1] <= 127) || b[0] == 0;
+    }
+
+    /// <summary>Connects only to public addresses, checking what the name resolves to (so DNS cannot smuggle in a private one).</summary>
+    private static async ValueTask<Stream> ConnectPublicOnlyAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var addresses = await System.Net.Dns.GetHostAddressesAsync(context.DnsEndPoint.Host, cancellationToken).ConfigureAwait(false);
+        var allowed = addresses.Where(a => !IsPrivate(a)).ToArray();
+        if (allowed.Length == 0)
+            throw new HttpRequestException($"refused: {context.DnsEndPoint.Host} is a loopback or private address (PoolAI:Webhooks:AllowPrivateAddresses is off)");
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(allowed, context.DnsEndPoint.Port, cancellationToken).ConfigureAwait(false);
+            return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The pool's webhook key.</summary>

@@ -15,13 +15,14 @@ public sealed class WebhookTests
 {
     private static readonly byte[] PoolKey = Enumerable.Range(0, 32).Select(i => (byte)(255 - i)).ToArray();
 
-    private static Orleans.TestingHost.InProcessTestCluster Start() => TestPools.Build(1, _ => TestPools.Configuration("all-in-one", extra: new Dictionary<string, string?>
+    private static Orleans.TestingHost.InProcessTestCluster Start(bool allowPrivate = true) => TestPools.Build(1, _ => TestPools.Configuration("all-in-one", extra: new Dictionary<string, string?>
     {
         ["PoolAI:Webhooks:SigningKey"] = Convert.ToBase64String(PoolKey),
         ["PoolAI:Webhooks:FirstRetryDelay"] = "00:00:00.100",
         ["PoolAI:Webhooks:MaxRetryDelay"] = "00:00:00.500",
         ["PoolAI:Webhooks:MaxAttempts"] = "4",
         ["PoolAI:Webhooks:AttemptTimeout"] = "00:00:02",
+        ["PoolAI:Webhooks:AllowPrivateAddresses"] = allowPrivate ? "true" : "false",
     }));
 
     /// <summary>A receiver on a free port that answers 500 to its first requests (as many as it is told), then 200.</summary>
@@ -133,5 +134,25 @@ public sealed class WebhookTests
             var error = Assert.ThrowsExactly<JobValidationException>(() => JobSpecRules.Validate(JobSpec.TextGeneration("m", TestModels.Settings()) with { WebhookUrl = url }), url);
             Assert.AreEqual("webhook_url", error.Field);
         }
+    }
+
+    /// <summary>By default a webhook may not reach loopback or private addresses (no calls into the pool's own network).</summary>
+    [TestMethod]
+    public async Task PrivateAddressesAreRefusedUnlessAllowed()
+    {
+        foreach (var address in new[] { "127.0.0.1", "10.1.2.3", "172.20.0.1", "192.168.1.1", "169.254.169.254", "::1", "fd00::1", "0.0.0.0" })
+            Assert.IsTrue(PoolAI.Webhooks.WebhookSender.IsPrivate(System.Net.IPAddress.Parse(address)), address);
+        foreach (var address in new[] { "8.8.8.8", "1.1.1.1", "2606:4700::1111" })
+            Assert.IsFalse(PoolAI.Webhooks.WebhookSender.IsPrivate(System.Net.IPAddress.Parse(address)), address);
+
+        await using var cluster = Start(allowPrivate: false);
+        await cluster.DeployAsync();
+        var pool = new PoolClient(cluster.Client);
+        using var receiver = new Receiver(failures: 0);
+        var job = await pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 5, seed: 7)) with { WebhookUrl = $"http://127.0.0.1:{receiver.Port}/hook" });
+        Assert.AreEqual(JobStatus.Succeeded, (await pool.WaitAsync(job.Id, TimeSpan.FromSeconds(60))).Status);
+        var view = await WaitForWebhookAsync(pool, job.Id, v => v.WebhookAttempts?.Count == 4);
+        StringAssert.Contains(view.WebhookAttempts![0].Error, "private address");
+        Assert.AreEqual(0, receiver.Requests.Count);
     }
 }
