@@ -93,7 +93,7 @@ public sealed class JobApiTests
     public async Task EventsStreamStateOutputAndTheFinalStatus()
     {
         using var http = _gateway.Http(await _gateway.KeyAsync("developer"));
-        var id = (await SubmitAsync(http, new { prompt = "KING:", max_tokens = 200, seed = 4 })).GetProperty("id").GetString();
+        var id = (await SubmitAsync(http, new { prompt = "KING:", max_tokens = 800, seed = 4 })).GetProperty("id").GetString(); // long enough to be running when the events start
         using var response = await http.GetAsync($"api/jobs/{id}/events", HttpCompletionOption.ResponseHeadersRead);
         Assert.AreEqual("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
@@ -117,7 +117,7 @@ public sealed class JobApiTests
             text.Append(data.GetProperty("text").GetString());
         }
 
-        var expected = new TextGenerator(TestModels.ShakespeareModel).Generate(TestModels.Settings(prompt: "KING:", maxTokens: 200, seed: 4));
+        var expected = new TextGenerator(TestModels.ShakespeareModel).Generate(TestModels.Settings(prompt: "KING:", maxTokens: 800, seed: 4));
         Assert.AreEqual(expected.Text, text.ToString());
         Assert.IsTrue(events.Count(e => e.Name == "output") >= 1, string.Join(",", events.Select(e => e.Name)));
     }
