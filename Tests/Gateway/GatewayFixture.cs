@@ -9,7 +9,7 @@ namespace PoolAI.Tests.Gateway;
 
 /// <summary>
 /// One real gateway process (the embedded all-in-one pool) for a test class, with a signing key the tests know (so
-/// they can mint good and bad tokens), a rate limit of 50 requests/s in bursts of 60, and API keys of every role made
+/// they can mint good and bad tokens), a rate limit (default 50 requests/s in bursts of 60), and API keys of every role made
 /// through the SDK against its Orleans gateway.
 /// </summary>
 public sealed class GatewayFixture : IAsyncDisposable
@@ -36,16 +36,16 @@ public sealed class GatewayFixture : IAsyncDisposable
     /// <summary>The gateway's log so far.</summary>
     public string Log => _process.Log;
 
-    /// <summary>Starts the gateway and waits until it serves.</summary>
-    public static async Task<GatewayFixture> StartAsync()
+    /// <summary>Starts the gateway (rate limit <paramref name="permitsPerSecond"/>/s, bursts of <paramref name="burst"/>) and waits until it serves.</summary>
+    public static async Task<GatewayFixture> StartAsync(int permitsPerSecond = 50, int burst = 60)
     {
         var httpPort = PoolProcess.FreePort();
         var gatewayPort = PoolProcess.FreePort();
         var process = PoolProcess.Start("PoolAI.Gateway.dll", httpPort, gatewayPort, new Dictionary<string, string>
         {
             ["PoolAI__Gateway__Auth__SigningKey"] = Convert.ToBase64String(SigningKey),
-            ["PoolAI__Gateway__RateLimit__PermitsPerSecond"] = "50",
-            ["PoolAI__Gateway__RateLimit__Burst"] = "60",
+            ["PoolAI__Gateway__RateLimit__PermitsPerSecond"] = permitsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["PoolAI__Gateway__RateLimit__Burst"] = burst.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["PoolAI__Rewards__VerificationShare"] = "0",
         });
         try
