@@ -285,6 +285,7 @@ public sealed partial class JobGrain(
     {
         var spec = Job.Spec!;
         var requeued = false;
+        var released = false;
         try
         {
             var request = new GenerationRequest(spec.Generation!, attempt, this.AsReference<IGenerationSink>(), options.Value.ChunkInterval, options.Value.LeaseInterval);
@@ -296,13 +297,17 @@ public sealed partial class JobGrain(
                 JobStateMachine.Run(Job, result.Silo, time.GetUtcNow());
             JobStateMachine.Succeed(Job, result, time.GetUtcNow());
             await SaveAsync();
+            LogSucceeded(Id, result.TokensGenerated, result.TokensPerSecond, result.Silo);
+            // Credit and slot first, then tell watchers: a client that sees the job done (and, say, stops an embedded
+            // pool) finds it paid and its slot free. The stored status already reads Succeeded.
+            await SettleAsync();
+            await Queue.ReleaseAsync(Id).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+            released = true; // a release that failed here is made by the queue when it next wakes its running jobs
             var offset = Math.Min(_output.Length, result.Text.Length);
             _output.Reset(result.Text);
             _tokens = result.TokensGenerated;
             Publish(offset, result.Text[offset..]);
             _finished.TrySetResult();
-            LogSucceeded(Id, result.TokensGenerated, result.TokensPerSecond, result.Silo);
-            await SettleAsync();
         }
         catch (Exception ex) when (IsCurrent(attempt) && (ex is WorkHandedBackException || _handedBackAttempt == attempt))
         {
@@ -358,7 +363,7 @@ public sealed partial class JobGrain(
         }
         finally
         {
-            if (!requeued)
+            if (!requeued && !released)
                 await Queue.ReleaseAsync(Id);
         }
     }

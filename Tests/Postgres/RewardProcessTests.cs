@@ -38,9 +38,11 @@ public sealed class RewardProcessTests
             JobView done;
             await using (var connection = await PoolConnection.OpenAsync(client))
             {
-                done = await connection.Client.GenerateAsync(TestModels.Shakespeare, TestModels.Settings(maxTokens: 40, seed: 77));
+                // Watchers hear of the success after the credit; the stored status reads Succeeded before it.
+                var submitted = await connection.Client.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 40, seed: 77)));
+                await coordinator.WaitForLogAsync($"Job {submitted.Id}: credit to worker {worker} waits", TimeSpan.FromMinutes(1));
+                done = await connection.Client.GetAsync(submitted.Id);
                 Assert.AreEqual(JobStatus.Succeeded, done.Status, done.StatusMessage);
-                await coordinator.WaitForLogAsync($"Job {done.Id}: credit to worker {worker} waits", TimeSpan.FromSeconds(30));
                 Assert.AreEqual(0, (await connection.Client.GetRewardsAsync(worker)).Entries, "credited before the kill");
             }
 
