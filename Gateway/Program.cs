@@ -40,6 +40,8 @@ try
     builder.Services.AddGatewayAuth(builder.Configuration);
     builder.Services.AddGatewayRateLimits(builder.Configuration);
     builder.Services.TryAddSingleton(TimeProvider.System);
+    builder.Services.AddSingleton(new WebhookSigningKey(
+        (builder.Configuration.GetSection(PoolAI.Webhooks.WebhookOptions.Section).Get<PoolAI.Webhooks.WebhookOptions>() ?? new PoolAI.Webhooks.WebhookOptions()).Key()));
     var limits = builder.Configuration.GetSection(GatewayLimits.Section).Get<GatewayLimits>() ?? new GatewayLimits();
     builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBytes);
     builder.Services.AddSingleton(_ => new ModelRegistry(ModelRegistry.DirectoryOrDefault(builder.Configuration[ModelRegistry.DirectoryKey])));

@@ -166,11 +166,8 @@ public static class JobsApi
     /// The caller's webhook signing secret: deliveries of its jobs' webhooks carry
     /// <c>PoolAI-Signature: t=…,v1=hex(HMAC-SHA256(secret, "t.body"))</c> (see <see cref="WebhookSignature"/>).
     /// </summary>
-    public static Ok<WebhookSecretResponse> WebhookSecret(ClaimsPrincipal user, IConfiguration configuration)
-    {
-        var options = configuration.GetSection(Webhooks.WebhookOptions.Section).Get<Webhooks.WebhookOptions>() ?? new Webhooks.WebhookOptions();
-        return TypedResults.Ok(new WebhookSecretResponse(WebhookSignature.SecretFor(options.Key(), Requester(user)), WebhookSignature.Header));
-    }
+    public static Ok<WebhookSecretResponse> WebhookSecret(ClaimsPrincipal user, WebhookSigningKey key) =>
+        TypedResults.Ok(new WebhookSecretResponse(WebhookSignature.SecretFor(key.Value, Requester(user)), WebhookSignature.Header));
 
     /// <summary>The models in the registry.</summary>
     public static Ok<IEnumerable<ModelSummary>> ListModels(ModelRegistry registry) =>
@@ -194,6 +191,10 @@ public static class JobsApi
 
     private static ProblemHttpResult NoSuchJob(Guid id) => ApiErrors.NotFound($"no job with id {id}", "id");
 }
+
+/// <summary>The pool's webhook key as the gateway read it at start (configured, or generated in <c>$POOLAI_HOME</c>).</summary>
+/// <param name="Value">The key bytes.</param>
+public sealed record WebhookSigningKey(byte[] Value);
 
 /// <summary>A requester's webhook secret.</summary>
 /// <param name="Secret">HMAC-SHA256 key, as the hex text to use.</param>
