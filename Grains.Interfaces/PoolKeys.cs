@@ -24,6 +24,9 @@ public static class PoolKeys
     /// <summary>Silo metadata key: physical memory in MiB.</summary>
     public const string MemoryMetadata = "poolai.memory_mb";
 
+    /// <summary>Silo metadata key: GPU memory in MiB (0 on a CPU miner).</summary>
+    public const string GpuMemoryMetadata = "poolai.gpu_memory_mb";
+
     /// <summary>Silo metadata key: the miner's stable worker id.</summary>
     public const string WorkerMetadata = "poolai.worker";
 }

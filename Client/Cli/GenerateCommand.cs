@@ -18,11 +18,14 @@ internal static class GenerateCommand
         var seed = new Option<long>("--seed", "-s") { Description = "Sampler seed; the same seed and settings give the same text", DefaultValueFactory = _ => 0 };
         var stop = new Option<string[]>("--stop") { Description = "Stop before this text (repeatable)", AllowMultipleArgumentsPerToken = false };
         var priority = new Option<int>("--priority") { Description = "Job priority, -10 to 10", DefaultValueFactory = _ => 0 };
+        var device = new Option<string?>("--device") { Description = "Run only on a silo of this device class: cpu or cuda" };
+        var minMemory = new Option<long>("--min-memory-mb") { Description = "Run only on a silo with at least this much memory, MiB" };
+        var minGpuMemory = new Option<long>("--min-gpu-memory-mb") { Description = "Run only on a cuda silo with at least this much GPU memory, MiB" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the generated text (no prompt, no summary)" };
 
         var command = new Command("generate", "Generate text on the pool, streaming it as it is produced")
         {
-            prompt, model, maxTokens, temperature, topK, topP, seed, stop, priority, quiet,
+            prompt, model, maxTokens, temperature, topK, topP, seed, stop, priority, device, minMemory, minGpuMemory, quiet,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -34,7 +37,9 @@ internal static class GenerateCommand
                 result.GetValue(topP),
                 result.GetValue(seed),
                 result.GetValue(stop) is { Length: > 0 } stops ? stops : null);
-            var spec = new JobSpec(JobKind.TextGeneration, result.GetValue(model)!, settings, result.GetValue(priority), Environment.UserName);
+            var requirements = new JobRequirements(result.GetValue(device), result.GetValue(minMemory), result.GetValue(minGpuMemory));
+            var spec = new JobSpec(JobKind.TextGeneration, result.GetValue(model)!, settings, result.GetValue(priority), Environment.UserName,
+                Requirements: requirements.IsEmpty ? null : requirements);
             var isQuiet = result.GetValue(quiet);
             return await CliRunner.RunAsync(async (connection, ct) =>
             {

@@ -55,6 +55,10 @@ public sealed record GenerateRequest
     [Description("-10 to 10; higher runs first")]
     public int Priority { get; init; }
 
+    /// <summary>What the serving silo must offer.</summary>
+    [Description("Device (cpu or cuda) and least memory the serving silo must offer; omitted for any silo serving the model")]
+    public RequirementsRequest? Requirements { get; init; }
+
     /// <summary>The job this request asks for.</summary>
     public JobSpec ToSpec(string requester) => new(
         Kind,
@@ -63,5 +67,25 @@ public sealed record GenerateRequest
         Priority,
         requester,
         TtlSeconds is { } ttl ? TimeSpan.FromSeconds(ttl) : null,
-        WebhookUrl: WebhookUrl);
+        WebhookUrl: WebhookUrl,
+        Requirements: Requirements?.ToRequirements());
+}
+
+/// <summary>The <c>requirements</c> object of a job request (see <see cref="JobRequirements"/>).</summary>
+public sealed record RequirementsRequest
+{
+    /// <summary>Device class.</summary>
+    [Description("cpu or cuda; omitted for any")]
+    public string? Device { get; init; }
+
+    /// <summary>Least host memory, MiB.</summary>
+    [JsonPropertyName("min_memory_mb"), Description("Least host memory of the silo, MiB")]
+    public long MinMemoryMb { get; init; }
+
+    /// <summary>Least GPU memory, MiB.</summary>
+    [JsonPropertyName("min_gpu_memory_mb"), Description("Least GPU memory of the silo, MiB (implies cuda)")]
+    public long MinGpuMemoryMb { get; init; }
+
+    /// <summary>The requirements this object states.</summary>
+    public JobRequirements ToRequirements() => new(Device, MinMemoryMb, MinGpuMemoryMb);
 }

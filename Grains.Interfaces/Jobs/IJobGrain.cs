@@ -48,10 +48,13 @@ public interface IJobGrain : IGrainWithGuidKey
 
     /// <summary>
     /// Called by the job's queue: start an attempt now on the silo of <paramref name="placement"/>, where the queue
-    /// reserved a slot; the attempt records the silo's worker and device. Returns false when the job is no longer queued.
+    /// reserved a slot; the attempt records the silo's worker and device. Returns where the job runs now:
+    /// <paramref name="placement"/> when it started, the placement of its current attempt when it was already running
+    /// (the queue's record of the start was lost in a crash, so the queue counts that slot again), or null when it will
+    /// not run (final, or not queued).
     /// </summary>
-    [Alias("Start")]
-    Task<bool> StartAsync(JobPlacement placement);
+    [Alias("StartAt")]
+    Task<JobPlacement?> StartAsync(JobPlacement placement);
 }
 
 /// <summary>What a new watcher gets: the view and the output produced before it subscribed.</summary>

@@ -10,20 +10,19 @@ public interface IJobQueueGrain : IGrainWithStringKey
     /// <summary>
     /// Adds a persisted job that is <c>Queued</c>. Idempotent: a job already waiting, or being started, is left as it
     /// is, so a job grain may call it on every activation; a job the queue still counts as running (its start was cut
-    /// short by a crash) waits again. Returns why the job will wait, if no silo serves the model now.
+    /// short by a crash) waits again. Returns once the queue's stored state holds the job (writes of concurrent calls
+    /// are committed together), with why the job will wait if no silo serves the model, or none meeting its
+    /// requirements, now.
     /// </summary>
-    /// <param name="jobId">The job.</param>
-    /// <param name="priority">Higher first.</param>
-    /// <param name="enqueuedAt">Older first within a priority.</param>
-    /// <param name="expiresAt">When the job's time to live ends; the queue makes sure an expired job is told, even if nothing else wakes it.</param>
-    /// <param name="excludedWorkers">Workers that must not run it; null for none.</param>
-    /// <param name="requester">Who asked, for fairness between requesters and the per-requester cap.</param>
+    /// <param name="job">The job: id, priority, enqueue time (older first within a priority), expiry (the queue makes
+    /// sure an expired job is told, even if nothing else wakes it), excluded workers, requester (fairness and the
+    /// per-requester cap) and requirements.</param>
     [Alias("Enqueue")]
-    Task<string?> EnqueueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt, IReadOnlyList<string>? excludedWorkers = null, string? requester = null);
+    Task<string?> EnqueueAsync(QueuedJob job);
 
     /// <summary>A started job's attempt failed and it may try again: its slot is released and it waits again.</summary>
     [Alias("Requeue")]
-    Task RequeueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt, IReadOnlyList<string>? excludedWorkers = null, string? requester = null);
+    Task RequeueAsync(QueuedJob job);
 
     /// <summary>Gives a waiting job a new priority. No-op if it is not waiting.</summary>
     [Alias("Reprioritize")]

@@ -10,6 +10,7 @@ namespace PoolAI.Jobs;
 /// <param name="ExcludedWorkers">Worker ids that must not run the job (at most 100); verification uses it to run a check elsewhere.</param>
 /// <param name="Verifies">Set on a check job that the pool runs to verify another job's output; reported to that job's verification.</param>
 /// <param name="WebhookUrl">Absolute http(s) URL that gets a signed POST when the job reaches a final state; null for none.</param>
+/// <param name="Requirements">Device and memory the serving silo must offer; null for any silo that serves the model.</param>
 [GenerateSerializer, Immutable, Alias("poolai.JobSpec")]
 public sealed record JobSpec(
     [property: Id(0)] JobKind Kind,
@@ -20,9 +21,14 @@ public sealed record JobSpec(
     [property: Id(5)] TimeSpan? TimeToLive = null,
     [property: Id(6)] IReadOnlyList<string>? ExcludedWorkers = null,
     [property: Id(7)] Guid? Verifies = null,
-    [property: Id(8)] string? WebhookUrl = null)
+    [property: Id(8)] string? WebhookUrl = null,
+    [property: Id(9)] JobRequirements? Requirements = null)
 {
     /// <summary>A text-generation job on <paramref name="model"/>.</summary>
     public static JobSpec TextGeneration(string model, GenerationSettings settings) =>
         new(JobKind.TextGeneration, model, settings);
+
+    /// <summary>A no-op system job (<see cref="SystemTasks.Noop"/>): queued, placed on a miner, run and settled like any job, doing nothing.</summary>
+    public static JobSpec Noop(string requester = "anonymous", int priority = 0) =>
+        new(JobKind.System, SystemTasks.Noop, Priority: priority, Requester: requester);
 }

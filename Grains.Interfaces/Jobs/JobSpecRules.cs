@@ -52,6 +52,9 @@ public static class JobSpecRules
                 throw new JobValidationException("webhook_url", "must be an absolute http or https URL of at most 2048 characters");
         }
 
+        spec.Requirements?.Validate();
+        if (spec.Kind == JobKind.System && !SystemTasks.Contains(spec.Model))
+            throw new JobValidationException("model", $"'{spec.Model}' is not a system task; known: {string.Join(", ", SystemTasks.All)}");
         if (spec.Kind is JobKind.TextGeneration or JobKind.CodeGeneration)
         {
             if (spec.Generation is null)

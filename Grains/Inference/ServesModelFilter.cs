@@ -35,9 +35,19 @@ public sealed class ServesModelFilterDirector(SiloMetadataLookup metadata, Worke
 /// <summary>Reads PoolAI's entries in silo metadata.</summary>
 public static class SiloCapabilities
 {
-    /// <summary>True when the metadata lists <paramref name="model"/> among the served models.</summary>
-    public static bool Serves(IReadOnlyDictionary<string, string> metadata, string model) =>
-        Models(metadata).Contains(model, StringComparer.Ordinal);
+    /// <summary>
+    /// True when the metadata lists <paramref name="model"/> among the served models, or <paramref name="model"/> is a
+    /// built-in system task (<see cref="Jobs.SystemTasks"/>) and the silo is a miner (it serves some model).
+    /// </summary>
+    public static bool Serves(IReadOnlyDictionary<string, string> metadata, string model)
+    {
+        var models = Models(metadata);
+        return models.Contains(model, StringComparer.Ordinal) || (models.Count > 0 && Jobs.SystemTasks.Contains(model));
+    }
+
+    /// <summary>A size in MiB from metadata key <paramref name="key"/>; 0 when absent or not a number.</summary>
+    public static long Megabytes(IReadOnlyDictionary<string, string> metadata, string key) =>
+        metadata.TryGetValue(key, out var value) && long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0;
 
     /// <summary>Models the silo serves.</summary>
     public static IReadOnlyList<string> Models(IReadOnlyDictionary<string, string> metadata) =>

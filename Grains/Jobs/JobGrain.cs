@@ -87,11 +87,11 @@ public sealed partial class JobGrain(
                 return;
             }
 
-            await Queue.RequeueAsync(Id, Job.Spec.Priority, Job.CreatedAt, Job.ExpiresAt, Job.Spec.ExcludedWorkers, Job.Spec.Requester);
+            await Queue.RequeueAsync(Entry());
         }
         else
         {
-            await Queue.EnqueueAsync(Id, Job.Spec.Priority, Job.CreatedAt, Job.ExpiresAt, Job.Spec.ExcludedWorkers, Job.Spec.Requester);
+            await Queue.EnqueueAsync(Entry());
         }
 
         ArmExpiry();
@@ -122,11 +122,12 @@ public sealed partial class JobGrain(
         if (state.RecordExists && Job.Spec is not null)
             return View();
         JobSpecRules.Validate(spec);
-        registry.Validate(spec);
+        if (spec.Kind != JobKind.System)
+            registry.Validate(spec);
         settings.EnsureAcceptingJobs();
         JobStateMachine.Accept(Job, spec, time.GetUtcNow(), options.Value.DefaultTimeToLive, options.Value.MaxAttempts);
         await SaveAsync();
-        var waiting = await Queue.EnqueueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt, spec.ExcludedWorkers, spec.Requester);
+        var waiting = await Queue.EnqueueAsync(Entry());
         if (waiting is not null && Job.Status == JobStatus.Queued)
             Job.StatusMessage = waiting;
         ArmExpiry();
@@ -200,14 +201,18 @@ public sealed partial class JobGrain(
     }
 
     /// <inheritdoc />
-    public async Task<bool> StartAsync(JobPlacement placement)
+    public async Task<JobPlacement?> StartAsync(JobPlacement placement)
     {
-        if (!state.RecordExists || Job.Spec is null || Job.Status != JobStatus.Queued)
-            return false;
+        if (!state.RecordExists || Job.Spec is null)
+            return null;
+        if (Job.Status is JobStatus.Assigned or JobStatus.Running && Job.Attempts is [.., { Silo: { } runningOn } current])
+            return new JobPlacement(runningOn, current.Worker, current.Device ?? "cpu");
+        if (Job.Status != JobStatus.Queued)
+            return null;
         if (time.GetUtcNow() >= Job.ExpiresAt)
         {
             await ExpireAsync();
-            return false;
+            return null;
         }
 
         var attempt = JobStateMachine.Assign(Job, time.GetUtcNow());
@@ -221,7 +226,7 @@ public sealed partial class JobGrain(
         var check = options.Value.LeaseInterval;
         _leaseCheck ??= this.RegisterGrainTimer(CheckLeaseAsync, check, check);
         _ = RunAttemptAsync(attempt, placement.Silo, _run.Token);
-        return true;
+        return placement;
     }
 
     /// <inheritdoc />
@@ -288,14 +293,19 @@ public sealed partial class JobGrain(
         var released = false;
         try
         {
-            var request = new GenerationRequest(spec.Generation!, attempt, this.AsReference<IGenerationSink>(), options.Value.ChunkInterval, options.Value.LeaseInterval);
             // WaitAsync: a call to a silo that died may never answer; cancellation (lease, cancel, expiry) must end the wait at once.
-            var result = await GrainFactory.GetGrain<IInferenceGrain>(InferenceKeys.Pinned(spec.Model, silo)).GenerateAsync(request, cancellationToken).WaitAsync(cancellationToken);
+            var result = spec.Kind == JobKind.System
+                ? await GrainFactory.GetGrain<ISystemTaskGrain>(InferenceKeys.Pinned(spec.Model, silo)).RunAsync(spec, cancellationToken).WaitAsync(cancellationToken)
+                : await GrainFactory.GetGrain<IInferenceGrain>(InferenceKeys.Pinned(spec.Model, silo))
+                    .GenerateAsync(new GenerationRequest(spec.Generation!, attempt, this.AsReference<IGenerationSink>(), options.Value.ChunkInterval, options.Value.LeaseInterval), cancellationToken)
+                    .WaitAsync(cancellationToken);
             if (!IsCurrent(attempt))
                 return;
             if (Job.Status == JobStatus.Assigned)
                 JobStateMachine.Run(Job, result.Silo, time.GetUtcNow());
             JobStateMachine.Succeed(Job, result, time.GetUtcNow());
+            if (spec.Kind == JobKind.System && spec.Verifies is null && spec.WebhookUrl is null)
+                Job.Settled = true; // nothing to pay, verify or deliver: stored with the success in one write
             await SaveAsync();
             LogSucceeded(Id, result.TokensGenerated, result.TokensPerSecond, result.Silo);
             // Credit and slot first, then tell watchers: a client that sees the job done (and, say, stops an embedded
@@ -319,7 +329,7 @@ public sealed partial class JobGrain(
             await SaveAsync();
             Publish(_output.Length, string.Empty);
             requeued = true;
-            await Queue.RequeueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt, spec.ExcludedWorkers, spec.Requester);
+            await Queue.RequeueAsync(Entry());
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !(_leaseExpiredAttempt == attempt && IsCurrent(attempt)))
         {
@@ -340,7 +350,7 @@ public sealed partial class JobGrain(
             if (status == JobStatus.Queued)
             {
                 requeued = true;
-                await Queue.RequeueAsync(Id, spec.Priority, Job.CreatedAt, Job.ExpiresAt, spec.ExcludedWorkers, spec.Requester);
+                await Queue.RequeueAsync(Entry());
             }
             else
             {
@@ -433,7 +443,7 @@ public sealed partial class JobGrain(
 
                 if (spec.Verifies is { } verified)
                     await GrainFactory.GetGrain<IVerificationGrain>(verified).ReportAsync(Id, worker, result.Text);
-                else if (Sampled(Id, rewards.Value.VerificationShare))
+                else if (units > 0 && Sampled(Id, rewards.Value.VerificationShare))
                     await GrainFactory.GetGrain<IVerificationGrain>(Id).StartAsync(spec, worker, result.Text);
             }
             else if (spec.Verifies is { } verified)
@@ -510,6 +520,10 @@ public sealed partial class JobGrain(
         var due = Job.ExpiresAt - time.GetUtcNow();
         _expiry = this.RegisterGrainTimer(ExpireAsync, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
     }
+
+    /// <summary>The job as its queue holds it while it waits.</summary>
+    private QueuedJob Entry() =>
+        new(Id, Job.Spec!.Priority, Job.CreatedAt, Job.ExpiresAt, Job.Spec.ExcludedWorkers, Job.Spec.Requester, Job.Spec.Requirements);
 
     private bool IsCurrent(int attempt) =>
         Job.Attempts.Count == attempt && Job.Status is JobStatus.Assigned or JobStatus.Running;

@@ -6,9 +6,22 @@ namespace PoolAI.Jobs;
 
 /// <summary>
 /// Pending jobs of one model, on a coordinator silo. Dispatch runs outside the calling turn (a job's submit awaits
-/// <see cref="EnqueueAsync"/>, and dispatch calls back into jobs), one loop at a time; a released slot
-/// or a new job triggers it at once. While work waits for capacity that no silo offers, a timer
-/// re-checks the cluster every <see cref="BlockedRecheck"/> so a miner that joins gets work.
+/// <see cref="EnqueueAsync"/>, and dispatch calls back into jobs), one loop at a time; a released slot or a new job
+/// triggers it at once. Starts are pipelined: up to <see cref="MaxStartsInFlight"/> jobs are being started at once, each
+/// on a slot the queue reserved first, so a burst of work reaches free capacity without one round trip per job. While
+/// work waits for capacity that no silo offers, a timer re-checks the cluster every <see cref="BlockedRecheck"/> so a
+/// miner that joins gets work.
+/// <para>
+/// Waiting jobs are indexed by <see cref="PendingJobs"/> (the next job is a bucket head) and capacity by
+/// <see cref="SlotBook"/> (the freest unit from a sorted set), so a start costs O(B log B + log m) for B buckets and m
+/// serving units, whatever the number of waiting jobs.
+/// </para>
+/// <para>
+/// Durability: an enqueue returns once the stored state holds the job (concurrent enqueues share a write,
+/// <see cref="GroupCommit{T}"/>); starts, releases and removals are stored by the next write without being waited for.
+/// The job grain's own state is the authority: a start the queue forgot in a crash is found again when the job answers
+/// a new start with the placement it already runs on, and a release it forgot when it wakes its running jobs.
+/// </para>
 /// <para>
 /// Recovery: when the queue activates (a coordinator starts, see <c>QueueRecovery</c>) it wakes every job it counts
 /// as running, so a job whose activation died with a coordinator notices and comes back; and every
@@ -17,103 +30,154 @@ namespace PoolAI.Jobs;
 /// </para>
 /// </summary>
 [CoordinatorFilter]
-public sealed partial class JobQueueGrain(
-    [PersistentState("queue", PoolKeys.Storage)] IPersistentState<JobQueueState> state,
-    ServingCapacity capacity,
-    Microsoft.Extensions.Options.IOptions<JobOptions> options,
-    TimeProvider time,
-    ILogger<JobQueueGrain> logger) : Grain, IJobQueueGrain
+public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
 {
-    private readonly SerializedWrites<JobQueueState> _writes = new(state);
-    private readonly HashSet<Guid> _starting = [];
-    private readonly Dictionary<string, long> _lastStarted = new(StringComparer.Ordinal);
-    private long _starts;
-
     /// <summary>How often a blocked queue looks for new capacity.</summary>
     public static readonly TimeSpan BlockedRecheck = TimeSpan.FromSeconds(1);
 
     /// <summary>How often the queue looks for waiting jobs whose time to live has ended.</summary>
     public static readonly TimeSpan ExpirySweep = TimeSpan.FromSeconds(5);
 
+    /// <summary>Most job starts awaiting their job's answer at once.</summary>
+    public const int MaxStartsInFlight = 256;
+
+    private readonly IPersistentState<JobQueueState> _state;
+    private readonly IServingSilos _capacity;
+    private readonly Microsoft.Extensions.Options.IOptions<JobOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<JobQueueGrain> _logger;
+    private readonly GroupCommit<JobQueueState> _writes;
+    private readonly PendingJobs _pending = new();
+    private readonly SlotBook _slots = new();
+    private readonly HashSet<Guid> _starting = [];
+    private readonly Dictionary<string, int> _runningPerRequester = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _lastStarted = new(StringComparer.Ordinal);
+    private long _starts;
     private Task? _dispatch;
     private bool _dispatchAgain;
+    private bool _startFailed;
     private IGrainTimer? _recheck;
 
+    /// <summary>Creates the queue grain.</summary>
+    public JobQueueGrain(
+        [PersistentState("queue", PoolKeys.Storage)] IPersistentState<JobQueueState> state,
+        IServingSilos capacity,
+        Microsoft.Extensions.Options.IOptions<JobOptions> options,
+        TimeProvider time,
+        ILogger<JobQueueGrain> logger)
+    {
+        _state = state;
+        _capacity = capacity;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _writes = new GroupCommit<JobQueueState>(state, () => _state.State.Pending = [.. _pending.All]);
+    }
+
     private string Model => this.GetPrimaryKeyString();
+
+    private JobQueueState State => _state.State;
 
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        foreach (var jobId in state.State.LegacyRunning)
-            state.State.Running.TryAdd(jobId, string.Empty);
-        state.State.LegacyRunning.Clear();
-        this.RegisterGrainTimer(() => { _ = WakeAsync(ExpiredPending); return Task.CompletedTask; }, ExpirySweep, ExpirySweep);
-        _ = WakeAsync(() => state.State.Running.Keys);
+        foreach (var jobId in State.LegacyRunning)
+            State.Running.TryAdd(jobId, string.Empty);
+        State.LegacyRunning.Clear();
+        foreach (var job in State.Pending)
+        {
+            if (!State.Running.ContainsKey(job.JobId))
+                _pending.Add(job);
+        }
+
+        foreach (var (jobId, unit) in State.Running)
+        {
+            _slots.Take(unit);
+            if (State.RunningRequesters.TryGetValue(jobId, out var requester))
+                _runningPerRequester[requester] = _runningPerRequester.GetValueOrDefault(requester) + 1;
+        }
+
+        this.RegisterGrainTimer(() => { _writes.Flush(); _ = WakeAsync(ExpiredPending); return Task.CompletedTask; }, ExpirySweep, ExpirySweep);
+        _ = WakeAsync(() => State.Running.Keys);
         RequestDispatch();
         return Task.CompletedTask;
     }
 
     /// <inheritdoc />
-    public async Task<string?> EnqueueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt, IReadOnlyList<string>? excludedWorkers = null, string? requester = null)
+    public async Task<string?> EnqueueAsync(QueuedJob job)
     {
-        var stale = state.State.Running.ContainsKey(jobId) && !_starting.Contains(jobId);
-        if (stale || (!state.State.Running.ContainsKey(jobId) && !state.State.Pending.Any(j => j.JobId == jobId)))
+        var running = State.Running.ContainsKey(job.JobId);
+        var stale = running && !_starting.Contains(job.JobId);
+        if (stale || (!running && !_pending.Contains(job.JobId)))
         {
             // A job that says it is queued but that the queue counts as running lost its start to a crash: it waits again.
-            StopRunning(jobId);
-            state.State.Pending.Add(new QueuedJob(jobId, priority, enqueuedAt, expiresAt, excludedWorkers, requester));
-            await _writes.WriteAsync();
+            StopRunning(job.JobId);
+            _pending.Add(job);
             RequestDispatch();
+            await _writes.WriteAsync();
         }
 
-        return capacity.For(Model) == 0 ? $"no worker serves model {Model}" : null;
+        _slots.Sync(_capacity.Silos(Model));
+        return WaitReason(job);
     }
 
     /// <inheritdoc />
-    public async Task RequeueAsync(Guid jobId, int priority, DateTimeOffset enqueuedAt, DateTimeOffset expiresAt, IReadOnlyList<string>? excludedWorkers = null, string? requester = null)
+    public async Task RequeueAsync(QueuedJob job)
     {
-        StopRunning(jobId);
-        if (!state.State.Pending.Any(j => j.JobId == jobId))
-            state.State.Pending.Add(new QueuedJob(jobId, priority, enqueuedAt, expiresAt, excludedWorkers, requester));
-        await _writes.WriteAsync();
+        StopRunning(job.JobId);
+        _pending.Add(job);
         RequestDispatch();
+        await _writes.WriteAsync();
     }
 
     /// <inheritdoc />
     public async Task ReprioritizeAsync(Guid jobId, int priority)
     {
-        var index = state.State.Pending.FindIndex(j => j.JobId == jobId);
-        if (index < 0 || state.State.Pending[index].Priority == priority)
+        if (!_pending.TryGet(jobId, out var job) || job.Priority == priority)
             return;
-        state.State.Pending[index] = state.State.Pending[index] with { Priority = priority };
-        await _writes.WriteAsync();
+        _pending.Remove(jobId);
+        _pending.Add(job with { Priority = priority });
         RequestDispatch();
+        await _writes.WriteAsync();
     }
 
     /// <inheritdoc />
-    public async Task RemoveAsync(Guid jobId)
+    public Task RemoveAsync(Guid jobId)
     {
-        if (state.State.Pending.RemoveAll(j => j.JobId == jobId) > 0)
-            await _writes.WriteAsync();
+        // The job's own state says it will not run; a removal lost in a crash is caught when its start is refused.
+        if (_pending.Remove(jobId) is not null)
+            _writes.MarkDirty();
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
-    public async Task ReleaseAsync(Guid jobId)
+    public Task ReleaseAsync(Guid jobId)
     {
         if (StopRunning(jobId))
-            await _writes.WriteAsync();
+            _writes.MarkDirty();
         RequestDispatch();
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
     public Task<JobQueueStats> GetStatsAsync()
     {
-        var slots = capacity.For(Model);
-        return Task.FromResult(new JobQueueStats(Model, state.State.Pending.Count, state.State.Running.Count, slots, BlockedReason(slots)));
+        _slots.Sync(_capacity.Silos(Model));
+        var blocked = _pending.Count == 0 ? null : _pending.Heads(_runningPerRequester, _lastStarted, _time.GetUtcNow(), _options.Value.AgeingInterval).Select(WaitReason).FirstOrDefault(r => r is not null);
+        return Task.FromResult(new JobQueueStats(Model, _pending.Count, State.Running.Count, _slots.TotalSlots, blocked));
     }
 
-    private string? BlockedReason(int slots) =>
-        state.State.Pending.Count > 0 && slots == 0 ? $"no worker serves model {Model}" : null;
+    /// <summary>Why <paramref name="job"/> cannot run anywhere now (no silo serves the model, or none that fits it), or null.</summary>
+    private string? WaitReason(QueuedJob job)
+    {
+        if (_slots.TotalSlots == 0)
+            return $"no worker serves model {Model}";
+        if (_slots.AnyAccepts(job))
+            return null;
+        return job.Requirements is { IsEmpty: false } requirements
+            ? $"no worker serving model {Model} meets the job's requirements ({requirements})"
+            : $"every worker serving model {Model} is excluded for this job";
+    }
 
     private void RequestDispatch()
     {
@@ -133,96 +197,115 @@ public sealed partial class JobQueueGrain(
         do
         {
             _dispatchAgain = false;
-            var silos = capacity.Silos(Model);
-            var startFailed = false;
-            (QueuedJob Job, ServingSilo Silo)? pick = null;
-            while (!startFailed && (pick = NextStart(silos)) is ({ } next, { } silo))
+            _slots.Sync(_capacity.Silos(Model));
+            var started = false;
+            while (!_startFailed && _starting.Count < MaxStartsInFlight && NextStart() is ({ } job, { } unit))
             {
-                state.State.Pending.Remove(next);
-                state.State.Running[next.JobId] = silo.Silo;
-                if (next.Requester is { } requester)
-                    state.State.RunningRequesters[next.JobId] = requester;
-                _lastStarted[next.Requester ?? string.Empty] = ++_starts;
-                await _writes.WriteAsync();
-                bool started;
-                _starting.Add(next.JobId);
-                try
-                {
-                    started = await GrainFactory.GetGrain<IJobGrain>(next.JobId).StartAsync(new JobPlacement(silo.Silo, silo.Worker, silo.Device));
-                }
-                catch (Exception ex)
-                {
-                    // The job stays queued; the re-check timer tries again instead of spinning here.
-                    LogStartFailed(next.JobId, ex);
-                    state.State.Pending.Add(next);
-                    started = false;
-                    startFailed = true;
-                }
-                finally
-                {
-                    _starting.Remove(next.JobId);
-                }
-
-                if (!started)
-                {
-                    StopRunning(next.JobId);
-                    await _writes.WriteAsync();
-                }
+                _pending.Remove(job.JobId);
+                MarkRunning(job.JobId, unit.Key, job.Requester);
+                _lastStarted[job.Requester ?? string.Empty] = ++_starts;
+                _starting.Add(job.JobId);
+                started = true;
+                StartOneAsync(job, unit).Ignore();
             }
 
-            var waiting = state.State.Pending.Count > 0 && (startFailed || pick is null);
-            UpdateRecheckTimer(waiting);
+            if (started)
+                _writes.MarkDirty();
+            UpdateRecheckTimer(_pending.Count > 0 && (_startFailed || _starting.Count == 0));
         }
         while (_dispatchAgain);
     }
 
-    /// <summary>
-    /// The first waiting job in dispatch order that a silo with a free slot may run, with that silo; null when none. A
-    /// job that excludes workers is passed over (not blocking the jobs behind it) while only excluded silos are free.
-    /// </summary>
-    private (QueuedJob Job, ServingSilo Silo)? NextStart(IReadOnlyList<ServingSilo> silos)
+    /// <summary>Starts <paramref name="job"/> on the slot reserved on <paramref name="unit"/> and settles the reservation with the job's answer.</summary>
+    private async Task StartOneAsync(QueuedJob job, ServingSilo unit)
     {
-        if (silos.Count == 0)
-            return null;
-        var used = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var placed in state.State.Running.Values)
-            used[placed] = used.GetValueOrDefault(placed) + 1;
-        var perRequester = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var requester in state.State.RunningRequesters.Values)
-            perRequester[requester] = perRequester.GetValueOrDefault(requester) + 1;
-        var cap = options.Value.MaxRunningPerRequester;
-        foreach (var job in JobQueueOrder.Ordered(state.State.Pending, perRequester, _lastStarted, time.GetUtcNow(), options.Value.AgeingInterval))
+        JobPlacement? placed;
+        try
         {
-            if (cap > 0 && perRequester.GetValueOrDefault(job.Requester ?? string.Empty) >= cap)
+            placed = await GrainFactory.GetGrain<IJobGrain>(job.JobId).StartAsync(new JobPlacement(unit.Silo, unit.Worker, unit.Device));
+        }
+        catch (Exception ex)
+        {
+            // The job stays queued; the re-check timer tries again instead of spinning here.
+            LogStartFailed(job.JobId, ex);
+            _starting.Remove(job.JobId);
+            StopRunning(job.JobId);
+            _pending.Add(job);
+            _startFailed = true;
+            _writes.MarkDirty();
+            UpdateRecheckTimer(true);
+            return;
+        }
+
+        _starting.Remove(job.JobId);
+        if (placed is null)
+        {
+            StopRunning(job.JobId); // final or no longer queued: the reserved slot is free again
+            _writes.MarkDirty();
+        }
+        else if (ServingSilo.UnitKey(placed.Silo, placed.Worker) is var key && key != unit.Key)
+        {
+            // It was already running elsewhere (its start was forgotten in a crash): count the slot it really holds.
+            StopRunning(job.JobId);
+            MarkRunning(job.JobId, key, job.Requester);
+            _writes.MarkDirty();
+        }
+
+        if (placed is null || _pending.Count > 0)
+            RequestDispatch();
+    }
+
+    /// <summary>
+    /// The first waiting job in dispatch order that a unit with a free slot may run, with that unit; null when none. A
+    /// job whose requester is at the cap, or that no free unit fits (requirements, excluded workers), is passed over
+    /// with its whole bucket, not blocking the jobs behind it.
+    /// </summary>
+    private (QueuedJob Job, ServingSilo Unit)? NextStart()
+    {
+        if (_pending.Count == 0 || _slots.TotalSlots == 0)
+            return null;
+        var cap = _options.Value.MaxRunningPerRequester;
+        foreach (var job in _pending.Heads(_runningPerRequester, _lastStarted, _time.GetUtcNow(), _options.Value.AgeingInterval))
+        {
+            if (cap > 0 && _runningPerRequester.GetValueOrDefault(job.Requester ?? string.Empty) >= cap)
                 continue; // its requester is at the cap: the jobs behind it may run
-            if (PickSilo(silos, used, job.ExcludedWorkers) is { } silo)
-                return (job, silo);
-            if (job.ExcludedWorkers is not { Count: > 0 })
+            if (_slots.Pick(job) is { } unit)
+                return (job, unit);
+            if (job.ConstraintKey.Length == 0)
                 return null; // no free slot at all
         }
 
         return null;
     }
 
+    private void MarkRunning(Guid jobId, string unitKey, string? requester)
+    {
+        State.Running[jobId] = unitKey;
+        _slots.Take(unitKey);
+        if (requester is not null)
+        {
+            State.RunningRequesters[jobId] = requester;
+            _runningPerRequester[requester] = _runningPerRequester.GetValueOrDefault(requester) + 1;
+        }
+    }
+
     /// <summary>Forgets that <paramref name="jobId"/> runs; true when it did.</summary>
     private bool StopRunning(Guid jobId)
     {
-        state.State.RunningRequesters.Remove(jobId);
-        return state.State.Running.Remove(jobId);
-    }
+        if (State.RunningRequesters.Remove(jobId, out var requester))
+        {
+            var left = _runningPerRequester.GetValueOrDefault(requester) - 1;
+            if (left <= 0)
+                _runningPerRequester.Remove(requester);
+            else
+                _runningPerRequester[requester] = left;
+        }
 
-    /// <summary>
-    /// The silo with the most free slots (ties: the one running fewer jobs, then by address) whose worker is not
-    /// excluded, or null when every such slot is taken. A silo's free slots are its declared slots less the jobs this
-    /// queue placed on it.
-    /// </summary>
-    private static ServingSilo? PickSilo(IReadOnlyList<ServingSilo> silos, Dictionary<string, int> used, IReadOnlyList<string>? excluded) => silos
-        .Where(s => excluded is null || s.Worker is null || !excluded.Contains(s.Worker, StringComparer.Ordinal))
-        .Select(s => (Silo: s, Free: s.Slots - used.GetValueOrDefault(s.Silo), Used: used.GetValueOrDefault(s.Silo)))
-        .Where(s => s.Free > 0)
-        .OrderByDescending(s => s.Free).ThenBy(s => s.Used).ThenBy(s => s.Silo.Silo, StringComparer.Ordinal)
-        .Select(s => s.Silo)
-        .FirstOrDefault();
+        if (!State.Running.Remove(jobId, out var unit))
+            return false;
+        _slots.Free(unit);
+        return true;
+    }
 
     /// <summary>
     /// Activates each job in turn, outside the calling turn (a job calls back into the queue as it activates): a job
@@ -240,7 +323,7 @@ public sealed partial class JobQueueGrain(
                 if (view.Status.IsFinal() && !_starting.Contains(jobId) && StopRunning(jobId))
                 {
                     // It finished but its release was lost with a crash: the slot is free.
-                    await _writes.WriteAsync();
+                    _writes.MarkDirty();
                     RequestDispatch();
                 }
             }
@@ -253,15 +336,15 @@ public sealed partial class JobQueueGrain(
 
     private IEnumerable<Guid> ExpiredPending()
     {
-        var now = time.GetUtcNow();
-        return state.State.Pending.Where(j => j.ExpiresAt != default && j.ExpiresAt <= now).Select(j => j.JobId);
+        var now = _time.GetUtcNow();
+        return _pending.All.Where(j => j.ExpiresAt != default && j.ExpiresAt <= now).Select(j => j.JobId);
     }
 
     private void UpdateRecheckTimer(bool waiting)
     {
         if (waiting && _recheck is null)
         {
-            _recheck = this.RegisterGrainTimer(() => { RequestDispatch(); return Task.CompletedTask; }, BlockedRecheck, BlockedRecheck);
+            _recheck = this.RegisterGrainTimer(() => { _startFailed = false; RequestDispatch(); return Task.CompletedTask; }, BlockedRecheck, BlockedRecheck);
         }
         else if (!waiting && _recheck is not null)
         {

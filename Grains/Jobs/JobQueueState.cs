@@ -17,22 +17,6 @@ public sealed class JobQueueState
     [Id(3)] public Dictionary<Guid, string> RunningRequesters { get; set; } = [];
 }
 
-/// <summary>A waiting job.</summary>
-/// <param name="JobId">The job.</param>
-/// <param name="Priority">Higher first.</param>
-/// <param name="EnqueuedAt">Older first within a priority.</param>
-/// <param name="ExpiresAt">When its time to live ends.</param>
-/// <param name="ExcludedWorkers">Workers that must not run it; null for none.</param>
-/// <param name="Requester">Who asked; jobs of requesters with fewer running jobs go first within a priority.</param>
-[GenerateSerializer, Immutable, Alias("poolai.QueuedJob")]
-public sealed record QueuedJob(
-    [property: Id(0)] Guid JobId,
-    [property: Id(1)] int Priority,
-    [property: Id(2)] DateTimeOffset EnqueuedAt,
-    [property: Id(3)] DateTimeOffset ExpiresAt = default,
-    [property: Id(4)] IReadOnlyList<string>? ExcludedWorkers = null,
-    [property: Id(5)] string? Requester = null);
-
 /// <summary>
 /// Dispatch order: higher effective priority first (the job's priority plus one for every ageing interval it has
 /// waited, but never above the highest priority waiting — ageing lifts low priority up to the others, it does not
@@ -50,9 +34,12 @@ public static class JobQueueOrder
     /// Waiting jobs in dispatch order as of <paramref name="now"/>, given each requester's running jobs and the
     /// sequence number of its last start (higher = more recent; absent = never).
     /// </summary>
-    public static IEnumerable<QueuedJob> Ordered(IReadOnlyCollection<QueuedJob> pending, IReadOnlyDictionary<string, int> running, IReadOnlyDictionary<string, long> lastStarted, DateTimeOffset now, TimeSpan ageingInterval)
+    public static IEnumerable<QueuedJob> Ordered(IReadOnlyCollection<QueuedJob> pending, IReadOnlyDictionary<string, int> running, IReadOnlyDictionary<string, long> lastStarted, DateTimeOffset now, TimeSpan ageingInterval) =>
+        Ordered(pending, running, lastStarted, now, ageingInterval, pending.Count == 0 ? 0 : pending.Max(j => j.Priority));
+
+    /// <summary>As <see cref="Ordered(IReadOnlyCollection{QueuedJob}, IReadOnlyDictionary{string, int}, IReadOnlyDictionary{string, long}, DateTimeOffset, TimeSpan)"/>, with the highest waiting priority <paramref name="top"/> given (it may be a job not in <paramref name="pending"/>).</summary>
+    public static IEnumerable<QueuedJob> Ordered(IReadOnlyCollection<QueuedJob> pending, IReadOnlyDictionary<string, int> running, IReadOnlyDictionary<string, long> lastStarted, DateTimeOffset now, TimeSpan ageingInterval, int top)
     {
-        var top = pending.Count == 0 ? 0 : pending.Max(j => j.Priority);
         return pending.OrderByDescending(j => EffectivePriority(j, top, now, ageingInterval))
             .ThenBy(j => running.GetValueOrDefault(j.Requester ?? string.Empty))
             .ThenBy(j => lastStarted.GetValueOrDefault(j.Requester ?? string.Empty))

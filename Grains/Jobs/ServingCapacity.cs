@@ -4,16 +4,26 @@ using PoolAI.Placement;
 namespace PoolAI.Jobs;
 
 /// <summary>
+/// Where jobs of a model can run: the serving units a <see cref="JobQueueGrain"/> places work on. The pool's own source
+/// is <see cref="ServingCapacity"/> (silo metadata); the scale benchmark swaps in simulated miners.
+/// </summary>
+public interface IServingSilos
+{
+    /// <summary>The units that may get new work of <paramref name="model"/> now, with their declared slots.</summary>
+    IReadOnlyList<ServingSilo> Silos(string model);
+}
+
+/// <summary>
 /// How many generations of a model the cluster can run at once: the sum of the slots that active
 /// silos advertising the model declare in their silo metadata, leaving out silos whose worker takes no
 /// new work or whose lease expired (<see cref="WorkerAvailability"/>).
 /// </summary>
-public sealed class ServingCapacity(IClusterMembershipService membership, SiloMetadataLookup metadata, WorkerAvailability availability)
+public sealed class ServingCapacity(IClusterMembershipService membership, SiloMetadataLookup metadata, WorkerAvailability availability) : IServingSilos
 {
     /// <summary>Concurrent generations of <paramref name="model"/> the available active silos offer.</summary>
     public int For(string model) => Silos(model).Sum(silo => silo.Slots);
 
-    /// <summary>The available active silos that serve <paramref name="model"/>, with their declared slots, worker and device.</summary>
+    /// <summary>The available active silos that serve <paramref name="model"/>, with their declared slots, worker, device and memory.</summary>
     public IReadOnlyList<ServingSilo> Silos(string model) => membership.CurrentSnapshot.Members.Values
         .Where(member => member.Status == SiloStatus.Active)
         .Select(member => (member.SiloAddress, Metadata: metadata.Of(member.SiloAddress)))
@@ -22,13 +32,29 @@ public sealed class ServingCapacity(IClusterMembershipService membership, SiloMe
             silo.SiloAddress.ToString(),
             SiloCapabilities.Slots(silo.Metadata),
             silo.Metadata.GetValueOrDefault(PoolKeys.WorkerMetadata),
-            silo.Metadata.GetValueOrDefault(PoolKeys.DeviceMetadata) ?? "cpu"))
+            silo.Metadata.GetValueOrDefault(PoolKeys.DeviceMetadata) ?? "cpu",
+            SiloCapabilities.Megabytes(silo.Metadata, PoolKeys.MemoryMetadata),
+            SiloCapabilities.Megabytes(silo.Metadata, PoolKeys.GpuMemoryMetadata)))
         .ToList();
 }
 
-/// <summary>A silo that serves a model.</summary>
-/// <param name="Silo">Its address, as <see cref="SiloAddress.ToString"/> writes it.</param>
-/// <param name="Slots">Generations it declares it runs at once.</param>
+/// <summary>A unit of serving capacity: a silo that serves a model (in the scale benchmark, one simulated miner).</summary>
+/// <param name="Silo">The silo that runs the work, as <see cref="SiloAddress.ToString"/> writes it.</param>
+/// <param name="Slots">Jobs it declares it runs at once.</param>
 /// <param name="Worker">Its worker id, when advertised.</param>
 /// <param name="Device">Its device class (<c>cpu</c>, <c>cuda</c>).</param>
-public sealed record ServingSilo(string Silo, int Slots, string? Worker, string Device);
+/// <param name="MemoryMb">Its host memory, MiB.</param>
+/// <param name="GpuMemoryMb">Its GPU memory, MiB (0 without a GPU).</param>
+public sealed record ServingSilo(string Silo, int Slots, string? Worker, string Device, long MemoryMb = 0, long GpuMemoryMb = 0)
+{
+    /// <summary>The key the queue counts slots under: the silo, and its worker when it has one.</summary>
+    public string Key => UnitKey(Silo, Worker);
+
+    /// <summary>The slot key of a silo and worker (see <see cref="Key"/>).</summary>
+    public static string UnitKey(string silo, string? worker) => worker is null ? silo : $"{silo}/{worker}";
+
+    /// <summary>True when a job with <paramref name="job"/>'s requirements and excluded workers may run here.</summary>
+    public bool Accepts(QueuedJob job) =>
+        (job.Requirements is not { } requirements || requirements.AreMetBy(Device, MemoryMb, GpuMemoryMb))
+        && (job.ExcludedWorkers is not { Count: > 0 } excluded || Worker is null || !excluded.Contains(Worker, StringComparer.Ordinal));
+}

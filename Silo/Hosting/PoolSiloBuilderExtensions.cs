@@ -163,6 +163,7 @@ public static class PoolSiloBuilderExtensions
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.TryAddSingleton(_ => new ModelRegistry(modelsDirectory));
         silo.Services.TryAddSingleton<ServingCapacity>();
+        silo.Services.TryAddSingleton<IServingSilos>(sp => sp.GetRequiredService<ServingCapacity>());
         silo.Services.TryAddSingleton<WorkerAvailability>();
         silo.Services.TryAddSingleton<SiloMetadataLookup>();
         silo.Services.TryAddSingleton<Admin.PoolSettingsCache>();
@@ -222,10 +223,13 @@ public static class PoolSiloBuilderExtensions
             metadata[PoolKeys.ModelsMetadata] = string.Join(',', models);
             metadata[PoolKeys.SlotsMetadata] = slots.ToString(System.Globalization.CultureInfo.InvariantCulture);
             metadata[PoolKeys.DeviceMetadata] = miner.Device;
+            if (miner.GpuMemoryMb < 0 || (miner.GpuMemoryMb > 0 && miner.Device != "cuda"))
+                throw new PoolConfigurationException($"{PoolMinerOptions.Section}:GpuMemoryMb", $"must be 0, or positive on a 'cuda' miner; was {miner.GpuMemoryMb} on '{miner.Device}'");
+            metadata[PoolKeys.GpuMemoryMetadata] = miner.GpuMemoryMb.ToString(System.Globalization.CultureInfo.InvariantCulture);
             metadata[PoolKeys.WorkerMetadata] = configuration[$"{WorkerIdentity.Section}:WorkerId"] ?? new WorkerIdentity().WorkerId;
             if (miner.DrainTimeout < TimeSpan.Zero || miner.DrainTimeout > TimeSpan.FromMinutes(10))
                 throw new PoolConfigurationException($"{PoolMinerOptions.Section}:DrainTimeout", $"must be between 00:00:00 and 00:10:00; was {miner.DrainTimeout}");
-            silo.Services.AddSingleton(new WorkerCapabilities(miner.Device, Environment.ProcessorCount, memoryMb, 0, models, slots));
+            silo.Services.AddSingleton(new WorkerCapabilities(miner.Device, Environment.ProcessorCount, memoryMb, miner.GpuMemoryMb, models, slots));
             silo.Services.AddSingleton(Options.Create(miner));
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, WorkerRegistration>();
         }

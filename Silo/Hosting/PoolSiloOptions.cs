@@ -62,6 +62,9 @@ public sealed class PoolMinerOptions
     /// <summary><c>cpu</c> or <c>cuda</c>.</summary>
     public string Device { get; set; } = "cpu";
 
+    /// <summary>GPU memory offered, MiB (advertised as <c>poolai.gpu_memory_mb</c> and matched against jobs' <c>min_gpu_memory_mb</c>); 0 on a CPU miner.</summary>
+    public long GpuMemoryMb { get; set; }
+
     /// <summary>
     /// On a graceful stop (SIGTERM, Ctrl+C), how long running generations may take to finish before the miner hands
     /// them back to the queue (the job then runs elsewhere without losing an attempt).
