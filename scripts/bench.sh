@@ -1,5 +1,12 @@
 #!/usr/bin/env bash
-# Runs PoolAI's benchmarks in Release and writes artifacts/bench.json.
+# Runs every PoolAI benchmark in Release (Benchmarks project, "all"): no-op jobs in memory and on PostgreSQL, the same
+# jobs through Hangfire on the same database, shakespeare-char generation at 1, 4 and 16 concurrent requests, pool
+# against direct, and the scale run (1,000 and 10 simulated miners, 100,000 queued jobs). Starts its own PostgreSQL
+# (port 55435, own data directory, removed at exit). Prints a table and writes artifacts/bench.json.
+# Usage: bash scripts/bench.sh [--quick]      (--quick: smaller job counts, for a look in a few minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet run -c Release --project Benchmarks -- "$@"
+source scripts/lib/postgres.sh
+start_postgres "${POOLAI_BENCH_PG_PORT:-55435}" poolai_bench
+dotnet build -c Release Benchmarks -v quiet -nologo >&2
+dotnet Benchmarks/bin/Release/net10.0/PoolAI.Benchmarks.dll all --database "$PG_CONNECTION" "$@"

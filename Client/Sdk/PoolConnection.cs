@@ -57,8 +57,9 @@ public sealed class PoolConnection : IAsyncDisposable
     /// <param name="configuration">Reads <c>PoolAI:Client:Gateways</c> (comma-separated <c>host:port</c>), <c>PoolAI:Cluster:*</c> (with <c>Clustering</c> = <c>adonet</c>, the gateways come from the database in <c>PoolAI:Database:ConnectionString</c>) and, for the embedded silo, everything a silo reads.</param>
     /// <param name="logLevel">Least level the embedded silo or client logs to the console.</param>
     /// <param name="cancellationToken">Stops connecting.</param>
+    /// <param name="configureEmbeddedSilo">Further configuration of the embedded silo, applied after PoolAI's (the scale benchmark swaps in simulated miners); not used when joining a running pool.</param>
     /// <exception cref="PoolConfigurationException">A setting is wrong.</exception>
-    public static async Task<PoolConnection> OpenAsync(IConfiguration configuration, LogLevel logLevel = LogLevel.Warning, CancellationToken cancellationToken = default)
+    public static async Task<PoolConnection> OpenAsync(IConfiguration configuration, LogLevel logLevel = LogLevel.Warning, CancellationToken cancellationToken = default, Action<ISiloBuilder>? configureEmbeddedSilo = null)
     {
         var cluster = configuration.GetSection(PoolClusterOptions.Section).Get<PoolClusterOptions>() ?? new PoolClusterOptions();
         if (configuration["PoolAI:Client:Gateways"] is { Length: > 0 } gateways)
@@ -115,10 +116,13 @@ public sealed class PoolConnection : IAsyncDisposable
         // watchdog's first check in a fresh process measures from an arbitrary origin and warns spuriously.
         builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
         builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
-        builder.UseOrleans(silo => silo
-            .UseLocalhostClustering(siloPort, gatewayPort, null, cluster.ServiceId, cluster.ClusterId)
-            .UsePoolTls(builder.Configuration)
-            .AddPoolAI(builder.Configuration));
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(siloPort, gatewayPort, null, cluster.ServiceId, cluster.ClusterId)
+                .UsePoolTls(builder.Configuration)
+                .AddPoolAI(builder.Configuration);
+            configureEmbeddedSilo?.Invoke(silo);
+        });
         return await StartAsync(builder.Build(), PoolConnectionKind.Embedded, $"embedded all-in-one silo (gateway port {gatewayPort})", cancellationToken);
     }
 

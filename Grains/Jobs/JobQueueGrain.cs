@@ -23,6 +23,11 @@ namespace PoolAI.Jobs;
 /// a new start with the placement it already runs on, and a release it forgot when it wakes its running jobs.
 /// </para>
 /// <para>
+/// The grain is reentrant: a handler makes its whole change to the in-memory index before it awaits (the write of an
+/// enqueue, say), so calls interleave at those awaits without seeing half a change, and an enqueue waiting for its
+/// write does not hold up the releases and enqueues behind it (they share the next write).
+/// </para>
+/// <para>
 /// Recovery: when the queue activates (a coordinator starts, see <c>QueueRecovery</c>) it wakes every job it counts
 /// as running, so a job whose activation died with a coordinator notices and comes back; and every
 /// <see cref="ExpirySweep"/> it wakes waiting jobs whose time to live has ended, so they end <c>Expired</c> even when
@@ -30,6 +35,7 @@ namespace PoolAI.Jobs;
 /// </para>
 /// </summary>
 [CoordinatorFilter]
+[Reentrant] // every handler changes its in-memory state before its first await; awaits are only writes and job calls
 public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
 {
     /// <summary>How often a blocked queue looks for new capacity.</summary>
@@ -50,6 +56,8 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
     private readonly PendingJobs _pending = new();
     private readonly SlotBook _slots = new();
     private readonly HashSet<Guid> _starting = [];
+    private readonly Dictionary<Guid, string> _running = [];
+    private readonly Dictionary<Guid, string> _runningRequesters = [];
     private readonly Dictionary<string, int> _runningPerRequester = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastStarted = new(StringComparer.Ordinal);
     private long _starts;
@@ -71,7 +79,13 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
         _options = options;
         _time = time;
         _logger = logger;
-        _writes = new GroupCommit<JobQueueState>(state, () => _state.State.Pending = [.. _pending.All]);
+        // Each write stores copies: calls that interleave with a write change the live indexes, never what is being written.
+        _writes = new GroupCommit<JobQueueState>(state, () =>
+        {
+            _state.State.Pending = [.. _pending.All];
+            _state.State.Running = new(_running);
+            _state.State.RunningRequesters = new(_runningRequesters);
+        });
     }
 
     private string Model => this.GetPrimaryKeyString();
@@ -91,14 +105,10 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
         }
 
         foreach (var (jobId, unit) in State.Running)
-        {
-            _slots.Take(unit);
-            if (State.RunningRequesters.TryGetValue(jobId, out var requester))
-                _runningPerRequester[requester] = _runningPerRequester.GetValueOrDefault(requester) + 1;
-        }
+            MarkRunning(jobId, unit, State.RunningRequesters.GetValueOrDefault(jobId));
 
         this.RegisterGrainTimer(() => { _writes.Flush(); _ = WakeAsync(ExpiredPending); return Task.CompletedTask; }, ExpirySweep, ExpirySweep);
-        _ = WakeAsync(() => State.Running.Keys);
+        _ = WakeAsync(() => _running.Keys);
         RequestDispatch();
         return Task.CompletedTask;
     }
@@ -106,7 +116,7 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
     /// <inheritdoc />
     public async Task<string?> EnqueueAsync(QueuedJob job)
     {
-        var running = State.Running.ContainsKey(job.JobId);
+        var running = _running.ContainsKey(job.JobId);
         var stale = running && !_starting.Contains(job.JobId);
         if (stale || (!running && !_pending.Contains(job.JobId)))
         {
@@ -164,7 +174,7 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
     {
         _slots.Sync(_capacity.Silos(Model));
         var blocked = _pending.Count == 0 ? null : _pending.Heads(_runningPerRequester, _lastStarted, _time.GetUtcNow(), _options.Value.AgeingInterval).Select(WaitReason).FirstOrDefault(r => r is not null);
-        return Task.FromResult(new JobQueueStats(Model, _pending.Count, State.Running.Count, _slots.TotalSlots, blocked));
+        return Task.FromResult(new JobQueueStats(Model, _pending.Count, _running.Count, _slots.TotalSlots, blocked));
     }
 
     /// <summary>Why <paramref name="job"/> cannot run anywhere now (no silo serves the model, or none that fits it), or null.</summary>
@@ -280,11 +290,11 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
 
     private void MarkRunning(Guid jobId, string unitKey, string? requester)
     {
-        State.Running[jobId] = unitKey;
+        _running[jobId] = unitKey;
         _slots.Take(unitKey);
         if (requester is not null)
         {
-            State.RunningRequesters[jobId] = requester;
+            _runningRequesters[jobId] = requester;
             _runningPerRequester[requester] = _runningPerRequester.GetValueOrDefault(requester) + 1;
         }
     }
@@ -292,7 +302,7 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
     /// <summary>Forgets that <paramref name="jobId"/> runs; true when it did.</summary>
     private bool StopRunning(Guid jobId)
     {
-        if (State.RunningRequesters.Remove(jobId, out var requester))
+        if (_runningRequesters.Remove(jobId, out var requester))
         {
             var left = _runningPerRequester.GetValueOrDefault(requester) - 1;
             if (left <= 0)
@@ -301,7 +311,7 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
                 _runningPerRequester[requester] = left;
         }
 
-        if (!State.Running.Remove(jobId, out var unit))
+        if (!_running.Remove(jobId, out var unit))
             return false;
         _slots.Free(unit);
         return true;

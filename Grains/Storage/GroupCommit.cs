@@ -7,13 +7,13 @@ namespace PoolAI.Storage;
 /// it. So a grain taking N changes while one write is in flight costs two writes, not N — the queue's state holds every
 /// waiting job, and writing it per job would make dispatch O(n) per start.
 /// <para>A failed write fails the callers waiting for it; the state stays dirty, and the next write (or <see cref="Flush"/>)
-/// stores it.</para>
+/// stores it. A write asked for while a failed one was in flight is still made.</para>
 /// </summary>
 /// <param name="state">The state to write.</param>
 /// <param name="beforeWrite">Called on the grain's scheduler just before each write, to copy in-memory indexes into the state.</param>
 public sealed class GroupCommit<T>(IPersistentState<T> state, Action? beforeWrite = null)
 {
-    private Task? _inFlight;
+    private bool _running;
     private TaskCompletionSource? _next;
     private bool _dirty;
 
@@ -24,16 +24,16 @@ public sealed class GroupCommit<T>(IPersistentState<T> state, Action? beforeWrit
     public Task WriteAsync()
     {
         _dirty = true;
-        if (_inFlight is null)
+        if (_running)
         {
-            var run = RunAsync(null);
-            if (!run.IsCompleted)
-                _inFlight = run; // it clears the field when it ends
-            return run;
+            _next ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _next.Task;
         }
 
-        _next ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        return _next.Task;
+        var waiters = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _running = true;
+        _ = RunAsync(waiters);
+        return waiters.Task;
     }
 
     /// <summary>Asks for a write of the current state without waiting for it.</summary>
@@ -42,11 +42,12 @@ public sealed class GroupCommit<T>(IPersistentState<T> state, Action? beforeWrit
     /// <summary>Writes if something is unstored (e.g. after a failed write), without waiting.</summary>
     public void Flush()
     {
-        if (_dirty && _inFlight is null)
+        if (_dirty && !_running)
             MarkDirty();
     }
 
-    private async Task RunAsync(TaskCompletionSource? waiters)
+    /// <summary>Writes for <paramref name="waiters"/>, then for whoever asked meanwhile, until nobody waits.</summary>
+    private async Task RunAsync(TaskCompletionSource waiters)
     {
         while (true)
         {
@@ -55,29 +56,17 @@ public sealed class GroupCommit<T>(IPersistentState<T> state, Action? beforeWrit
                 _dirty = false;
                 beforeWrite?.Invoke();
                 await state.WriteStateAsync();
-                waiters?.TrySetResult();
+                waiters.TrySetResult();
             }
             catch (Exception ex)
             {
                 _dirty = true;
-                if (waiters is null)
-                {
-                    _inFlight = null;
-                    if (_next is { } queued)
-                    {
-                        _next = null;
-                        queued.TrySetException(ex);
-                    }
-
-                    throw;
-                }
-
                 waiters.TrySetException(ex);
             }
 
             if (_next is not { } next)
             {
-                _inFlight = null;
+                _running = false;
                 return;
             }
 
