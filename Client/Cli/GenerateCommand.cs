@@ -19,10 +19,11 @@ internal static class GenerateCommand
         var stop = new Option<string[]>("--stop") { Description = "Stop before this text (repeatable)", AllowMultipleArgumentsPerToken = false };
         var priority = new Option<int>("--priority") { Description = "Job priority, -10 to 10", DefaultValueFactory = _ => 0 };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the generated text (no prompt, no summary)" };
+        var noCache = new Option<bool>("--no-cache") { Description = "Run the job on a worker even if the pool has the result of an identical request cached" };
 
         var command = new Command("generate", "Generate text on the pool, streaming it as it is produced")
         {
-            prompt, model, maxTokens, temperature, topK, topP, seed, stop, priority, quiet,
+            prompt, model, maxTokens, temperature, topK, topP, seed, stop, priority, quiet, noCache,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -34,7 +35,7 @@ internal static class GenerateCommand
                 result.GetValue(topP),
                 result.GetValue(seed),
                 result.GetValue(stop) is { Length: > 0 } stops ? stops : null);
-            var spec = new JobSpec(JobKind.TextGeneration, result.GetValue(model)!, settings, result.GetValue(priority), Environment.UserName);
+            var spec = new JobSpec(JobKind.TextGeneration, result.GetValue(model)!, settings, result.GetValue(priority), Environment.UserName, NoCache: result.GetValue(noCache));
             var isQuiet = result.GetValue(quiet);
             return await CliRunner.RunAsync(async (connection, ct) =>
             {

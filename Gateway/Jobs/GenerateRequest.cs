@@ -55,6 +55,10 @@ public sealed record GenerateRequest
     [Description("-10 to 10; higher runs first")]
     public int Priority { get; init; }
 
+    /// <summary>Whether the result of an identical earlier request may be served from the result cache.</summary>
+    [Description("true (default): an identical earlier request's result (same model, settings and seed) is served at once from the result cache; false: the job runs on a worker")]
+    public bool Cache { get; init; } = true;
+
     /// <summary>The job this request asks for.</summary>
     public JobSpec ToSpec(string requester) => new(
         Kind,
@@ -63,5 +67,6 @@ public sealed record GenerateRequest
         Priority,
         requester,
         TtlSeconds is { } ttl ? TimeSpan.FromSeconds(ttl) : null,
-        WebhookUrl: WebhookUrl);
+        WebhookUrl: WebhookUrl,
+        NoCache: !Cache);
 }

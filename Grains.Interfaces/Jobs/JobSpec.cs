@@ -10,6 +10,9 @@ namespace PoolAI.Jobs;
 /// <param name="ExcludedWorkers">Worker ids that must not run the job (at most 100); verification uses it to run a check elsewhere.</param>
 /// <param name="Verifies">Set on a check job that the pool runs to verify another job's output; reported to that job's verification.</param>
 /// <param name="WebhookUrl">Absolute http(s) URL that gets a signed POST when the job reaches a final state; null for none.</param>
+/// <param name="NoCache">True: the job runs on a worker even when the result cache holds the result of an identical
+/// request, and its own result is not stored there. False (the default, and what jobs stored before this field read as):
+/// an identical deterministic request's cached result is served at once.</param>
 [GenerateSerializer, Immutable, Alias("poolai.JobSpec")]
 public sealed record JobSpec(
     [property: Id(0)] JobKind Kind,
@@ -20,7 +23,9 @@ public sealed record JobSpec(
     [property: Id(5)] TimeSpan? TimeToLive = null,
     [property: Id(6)] IReadOnlyList<string>? ExcludedWorkers = null,
     [property: Id(7)] Guid? Verifies = null,
-    [property: Id(8)] string? WebhookUrl = null)
+    [property: Id(8)] string? WebhookUrl = null,
+    // Id(9) is reserved for Requirements.
+    [property: Id(10)] bool NoCache = false)
 {
     /// <summary>A text-generation job on <paramref name="model"/>.</summary>
     public static JobSpec TextGeneration(string model, GenerationSettings settings) =>

@@ -47,6 +47,8 @@ public sealed class GatewayFixture : IAsyncDisposable
             ["PoolAI__Gateway__RateLimit__PermitsPerSecond"] = permitsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["PoolAI__Gateway__RateLimit__Burst"] = burst.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["PoolAI__Rewards__VerificationShare"] = "0",
+            // The gateway tests reuse prompts and seeds and look at attempts; the cache is tested on its own.
+            ["PoolAI__Jobs__ResultCacheTimeToLive"] = "00:00:00",
         });
         try
         {
