@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 using PoolAI.Inference;
 using PoolAI.Models;
 using PoolAI.Placement;
@@ -19,8 +20,13 @@ namespace PoolAI.Jobs;
 /// silo out of placement for a while (<see cref="WorkerAvailability.Suspect"/>) and puts the job back in the queue.
 /// A lost activation (coordinator crash) is detected when the job is next activated, which its queue does at start.
 /// </para>
+/// <para>
+/// Immovable for the activation rebalancer: a running attempt waits on the inference grain's answer outside any
+/// request, so migrating the activation would cut the attempt short.
+/// </para>
 /// </summary>
 [CoordinatorFilter]
+[Immovable(ImmovableKind.Rebalancer)]
 public sealed partial class JobGrain(
     [PersistentState("job", PoolKeys.Storage)] IPersistentState<JobState> state,
     ModelRegistry registry,
