@@ -349,6 +349,11 @@ public sealed partial class JobGrain(
             var result = await GrainFactory.GetGrain<IInferenceGrain>(InferenceKeys.Pinned(spec.Model, silo)).GenerateAsync(request, cancellationToken).WaitAsync(cancellationToken);
             if (!IsCurrent(attempt))
                 return;
+            // Cached before the job reads Succeeded, so whoever sees it succeed finds its result cached. A crash in
+            // between leaves an entry that is still what this checkpoint gives for the request; the job reruns.
+            await StoreInCacheAsync(spec, result);
+            if (!IsCurrent(attempt))
+                return;
             if (Job.Status == JobStatus.Assigned)
                 JobStateMachine.Run(Job, result.Silo, time.GetUtcNow());
             JobStateMachine.Succeed(Job, result, time.GetUtcNow());
@@ -491,7 +496,6 @@ public sealed partial class JobGrain(
                     await GrainFactory.GetGrain<IVerificationGrain>(verified).ReportAsync(Id, worker, result.Text);
                 else if (Sampled(Id, rewards.Value.VerificationShare))
                     await GrainFactory.GetGrain<IVerificationGrain>(Id).StartAsync(spec, worker, result.Text);
-                await StoreInCacheAsync(spec, result);
             }
             else if (spec.Verifies is { } verified)
             {

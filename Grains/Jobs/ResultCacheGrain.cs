@@ -14,8 +14,8 @@ public sealed class ResultCacheState
 /// <summary>
 /// One result cache entry on a coordinator silo, keyed by <see cref="ResultCacheKey"/>. Persisted, so a coordinator
 /// restart keeps the cache, and one grain per key, so lookups spread over coordinators with no singleton on the submit
-/// path. An entry is written only after its job's success is stored, and the key holds the checkpoint's weights hash,
-/// so a crash or a retrained model can lose entries but never serve a wrong one. Entries live for
+/// path. An entry holds what a worker generated for exactly the request in its key, and the key holds the
+/// checkpoint's weights hash, so a crash or a retrained model can lose entries but never serve a wrong one. Entries live for
 /// <see cref="JobOptions.ResultCacheTimeToLive"/>.
 /// </summary>
 [CoordinatorFilter]
