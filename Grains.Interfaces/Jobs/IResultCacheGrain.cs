@@ -13,4 +13,7 @@ public interface IResultCacheGrain : IGrainWithStringKey
 
     /// <summary>Stores a succeeded job's result unless a live entry exists (the first stays: the output is the same).</summary>
     Task StoreAsync(CachedResult entry);
+
+    /// <summary>Removes the entry if it holds the result of <paramref name="jobId"/>, whose output failed verification.</summary>
+    Task EvictAsync(Guid jobId);
 }

@@ -44,5 +44,12 @@ public sealed class ResultCacheGrain(
         await state.WriteStateAsync();
     }
 
+    /// <inheritdoc />
+    public async Task EvictAsync(Guid jobId)
+    {
+        if (state.State.Entry?.JobId == jobId)
+            await state.ClearStateAsync();
+    }
+
     private bool IsLive(CachedResult entry) => time.GetUtcNow() - entry.StoredAt < options.Value.ResultCacheTimeToLive;
 }
