@@ -19,9 +19,9 @@ public sealed class ClusterGrowthTests
     private const int Ledgers = 300;
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
 
-    private static InProcessTestCluster Build() => TestPools.Build(
+    private static InProcessTestCluster Build(string laterRole = "all-in-one") => TestPools.Build(
         2,
-        index => TestPools.Configuration(index == 0 ? "coordinator" : "all-in-one", slots: 1, workerId: $"growth-{index}", extra: new Dictionary<string, string?>
+        index => TestPools.Configuration(index == 0 ? "coordinator" : laterRole, slots: 1, workerId: $"growth-{index}", extra: new Dictionary<string, string?>
         {
             ["PoolAI:Cluster:Rebalancing"] = "true",
         }),
@@ -77,6 +77,37 @@ public sealed class ClusterGrowthTests
         Assert.AreNotEqual(busy, next.Result!.Silo);
         Assert.AreEqual(JobStatus.Running, (await pool.GetAsync(longJob.Id)).Status, "the first silo was still busy");
         await pool.CancelAsync(longJob.Id);
+    }
+
+    [TestMethod]
+    public async Task TheRebalancerNeverMovesStateOntoAMiner()
+    {
+        await using var cluster = Build(laterRole: "miner");
+        await cluster.DeployAsync();
+        var pool = new PoolClient(cluster.Client);
+        var management = cluster.Client.GetGrain<IManagementGrain>(0);
+        await Task.WhenAll(Enumerable.Range(0, Ledgers).Select(i => cluster.Client.GetGrain<IRewardLedgerGrain>($"ledger-{i}").GetSummaryAsync()));
+        await TestPools.WaitForCapacityAsync(cluster, 1);
+        Assert.AreEqual(JobStatus.Succeeded, (await pool.GenerateAsync(TestModels.Shakespeare, TestModels.Settings(maxTokens: 10, seed: 500))).Status);
+
+        // The rebalancer sees a nearly empty miner and sends activations its way; wait until it has.
+        var coordinator = cluster.Silos[0].SiloAddress;
+#pragma warning disable ORLEANSEXP002 // the rebalancer's report is experimental in Orleans 10
+        var rebalancer = cluster.Silos[0].ServiceProvider.GetRequiredService<Orleans.Placement.Rebalancing.IActivationRebalancer>();
+        var deadline = DateTime.UtcNow + Patience;
+        while (!(await rebalancer.GetRebalancingReport(force: true)).Statistics.Any(s => s.SiloAddress.Equals(coordinator) && s.DispersedActivations > 0))
+        {
+            Assert.IsTrue(DateTime.UtcNow < deadline, "the rebalancer never tried to move activations off the coordinator");
+            await Task.Delay(500);
+        }
+#pragma warning restore ORLEANSEXP002
+
+        // The placement filter refuses the miner: a ledger the rebalancer picked is deactivated and comes back on the
+        // coordinator at its next call, with its state.
+        Assert.AreEqual(0, await LedgersOnAsync(management, cluster.Silos[1].SiloAddress));
+        var summaries = await Task.WhenAll(Enumerable.Range(0, Ledgers).Select(i => cluster.Client.GetGrain<IRewardLedgerGrain>($"ledger-{i}").GetSummaryAsync()));
+        CollectionAssert.AreEqual(Enumerable.Range(0, Ledgers).Select(i => $"ledger-{i}").ToArray(), summaries.Select(s => s.Worker).ToArray());
+        Assert.AreEqual(0, await LedgersOnAsync(management, cluster.Silos[1].SiloAddress));
     }
 
     /// <summary>Ledger activations on <paramref name="silo"/>, or on every silo when null.</summary>
