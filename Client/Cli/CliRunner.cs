@@ -93,7 +93,9 @@ internal static class CliRunner
     {
         if (view.Status == JobStatus.Succeeded && view.Result is { } result)
         {
-            if (!quiet)
+            if (!quiet && result.CachedFrom is { } source)
+                Console.Error.WriteLine($"[{result.TokensGenerated} tokens from the result cache (job {source} generated them on silo {result.Silo}), finish: {result.FinishReason}, job {view.Id}, via {pool}]");
+            else if (!quiet)
                 Console.Error.WriteLine($"[{result.TokensGenerated} tokens in {result.Elapsed.TotalSeconds:F2} s, {result.TokensPerSecond:F0} tokens/s, finish: {result.FinishReason}, silo {result.Silo}, job {view.Id}, via {pool}]");
             return Ok;
         }

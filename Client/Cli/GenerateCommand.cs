@@ -22,10 +22,11 @@ internal static class GenerateCommand
         var minMemory = new Option<long>("--min-memory-mb") { Description = "Run only on a silo with at least this much memory, MiB" };
         var minGpuMemory = new Option<long>("--min-gpu-memory-mb") { Description = "Run only on a cuda silo with at least this much GPU memory, MiB" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the generated text (no prompt, no summary)" };
+        var noCache = new Option<bool>("--no-cache") { Description = "Run the job on a worker even if the pool has the result of an identical request cached" };
 
         var command = new Command("generate", "Generate text on the pool, streaming it as it is produced")
         {
-            prompt, model, maxTokens, temperature, topK, topP, seed, stop, priority, device, minMemory, minGpuMemory, quiet,
+            prompt, model, maxTokens, temperature, topK, topP, seed, stop, priority, device, minMemory, minGpuMemory, quiet, noCache,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -39,7 +40,7 @@ internal static class GenerateCommand
                 result.GetValue(stop) is { Length: > 0 } stops ? stops : null);
             var requirements = new JobRequirements(result.GetValue(device), result.GetValue(minMemory), result.GetValue(minGpuMemory));
             var spec = new JobSpec(JobKind.TextGeneration, result.GetValue(model)!, settings, result.GetValue(priority), Environment.UserName,
-                Requirements: requirements.IsEmpty ? null : requirements);
+                Requirements: requirements.IsEmpty ? null : requirements, NoCache: result.GetValue(noCache));
             var isQuiet = result.GetValue(quiet);
             return await CliRunner.RunAsync(async (connection, ct) =>
             {

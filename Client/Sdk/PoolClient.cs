@@ -129,11 +129,15 @@ public sealed class PoolClient(IGrainFactory grains)
         }
     }
 
-    /// <summary>Submits a text-generation job, streams its text to <paramref name="onText"/>, and returns the finished job.</summary>
+    /// <summary>
+    /// Submits a text-generation job, streams its text to <paramref name="onText"/>, and returns the finished job. The
+    /// result of an identical earlier request (same model checkpoint, settings and seed) comes from the pool's result
+    /// cache (<see cref="JobResult.Cached"/>) unless <paramref name="noCache"/> is true.
+    /// </summary>
     /// <exception cref="JobValidationException">The job breaks a rule.</exception>
-    public async Task<JobView> GenerateAsync(string model, GenerationSettings settings, Action<string>? onText = null, CancellationToken cancellationToken = default)
+    public async Task<JobView> GenerateAsync(string model, GenerationSettings settings, Action<string>? onText = null, CancellationToken cancellationToken = default, bool noCache = false)
     {
-        var submitted = await SubmitAsync(JobSpec.TextGeneration(model, settings));
+        var submitted = await SubmitAsync(JobSpec.TextGeneration(model, settings) with { NoCache = noCache });
         try
         {
             await foreach (var text in StreamTextAsync(submitted.Id, cancellationToken))

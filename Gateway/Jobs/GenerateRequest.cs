@@ -59,6 +59,10 @@ public sealed record GenerateRequest
     [Description("Device (cpu or cuda) and least memory the serving silo must offer; omitted for any silo serving the model")]
     public RequirementsRequest? Requirements { get; init; }
 
+    /// <summary>Whether the result of an identical earlier request may be served from the result cache.</summary>
+    [Description("true (default): an identical earlier request's result (same model, settings and seed) is served at once from the result cache; false: the job runs on a worker")]
+    public bool Cache { get; init; } = true;
+
     /// <summary>The job this request asks for.</summary>
     public JobSpec ToSpec(string requester) => new(
         Kind,
@@ -68,7 +72,8 @@ public sealed record GenerateRequest
         requester,
         TtlSeconds is { } ttl ? TimeSpan.FromSeconds(ttl) : null,
         WebhookUrl: WebhookUrl,
-        Requirements: Requirements?.ToRequirements());
+        Requirements: Requirements?.ToRequirements(),
+        NoCache: !Cache);
 }
 
 /// <summary>The <c>requirements</c> object of a job request (see <see cref="JobRequirements"/>).</summary>

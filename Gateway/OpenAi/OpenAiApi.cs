@@ -66,7 +66,7 @@ public static class OpenAiApi
         if (Common(request, registry, out var stop) is { } invalid)
             return invalid;
         var settings = new GenerationSettings(prompt, request.MaxTokens ?? DefaultCompletionTokens, request.Temperature ?? 1f, 0, request.TopP ?? 1f, request.Seed ?? 0, stop);
-        return await RunAsync(http, grains, json.Value.SerializerOptions, request.Model!, settings, request.Stream == true, request.StreamOptions?.IncludeUsage == true, chat: false);
+        return await RunAsync(http, grains, json.Value.SerializerOptions, request.Model!, settings, request.Stream == true, request.StreamOptions?.IncludeUsage == true, chat: false, noCache: request.Cache == false);
     }
 
     /// <summary><c>POST /v1/chat/completions</c>.</summary>
@@ -91,7 +91,7 @@ public static class OpenAiApi
         if (Common(request, registry, out var stop) is { } invalid)
             return invalid;
         var settings = new GenerationSettings(prompt.ToString(), request.MaxCompletionTokens ?? request.MaxTokens ?? DefaultChatTokens, request.Temperature ?? 1f, 0, request.TopP ?? 1f, request.Seed ?? 0, stop);
-        return await RunAsync(http, grains, json.Value.SerializerOptions, request.Model!, settings, request.Stream == true, request.StreamOptions?.IncludeUsage == true, chat: true);
+        return await RunAsync(http, grains, json.Value.SerializerOptions, request.Model!, settings, request.Stream == true, request.StreamOptions?.IncludeUsage == true, chat: true, noCache: request.Cache == false);
     }
 
     private static IResult? Common(OpenAiSamplingRequest request, ModelRegistry registry, out string[]? stop)
@@ -125,14 +125,14 @@ public static class OpenAiApi
         return null;
     }
 
-    private static async Task<IResult> RunAsync(HttpContext http, IGrainFactory grains, JsonSerializerOptions json, string model, GenerationSettings settings, bool stream, bool includeUsage, bool chat)
+    private static async Task<IResult> RunAsync(HttpContext http, IGrainFactory grains, JsonSerializerOptions json, string model, GenerationSettings settings, bool stream, bool includeUsage, bool chat, bool noCache)
     {
         var pool = new PoolClient(grains);
         var requester = http.User.FindFirstValue("sub") ?? "anonymous";
         JobView submitted;
         try
         {
-            submitted = await pool.SubmitAsync(new JobSpec(JobKind.TextGeneration, model, settings, 0, requester));
+            submitted = await pool.SubmitAsync(new JobSpec(JobKind.TextGeneration, model, settings, 0, requester, NoCache: noCache));
         }
         catch (JobValidationException ex)
         {

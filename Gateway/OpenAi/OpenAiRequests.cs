@@ -41,6 +41,9 @@ public abstract record OpenAiSamplingRequest
 
     /// <summary>Must be 0 or absent.</summary>
     public float? PresencePenalty { get; init; }
+
+    /// <summary>PoolAI's extension: <c>false</c> runs the request on a worker even when the result of an identical request (same model, prompt, settings and seed) is in the result cache; absent or <c>true</c> may serve it from there.</summary>
+    public bool? Cache { get; init; }
 }
 
 /// <summary>Body of <c>POST /v1/completions</c> (OpenAI's legacy completions; <c>max_tokens</c> defaults to 16).</summary>

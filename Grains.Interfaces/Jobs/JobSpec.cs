@@ -11,6 +11,9 @@ namespace PoolAI.Jobs;
 /// <param name="Verifies">Set on a check job that the pool runs to verify another job's output; reported to that job's verification.</param>
 /// <param name="WebhookUrl">Absolute http(s) URL that gets a signed POST when the job reaches a final state; null for none.</param>
 /// <param name="Requirements">Device and memory the serving silo must offer; null for any silo that serves the model.</param>
+/// <param name="NoCache">True: the job runs on a worker even when the result cache holds the result of an identical
+/// request, and its own result is not stored there. False (the default, and what jobs stored before this field read as):
+/// an identical deterministic request's cached result is served at once.</param>
 [GenerateSerializer, Immutable, Alias("poolai.JobSpec")]
 public sealed record JobSpec(
     [property: Id(0)] JobKind Kind,
@@ -22,7 +25,8 @@ public sealed record JobSpec(
     [property: Id(6)] IReadOnlyList<string>? ExcludedWorkers = null,
     [property: Id(7)] Guid? Verifies = null,
     [property: Id(8)] string? WebhookUrl = null,
-    [property: Id(9)] JobRequirements? Requirements = null)
+    [property: Id(9)] JobRequirements? Requirements = null,
+    [property: Id(10)] bool NoCache = false)
 {
     /// <summary>A text-generation job on <paramref name="model"/>.</summary>
     public static JobSpec TextGeneration(string model, GenerationSettings settings) =>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 using PoolAI.Inference;
 using PoolAI.Models;
 using PoolAI.Placement;
@@ -19,8 +20,13 @@ namespace PoolAI.Jobs;
 /// silo out of placement for a while (<see cref="WorkerAvailability.Suspect"/>) and puts the job back in the queue.
 /// A lost activation (coordinator crash) is detected when the job is next activated, which its queue does at start.
 /// </para>
+/// <para>
+/// Immovable for the activation rebalancer: a running attempt waits on the inference grain's answer outside any
+/// request, so migrating the activation would cut the attempt short.
+/// </para>
 /// </summary>
 [CoordinatorFilter]
+[Immovable(ImmovableKind.Rebalancer)]
 public sealed partial class JobGrain(
     [PersistentState("job", PoolKeys.Storage)] IPersistentState<JobState> state,
     ModelRegistry registry,
@@ -125,7 +131,20 @@ public sealed partial class JobGrain(
         if (spec.Kind != JobKind.System)
             registry.Validate(spec);
         settings.EnsureAcceptingJobs();
+        var cached = await LookUpCacheAsync(spec);
         JobStateMachine.Accept(Job, spec, time.GetUtcNow(), options.Value.DefaultTimeToLive, options.Value.MaxAttempts);
+        if (cached is not null)
+        {
+            // No queue, no worker: the job is done as accepted. Settlement credits no one (there is no attempt) and
+            // starts no verification, but still delivers the webhook.
+            JobStateMachine.ServeFromCache(Job, cached, time.GetUtcNow());
+            await SaveAsync();
+            _finished.TrySetResult();
+            LogServedFromCache(Id, spec.Model, cached.JobId);
+            await SettleAsync();
+            return View();
+        }
+
         await SaveAsync();
         var waiting = await Queue.EnqueueAsync(Entry());
         if (waiting is not null && Job.Status == JobStatus.Queued)
@@ -137,6 +156,43 @@ public sealed partial class JobGrain(
 
     /// <inheritdoc />
     public Task<JobView> GetAsync() => Task.FromResult(View());
+
+    /// <summary>The result cache's key for <paramref name="spec"/>, or null when the job does not use the cache.</summary>
+    private string? CacheKey(JobSpec spec) =>
+        options.Value.ResultCacheTimeToLive > TimeSpan.Zero && registry.Contains(spec.Model)
+            ? ResultCacheKey.For(spec, registry.Get(spec.Model).Weights?.Sha256)
+            : null;
+
+    /// <summary>A live cached result for <paramref name="spec"/>; null on a miss, for a job that does not use the cache, or when the cache cannot be read (the job then runs).</summary>
+    private async Task<CachedResult?> LookUpCacheAsync(JobSpec spec)
+    {
+        if (CacheKey(spec) is not { } key)
+            return null;
+        try
+        {
+            return await GrainFactory.GetGrain<IResultCacheGrain>(key).GetAsync();
+        }
+        catch (Exception ex)
+        {
+            LogCacheFailed(Id, ex);
+            return null;
+        }
+    }
+
+    /// <summary>Stores a result this job's worker produced in the result cache; best effort, as a lost entry only costs a re-run.</summary>
+    private async Task StoreInCacheAsync(JobSpec spec, JobResult result)
+    {
+        if (result.Cached || CacheKey(spec) is not { } key)
+            return;
+        try
+        {
+            await GrainFactory.GetGrain<IResultCacheGrain>(key).StoreAsync(new CachedResult(Id, result, time.GetUtcNow()));
+        }
+        catch (Exception ex)
+        {
+            LogCacheFailed(Id, ex);
+        }
+    }
 
     /// <inheritdoc />
     public async Task RecordWebhookAttemptAsync(WebhookAttempt attempt)
@@ -299,6 +355,11 @@ public sealed partial class JobGrain(
                 : await GrainFactory.GetGrain<IInferenceGrain>(InferenceKeys.Pinned(spec.Model, silo))
                     .GenerateAsync(new GenerationRequest(spec.Generation!, attempt, this.AsReference<IGenerationSink>(), options.Value.ChunkInterval, options.Value.LeaseInterval), cancellationToken)
                     .WaitAsync(cancellationToken);
+            if (!IsCurrent(attempt))
+                return;
+            // Cached before the job reads Succeeded, so whoever sees it succeed finds its result cached. A crash in
+            // between leaves an entry that is still what this checkpoint gives for the request; the job reruns.
+            await StoreInCacheAsync(spec, result);
             if (!IsCurrent(attempt))
                 return;
             if (Job.Status == JobStatus.Assigned)
@@ -561,6 +622,12 @@ public sealed partial class JobGrain(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} accepted: {Kind} on {Model}")]
     private partial void LogAccepted(Guid jobId, JobKind kind, string model);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} on {Model} served from the result cache (job {SourceJobId}'s result)")]
+    private partial void LogServedFromCache(Guid jobId, string model, Guid sourceJobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the result cache could not be read or written; the job goes on without it")]
+    private partial void LogCacheFailed(Guid jobId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} attempt {Attempt} handed back by {Silo}, which is shutting down")]
     private partial void LogHandedBack(Guid jobId, int attempt, string silo);

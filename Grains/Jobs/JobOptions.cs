@@ -46,6 +46,13 @@ public sealed class JobOptions : IValidatableObject
     [Range(0, 100_000, ErrorMessage = "PoolAI:Jobs:MaxRunningPerRequester must be between 0 (no cap) and 100000")]
     public int MaxRunningPerRequester { get; set; }
 
+    /// <summary>
+    /// How long a succeeded job's result is served to identical deterministic requests (same model checkpoint, kind,
+    /// settings and seed) from the result cache; 0 turns the cache off.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00", ErrorMessage = "PoolAI:Jobs:ResultCacheTimeToLive must be between 00:00:00 (off) and 365.00:00:00")]
+    public TimeSpan ResultCacheTimeToLive { get; set; } = TimeSpan.FromDays(1);
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -34,6 +34,21 @@ public static class JobStateMachine
         state.MaxAttempts = maxAttempts;
     }
 
+    /// <summary>
+    /// Serves a just-accepted job from the result cache: <c>Queued → Succeeded</c> with no attempt, the result marked
+    /// <see cref="JobResult.CachedFrom"/> the job that produced it. Settlement then pays no one, as no worker ran it.
+    /// </summary>
+    /// <exception cref="InvalidJobTransitionException">The job is not queued or has attempts.</exception>
+    public static void ServeFromCache(JobState state, CachedResult cached, DateTimeOffset now)
+    {
+        if (state.Status != JobStatus.Queued || state.Attempts.Count > 0)
+            throw new InvalidJobTransitionException(state.Status, JobStatus.Succeeded);
+        state.Status = JobStatus.Succeeded;
+        state.StatusMessage = $"served from the result cache: job {cached.JobId} ran the same model checkpoint, settings and seed";
+        state.UpdatedAt = now;
+        state.Result = cached.Result with { CachedFrom = cached.JobId };
+    }
+
     /// <summary>Starts a new attempt: <c>Queued → Assigned</c>. Returns the attempt number.</summary>
     /// <exception cref="InvalidJobTransitionException">The job is not queued.</exception>
     public static int Assign(JobState state, DateTimeOffset now)

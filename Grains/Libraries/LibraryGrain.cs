@@ -57,6 +57,7 @@ public sealed record LibraryEnvironment(
 
 /// <summary>Answers for the libraries of the silo it lives on.</summary>
 [SiloPinnedPlacement]
+[Immovable] // it answers for the silo it lives on
 public sealed class LibraryGrain(ILocalSiloDetails silo) : Grain, ILibraryGrain
 {
     /// <inheritdoc />

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 using PoolAI.Placement;
 
 namespace PoolAI.Rewards;
@@ -20,6 +21,7 @@ public interface IThroughputMedianGrain : IGrainWithStringKey
 /// are 1 until <see cref="RewardOptions.MinMedianSamples"/> jobs are seen again).
 /// </summary>
 [CoordinatorFilter]
+[Immovable(ImmovableKind.Rebalancer)] // its samples are in memory only; migrating would reset the speed factor's median
 public sealed class ThroughputMedianGrain(IOptions<RewardOptions> options) : Grain, IThroughputMedianGrain
 {
     private readonly Queue<double> _window = new();

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using PoolAI.Jobs;
+using PoolAI.Models;
 using PoolAI.Placement;
 using PoolAI.Storage;
 
@@ -60,6 +61,7 @@ public sealed class CheckState
 [CoordinatorFilter]
 public sealed partial class VerificationGrain(
     [PersistentState("verification", PoolKeys.Storage)] IPersistentState<VerificationState> state,
+    ModelRegistry registry,
     ILogger<VerificationGrain> logger) : Grain, IVerificationGrain
 {
     /// <summary>Most check jobs one verification runs.</summary>
@@ -177,6 +179,7 @@ public sealed partial class VerificationGrain(
                 break;
             case VerificationOutcome.Failed:
                 await RecordAsync(V.Worker, Id, false, $"job {Id}: output differs from what workers {first.Worker} and {second!.Worker} produced with the same seed and settings");
+                await EvictCachedResultAsync();
                 await RecordAsync(first.Worker, first.JobId, true, $"agreed with worker {second.Worker}");
                 await RecordAsync(second.Worker, second.JobId, true, $"agreed with worker {first.Worker}");
                 break;
@@ -194,6 +197,12 @@ public sealed partial class VerificationGrain(
         await _writes.WriteAsync();
         LogVerified(Id, V.Worker, V.Outcome);
     }
+
+    /// <summary>Takes the verified job's wrong output out of the result cache, if it is the output cached for its request.</summary>
+    private Task EvictCachedResultAsync() =>
+        V.Spec is { } spec && registry.Contains(spec.Model) && ResultCacheKey.For(spec, registry.Get(spec.Model).Weights?.Sha256) is { } key
+            ? GrainFactory.GetGrain<IResultCacheGrain>(key).EvictAsync(Id)
+            : Task.CompletedTask;
 
     private Task RecordAsync(string? worker, Guid jobId, bool passed, string detail) => worker is null
         ? Task.CompletedTask

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
@@ -182,6 +183,7 @@ public sealed class WebhookState
 /// delivery when the grain is next activated (the job's settlement starts it again): at least once.
 /// </summary>
 [CoordinatorFilter]
+[Immovable(ImmovableKind.Rebalancer)] // its delivery retries run outside requests; migrating would drop them
 public sealed partial class WebhookGrain(
     [PersistentState("webhook", PoolKeys.Storage)] IPersistentState<WebhookState> state,
     WebhookSender sender,

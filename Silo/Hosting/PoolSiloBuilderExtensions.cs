@@ -36,7 +36,8 @@ public static class PoolSiloBuilderExtensions
         silo.AddPoolStorage(configuration)
             .AddPoolJobs(configuration)
             .AddPoolRewards(configuration)
-            .AddPoolModelServing(configuration, role);
+            .AddPoolModelServing(configuration, role)
+            .AddPoolRebalancing(configuration);
         if (role.HostsState())
         {
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => services.GetRequiredService<WorkerAvailability>());
@@ -107,6 +108,29 @@ public static class PoolSiloBuilderExtensions
         }
 
         return silo.UsePoolTls(configuration);
+    }
+
+    /// <summary>
+    /// With <c>PoolAI:Cluster:Rebalancing</c>, Orleans' activation rebalancer (experimental in Orleans 10, diagnostic
+    /// <c>ORLEANSEXP002</c>): every few seconds it compares the silos' activation counts and memory and migrates random
+    /// movable activations from the fullest silos to the emptiest, so the state of a grown cluster spreads onto a new
+    /// coordinator. It is added on every role because it is one cluster-wide grain that reports to a monitor on every
+    /// silo; the placement filter <c>CoordinatorFilter</c> still decides where state may go, so a migration aimed at a
+    /// miner lands on a coordinator. Grains whose work runs outside a request (a job's running attempt, a queue's
+    /// dispatch, a webhook's retries) or that belong to one silo are marked <c>[Immovable]</c> for the rebalancer.
+    /// Inference load does not need it: the job queue places every job on the serving silo with the most free slots.
+    /// </summary>
+    public static ISiloBuilder AddPoolRebalancing(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var cluster = configuration.GetSection(PoolClusterOptions.Section).Get<PoolClusterOptions>() ?? new PoolClusterOptions();
+        if (cluster.Rebalancing)
+        {
+#pragma warning disable ORLEANSEXP002 // experimental in Orleans 10; behind a switch that is off by default
+            silo.AddActivationRebalancer();
+#pragma warning restore ORLEANSEXP002
+        }
+
+        return silo;
     }
 
     /// <summary>Grain storage <see cref="PoolKeys.Storage"/> from <c>PoolAI:Storage</c>: SQLite through the ADO.NET provider (schema applied now), PostgreSQL (the database in <c>PoolAI:Database</c>), or in memory.</summary>

@@ -32,6 +32,12 @@ public sealed class PoolClusterOptions
 
     /// <summary>With localhost clustering, the silo port of the first silo (the coordinator) that later silos join; 0 for the first silo itself.</summary>
     public int PrimarySiloPort { get; set; }
+
+    /// <summary>
+    /// Orleans' activation rebalancer: when a coordinator joins, the stateful activations of the others spread onto it.
+    /// The rebalancer runs cluster-wide, so set this the same on every silo of the pool.
+    /// </summary>
+    public bool Rebalancing { get; set; }
 }
 
 /// <summary>Where grain state lives (configuration section <c>PoolAI:Storage</c>).</summary>

@@ -77,6 +77,33 @@ public sealed class PoolaiCliTests
     }
 
     [TestMethod]
+    public async Task GenerateServesARepeatFromTheResultCacheKeptInPoolHomeUnlessToldNoCache()
+    {
+        var home = Path.Combine(Path.GetTempPath(), $"poolai-cli-cache-{Guid.NewGuid():N}");
+        var environment = new Dictionary<string, string> { ["POOLAI_HOME"] = home };
+        try
+        {
+            string[] generate = ["generate", "ROMEO:", "--max-tokens", "30", "--seed", "12"];
+            var first = await PoolaiProcess.RunAsync(environment, generate);
+            var repeat = await PoolaiProcess.RunAsync(environment, generate);
+            var optedOut = await PoolaiProcess.RunAsync(environment, [.. generate, "--no-cache"]);
+
+            foreach (var outcome in new[] { first, repeat, optedOut })
+                Assert.AreEqual(0, outcome.ExitCode, outcome.StandardError);
+            Assert.AreEqual(first.StandardOutput, repeat.StandardOutput);
+            Assert.AreEqual(first.StandardOutput, optedOut.StandardOutput);
+            StringAssert.StartsWith(first.StandardError.Trim().Split('\n')[1], "[30 tokens in ");
+            StringAssert.StartsWith(repeat.StandardError.Trim().Split('\n')[1], "[30 tokens from the result cache (job ");
+            StringAssert.StartsWith(optedOut.StandardError.Trim().Split('\n')[1], "[30 tokens in ");
+        }
+        finally
+        {
+            if (Directory.Exists(home))
+                Directory.Delete(home, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public async Task LibsReportsTheLoadedTorchAndTheHostLibstdcxx()
     {
         var outcome = await PoolaiProcess.RunAsync("libs");

@@ -61,6 +61,9 @@ public static class TestPools
             ["PoolAI:Database:ConnectionString"] = database,
             // Verification runs check jobs on other workers; tests that are about it turn it on.
             ["PoolAI:Rewards:VerificationShare"] = "0",
+            // Tests share clusters and reuse settings; a job served from the result cache has no attempt and pays no
+            // one, so only tests that are about the cache turn it on.
+            ["PoolAI:Jobs:ResultCacheTimeToLive"] = "00:00:00",
         };
         if (models is not null)
             values["PoolAI:Miner:Models:0"] = models;

@@ -36,8 +36,11 @@ public sealed class GatewayFixture : IAsyncDisposable
     /// <summary>The gateway's log so far.</summary>
     public string Log => _process.Log;
 
-    /// <summary>Starts the gateway (rate limit <paramref name="permitsPerSecond"/>/s, bursts of <paramref name="burst"/>) and waits until it serves.</summary>
-    public static async Task<GatewayFixture> StartAsync(int permitsPerSecond = 50, int burst = 60)
+    /// <summary>
+    /// Starts the gateway (rate limit <paramref name="permitsPerSecond"/>/s, bursts of <paramref name="burst"/>; the
+    /// result cache on only with <paramref name="resultCache"/>) and waits until it serves.
+    /// </summary>
+    public static async Task<GatewayFixture> StartAsync(int permitsPerSecond = 50, int burst = 60, bool resultCache = false)
     {
         var httpPort = PoolProcess.FreePort();
         var gatewayPort = PoolProcess.FreePort();
@@ -47,6 +50,8 @@ public sealed class GatewayFixture : IAsyncDisposable
             ["PoolAI__Gateway__RateLimit__PermitsPerSecond"] = permitsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["PoolAI__Gateway__RateLimit__Burst"] = burst.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["PoolAI__Rewards__VerificationShare"] = "0",
+            // The gateway tests reuse prompts and seeds and look at attempts; the cache is tested on its own.
+            ["PoolAI__Jobs__ResultCacheTimeToLive"] = resultCache ? "01:00:00" : "00:00:00",
         });
         try
         {

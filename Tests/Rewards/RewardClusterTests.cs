@@ -73,6 +73,7 @@ public sealed class RewardClusterTests
         {
             ["PoolAI:Rewards:VerificationShare"] = "1",
             ["PoolAI:Rewards:SuspicionLimit"] = "2",
+            ["PoolAI:Jobs:ResultCacheTimeToLive"] = "1.00:00:00",
         };
         await using var cluster = TestPools.Build(
             4,
@@ -135,6 +136,23 @@ public sealed class RewardClusterTests
         {
             if (job.Attempts[^1].Worker == "miner-a")
                 Assert.AreNotEqual(VerificationOutcome.Passed, verification.Outcome, $"job {job.Id}");
+        }
+
+        // The altered output a failed verification caught is no longer served from the result cache.
+        var caught = jobs.Where(j => j.Attempts[^1].Worker == "miner-a").ToList();
+        Assert.IsTrue(caught.Count > 0, "no job ran on miner-a");
+        foreach (var job in caught)
+        {
+            while ((await pool.GetVerificationAsync(job.Id)).Outcome == VerificationOutcome.Pending)
+            {
+                Assert.IsTrue(DateTime.UtcNow < deadline, $"verification of job {job.Id} stayed pending");
+                await Task.Delay(200);
+            }
+
+            Assert.AreEqual(VerificationOutcome.Failed, (await pool.GetVerificationAsync(job.Id)).Outcome, $"job {job.Id}");
+            var again = await pool.GenerateAsync(TestModels.Shakespeare, job.Spec.Generation!);
+            Assert.AreEqual(new PoolAI.Models.TextGenerator(TestModels.ShakespeareModel).Generate(job.Spec.Generation!).Text, again.Result!.Text, $"job {job.Id}");
+            Assert.AreNotEqual(job.Id, again.Result.CachedFrom);
         }
     }
 
