@@ -3,12 +3,14 @@ namespace PoolAI.Jobs;
 /// <summary>
 /// A queue's view of serving capacity: the units (<see cref="ServingSilo"/>) that serve its model, the slots each
 /// declares and the jobs the queue placed on each. <see cref="Pick"/> returns the unit with the most free slots (ties:
-/// the one running fewer, then by key) that accepts the job, from a sorted set: O(log m) for a job that may run
+/// the one running fewer, then the one given a job least recently, so equal units take turns) that accepts the job, from a sorted set: O(log m) for a job that may run
 /// anywhere, for m units, instead of sorting every unit per start.
 /// </summary>
 public sealed class SlotBook
 {
     private readonly Dictionary<string, int> _used = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _lastTaken = new(StringComparer.Ordinal);
+    private long _clock;
     private readonly Dictionary<string, Entry> _units = new(StringComparer.Ordinal);
     private readonly SortedSet<Entry> _byFree = new(Comparer<Entry>.Create(static (a, b) =>
     {
@@ -16,7 +18,10 @@ public sealed class SlotBook
         if (byFree != 0)
             return byFree;
         var byUsed = a.Used.CompareTo(b.Used);
-        return byUsed != 0 ? byUsed : string.CompareOrdinal(a.Unit.Key, b.Unit.Key);
+        if (byUsed != 0)
+            return byUsed;
+        var byTurn = a.LastTaken.CompareTo(b.LastTaken);
+        return byTurn != 0 ? byTurn : string.CompareOrdinal(a.Unit.Key, b.Unit.Key);
     }));
 
     private IReadOnlyList<ServingSilo> _current = [];
@@ -41,7 +46,7 @@ public sealed class SlotBook
             if (_units.ContainsKey(unit.Key))
                 continue;
             var used = _used.GetValueOrDefault(unit.Key);
-            var entry = new Entry(unit, unit.Slots - used, used);
+            var entry = new Entry(unit, unit.Slots - used, used, _lastTaken.GetValueOrDefault(unit.Key));
             _units[unit.Key] = entry;
             _byFree.Add(entry);
             TotalSlots += unit.Slots;
@@ -66,7 +71,11 @@ public sealed class SlotBook
     public bool AnyAccepts(QueuedJob job) => _current.Any(unit => unit.Accepts(job));
 
     /// <summary>Counts one more job on the unit keyed <paramref name="unitKey"/> (which need not be a current unit).</summary>
-    public void Take(string unitKey) => Change(unitKey, +1);
+    public void Take(string unitKey)
+    {
+        _lastTaken[unitKey] = ++_clock;
+        Change(unitKey, +1);
+    }
 
     /// <summary>Counts one job less on <paramref name="unitKey"/>.</summary>
     public void Free(string unitKey) => Change(unitKey, -1);
@@ -90,11 +99,11 @@ public sealed class SlotBook
         if (_units.TryGetValue(unitKey, out var entry))
         {
             _byFree.Remove(entry);
-            var updated = new Entry(entry.Unit, entry.Unit.Slots - used, used);
+            var updated = new Entry(entry.Unit, entry.Unit.Slots - used, used, _lastTaken.GetValueOrDefault(unitKey));
             _units[unitKey] = updated;
             _byFree.Add(updated);
         }
     }
 
-    private sealed record Entry(ServingSilo Unit, int Free, int Used);
+    private sealed record Entry(ServingSilo Unit, int Free, int Used, long LastTaken);
 }

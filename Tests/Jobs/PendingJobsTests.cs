@@ -119,5 +119,19 @@ public sealed class PendingJobsTests
         Assert.AreEqual("s1", book.Pick(any)!.Silo, "equal free slots (1 each): the one running fewer (s1 runs 1, s2 runs 3)");
         book.Free("s2/cpu-2");
         Assert.AreEqual("s2", book.Pick(any)!.Silo, "a freed slot counts at once");
+
+        // Equal units take turns: whichever got a job least recently gets the next.
+        var even = new SlotBook();
+        even.Sync([new ServingSilo("a", 1, "wa", "cpu"), new ServingSilo("b", 1, "wb", "cpu"), new ServingSilo("c", 1, "wc", "cpu")]);
+        var order = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            var unit = even.Pick(any)!;
+            order.Add(unit.Silo);
+            even.Take(unit.Key);
+            even.Free(unit.Key); // the job finishes before the next arrives
+        }
+
+        CollectionAssert.AreEqual(new[] { "a", "b", "c", "a", "b", "c" }, order);
     }
 }
