@@ -46,6 +46,64 @@ public sealed class GptTests
     }
 
     [TestMethod]
+    public void ADecodePassGivesEachSequenceTheLogitsOfItsFullForwardPass()
+    {
+        using var model = new Gpt(Small);
+        model.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var sequences = new[] { randint(0, 65, [1, 4], dtype: int64), randint(0, 65, [1, 9], dtype: int64), randint(0, 65, [1, 1], dtype: int64) };
+        using var cache = model.CreateCache(sequences.Length);
+        for (var row = 0; row < sequences.Length; row++)
+        {
+            using var rowCache = cache.Row(row);
+            model.Forward(sequences[row][.., ..^1], rowCache);
+        }
+
+        var logits = model.Decode(cat(sequences.Select(s => s[.., -1]).ToArray()), tensor(sequences.Select(s => s.shape[1] - 1).ToArray()), cache);
+        for (var row = 0; row < sequences.Length; row++)
+            Assert.IsTrue(allclose(logits[row], model.forward(sequences[row])[0, -1], rtol: 1e-4, atol: 1e-5), $"row {row}");
+    }
+
+    [TestMethod]
+    public void DecodedRowsDoNotDependOnTheBatch()
+    {
+        // The property continuous batching rests on (SequenceBatch pads every pass to 16 rows): a sequence's logits
+        // are bit for bit the same alone in row 0 and in any row beside other sequences, with the served model's shapes.
+        var model = TestModels.ShakespeareModel.Model;
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var prompts = Enumerable.Range(0, 16).Select(i => randint(0, 65, [1, 3 + 5 * i], dtype: int64)).ToArray();
+        using var alone = model.CreateCache(16);
+        using var together = model.CreateCache(16);
+        var together16 = Decode(together, Enumerable.Range(0, 16).ToArray());
+        foreach (var row in new[] { 0, 5, 15 })
+        {
+            var lone = Decode(alone, [row]);
+            Assert.IsTrue(lone[0].eq(together16[row]).all().item<bool>(), $"sequence {row} alone differs from the same sequence in a batch of 16");
+        }
+
+        Tensor Decode(KvCache cache, int[] sequences)
+        {
+            for (var row = 0; row < sequences.Length; row++)
+            {
+                using var rowCache = cache.Row(row);
+                model.Forward(prompts[sequences[row]][.., ..^1], rowCache);
+            }
+
+            var tokens = new long[16];
+            var positions = new long[16];
+            for (var row = 0; row < sequences.Length; row++)
+            {
+                tokens[row] = prompts[sequences[row]][0, -1].item<long>();
+                positions[row] = prompts[sequences[row]].shape[1] - 1;
+            }
+
+            return model.Decode(tensor(tokens), tensor(positions), cache);
+        }
+    }
+
+    [TestMethod]
     public void LaterPositionsNeverChangeEarlierLogits()
     {
         using var model = new Gpt(Small);
