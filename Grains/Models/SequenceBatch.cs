@@ -14,20 +14,21 @@ namespace PoolAI.Models;
 /// dropped (the next real step overwrites what it wrote there before anything attends to it).
 /// <para>
 /// Exactness: a prefill always runs one sequence alone, so it is the same computation in any batch; every decode pass
-/// has at least <see cref="MinDecodeRows"/> rows (unused rows are padding at position 0). Measured with libtorch 2.10 on
-/// this project's CPUs, a matrix product row comes out bit for bit the same whatever the other rows hold and whatever
-/// the row count, once there are at least 12 rows; with fewer, the rows past the last multiple of 4 are summed
-/// differently, so a lone sequence would drift from the same sequence in a batch. <c>DecodedRowsDoNotDependOnTheBatch</c>
+/// has a multiple of <see cref="RowMultiple"/> rows (unused rows are padding at position 0). Measured with libtorch 2.10
+/// (MKL) on this project's CPUs, a row of a matrix product comes out bit for bit the same whatever the other rows hold
+/// and whatever the row count, as long as the count is 4, 8 or at least 12; with 1–3, 5–7 or 9–11 rows, the rows past
+/// the last multiple of 4 are summed in another order, so a lone sequence (1 row) would drift from the same sequence in
+/// a batch. Padding a lone sequence to 4 rows costs far less than padding to 12. <c>DecodedRowsDoNotDependOnTheBatch</c>
 /// in the tests checks this on the machine that runs them.
 /// </para>
 /// Not thread-safe: one thread drives it.
 /// </summary>
 internal sealed class SequenceBatch(Gpt gpt, int capacity) : IDisposable
 {
-    /// <summary>Fewest rows of a decode pass (see the remarks on exactness).</summary>
-    public const int MinDecodeRows = 16;
+    /// <summary>Every decode pass has a multiple of this many rows (see the remarks on exactness).</summary>
+    public const int RowMultiple = 4;
 
-    private readonly KvCache _cache = gpt.CreateCache(Math.Max(capacity, MinDecodeRows));
+    private readonly KvCache _cache = gpt.CreateCache(PassRows(capacity));
     private readonly List<GenerationSequence> _sequences = [];
     private long _decodePasses;
     private long _decodedRows;
@@ -137,7 +138,7 @@ internal sealed class SequenceBatch(Gpt gpt, int capacity) : IDisposable
 
     private void Decode(List<GenerationSequence> decoding, List<GenerationSequence> ended)
     {
-        var rows = Math.Max(Count, MinDecodeRows);
+        var rows = PassRows(Count);
         var tokens = new long[rows];
         var positions = new long[rows];
         foreach (var sequence in _sequences)
@@ -170,6 +171,8 @@ internal sealed class SequenceBatch(Gpt gpt, int capacity) : IDisposable
             }
         }
     }
+
+    private static int PassRows(int sequences) => (sequences + RowMultiple - 1) / RowMultiple * RowMultiple;
 
     /// <summary>Takes <paramref name="sequence"/> out, moving the last sequence into its row so rows stay 0 … Count - 1.</summary>
     private void Remove(GenerationSequence sequence)

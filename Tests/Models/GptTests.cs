@@ -68,35 +68,35 @@ public sealed class GptTests
     [TestMethod]
     public void DecodedRowsDoNotDependOnTheBatch()
     {
-        // The property continuous batching rests on (SequenceBatch pads every pass to 16 rows): a sequence's logits
-        // are bit for bit the same alone in row 0 and in any row beside other sequences, with the served model's shapes.
+        // The property continuous batching rests on (SequenceBatch pads every pass to a multiple of 4 rows): with the
+        // served model's shapes, a sequence's logits are bit for bit the same alone (a pass of 4 rows, 3 of them
+        // padding) and in any row of a batch of 7 (padded to 8) or 16 beside other sequences.
         var model = TestModels.ShakespeareModel.Model;
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var prompts = Enumerable.Range(0, 16).Select(i => randint(0, 65, [1, 3 + 5 * i], dtype: int64)).ToArray();
-        using var alone = model.CreateCache(16);
-        using var together = model.CreateCache(16);
-        var together16 = Decode(together, Enumerable.Range(0, 16).ToArray());
-        foreach (var row in new[] { 0, 5, 15 })
+        var sixteen = Decode(Enumerable.Range(0, 16).ToArray(), rows: 16);
+        int[] seven = [15, 3, 8, 0, 11, 6, 1];
+        var eight = Decode(seven, rows: 8);
+        foreach (var sequence in new[] { 0, 3, 15 })
         {
-            var lone = Decode(alone, [row]);
-            Assert.IsTrue(lone[0].eq(together16[row]).all().item<bool>(), $"sequence {row} alone differs from the same sequence in a batch of 16");
+            var alone = Decode([sequence], rows: 4)[0];
+            Assert.IsTrue(alone.eq(sixteen[sequence]).all().item<bool>(), $"sequence {sequence} alone differs from the same sequence in a batch of 16");
+            Assert.IsTrue(alone.eq(eight[Array.IndexOf(seven, sequence)]).all().item<bool>(), $"sequence {sequence} alone differs from the same sequence in a batch of 7");
         }
 
-        Tensor Decode(KvCache cache, int[] sequences)
+        Tensor Decode(int[] sequences, int rows)
         {
+            using var cache = model.CreateCache(rows);
+            var tokens = new long[rows];
+            var positions = new long[rows];
             for (var row = 0; row < sequences.Length; row++)
             {
+                var prompt = prompts[sequences[row]];
                 using var rowCache = cache.Row(row);
-                model.Forward(prompts[sequences[row]][.., ..^1], rowCache);
-            }
-
-            var tokens = new long[16];
-            var positions = new long[16];
-            for (var row = 0; row < sequences.Length; row++)
-            {
-                tokens[row] = prompts[sequences[row]][0, -1].item<long>();
-                positions[row] = prompts[sequences[row]].shape[1] - 1;
+                model.Forward(prompt[.., ..^1], rowCache);
+                tokens[row] = prompt[0, -1].item<long>();
+                positions[row] = prompt.shape[1] - 1;
             }
 
             return model.Decode(tensor(tokens), tensor(positions), cache);
