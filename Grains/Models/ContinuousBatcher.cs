@@ -100,17 +100,27 @@ public sealed class ContinuousBatcher : IDisposable
             }
             catch (Exception error)
             {
-                // A fault outside any one sequence's handling: end what runs, keep serving.
-                foreach (var sequence in _batch.Abandon(error))
-                    End(running, sequence);
+                // A fault outside any one sequence's handling: end everything that runs, keep serving.
+                EndAll(running, error);
             }
         }
 
         var stopped = new ObjectDisposedException(nameof(ContinuousBatcher), "the model's batching stopped before the request ended");
-        foreach (var sequence in _batch.Abandon(stopped))
-            End(running, sequence);
+        EndAll(running, stopped);
         while (_waiting.TryDequeue(out var request))
             request.Completion.TrySetException(stopped);
+    }
+
+    private void EndAll(Dictionary<GenerationSequence, Request> running, Exception error)
+    {
+        _batch.Abandon(error);
+        foreach (var request in running.Values)
+        {
+            request.Sequence.Fail(error);
+            request.Finish();
+        }
+
+        running.Clear();
     }
 
     private void Admit(Dictionary<GenerationSequence, Request> running)

@@ -57,9 +57,6 @@ internal sealed class GenerationSequence
     /// <summary>Scores of the next token, one per vocabulary entry.</summary>
     public float[] Logits { get; set; } = [];
 
-    /// <summary>True once it has an outcome or an error.</summary>
-    public bool HasEnded => _outcome is not null || _error is not null;
-
     /// <summary>Starts the clock of <see cref="GenerationOutcome.Elapsed"/> (prefill included).</summary>
     public void Start() => _stopwatch.Start();
 

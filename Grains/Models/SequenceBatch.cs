@@ -110,14 +110,12 @@ internal sealed class SequenceBatch(Gpt gpt, int capacity) : IDisposable
         return ended;
     }
 
-    /// <summary>Takes every sequence out of the batch, ending each with <paramref name="error"/>; returns them.</summary>
-    public IReadOnlyList<GenerationSequence> Abandon(Exception error)
+    /// <summary>Takes every sequence out of the batch, ending each with <paramref name="error"/>.</summary>
+    public void Abandon(Exception error)
     {
-        var all = _sequences.ToArray();
-        _sequences.Clear();
-        foreach (var sequence in all)
+        foreach (var sequence in _sequences)
             sequence.Fail(error);
-        return all;
+        _sequences.Clear();
     }
 
     /// <inheritdoc />
