@@ -18,8 +18,9 @@ namespace PoolAI.Models;
 /// (MKL) on this project's CPUs, a row of a matrix product comes out bit for bit the same whatever the other rows hold
 /// and whatever the row count, as long as the count is 4, 8 or at least 12; with 1–3, 5–7 or 9–11 rows, the rows past
 /// the last multiple of 4 are summed in another order, so a lone sequence (1 row) would drift from the same sequence in
-/// a batch. Padding a lone sequence to 4 rows costs far less than padding to 12. <c>DecodedRowsDoNotDependOnTheBatch</c>
-/// in the tests checks this on the machine that runs them.
+/// a batch. Padding a lone sequence to 4 rows costs far less than padding to 12, but about twice an unpadded one-row
+/// step (MKL's matrix-vector kernel is much cheaper than its matrix-matrix one at this size): the price of exactness.
+/// <c>DecodedRowsDoNotDependOnTheBatch</c> in the tests checks this on the machine that runs them.
 /// </para>
 /// Not thread-safe: one thread drives it.
 /// </summary>
