@@ -9,7 +9,8 @@ namespace PoolAI.Inference;
 /// <summary>
 /// Serves one model on this silo. A stateless worker confined by <see cref="ServesModelFilterAttribute"/>
 /// to silos that advertise the model; its activations share the silo's <see cref="ModelHost"/>.
-/// Generation runs on the thread pool, not on the activation's scheduler, and partial output is sent
+/// Generation runs in the model's <see cref="Models.ContinuousBatcher"/> (one thread per model, its forward passes shared
+/// with the silo's other generations of that model), not on the activation's scheduler, and partial output is sent
 /// to the request's sink at most every chunk interval (the first piece at once). While it holds a request with a
 /// sink it renews the job's lease every lease interval, and stops as soon as the sink says the attempt is no longer
 /// its own. When the silo drains (<see cref="GenerationDrain"/>) unfinished work is handed back.
@@ -93,13 +94,13 @@ public sealed class InferenceGrain(
     public async Task<InferenceHostInfo> DescribeAsync()
     {
         var model = Model;
-        var generator = await Task.Run(() => host.Get(model));
-        return new InferenceHostInfo(model, silo.SiloAddress.ToString(), generator.Model.Model.ParameterCount, "cpu");
+        var batcher = await Task.Run(() => host.Get(model));
+        return new InferenceHostInfo(model, silo.SiloAddress.ToString(), batcher.Model.Model.ParameterCount, "cpu");
     }
 
     private async Task<JobResult> GenerateCoreAsync(GenerationRequest request, string model, string siloName, CancellationToken cancellationToken)
     {
-        var generator = await Task.Run(() => host.Get(model), cancellationToken);
+        var batcher = await Task.Run(() => host.Get(model), cancellationToken);
         var sink = request.Sink;
         var interval = request.ChunkInterval ?? options.Value.ChunkInterval;
         var pending = new StringBuilder();
@@ -114,19 +115,17 @@ public sealed class InferenceGrain(
         }
 
         var latestTokens = 0;
-        var outcome = await Task.Run(
-            () => generator.Generate(
-                request.Settings,
-                sink is null ? null : (offset, text, tokens) =>
-                {
-                    if (pending.Length == 0)
-                        pendingOffset = offset;
-                    pending.Append(text);
-                    latestTokens = tokens;
-                    if (lastSent == 0 || Stopwatch.GetElapsedTime(lastSent) >= interval)
-                        Send(tokens);
-                },
-                cancellationToken),
+        var outcome = await batcher.GenerateAsync(
+            request.Settings,
+            sink is null ? null : (offset, text, tokens) =>
+            {
+                if (pending.Length == 0)
+                    pendingOffset = offset;
+                pending.Append(text);
+                latestTokens = tokens;
+                if (lastSent == 0 || Stopwatch.GetElapsedTime(lastSent) >= interval)
+                    Send(tokens);
+            },
             cancellationToken);
         if (sink is not null && pending.Length > 0)
             Send(latestTokens);

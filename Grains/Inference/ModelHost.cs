@@ -1,30 +1,32 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
 using PoolAI.Libraries;
 using PoolAI.Models;
 
 namespace PoolAI.Inference;
 
 /// <summary>
-/// Loads each model once per silo and shares it between the silo's inference activations. Only silos
-/// that serve a model ever call it for that model (the placement filter sees to that).
+/// Loads each model once per silo and shares it between the silo's inference activations, with one
+/// <see cref="ContinuousBatcher"/> per model so that their generations share forward passes. Only silos that serve a
+/// model ever call it for that model (the placement filter sees to that).
 /// </summary>
-public sealed class ModelHost(ModelRegistry registry) : IDisposable
+public sealed class ModelHost(ModelRegistry registry, IOptions<BatchingOptions> batching) : IDisposable
 {
-    private readonly ConcurrentDictionary<string, Lazy<TextGenerator>> _generators = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<ContinuousBatcher>> _batchers = new(StringComparer.Ordinal);
 
     /// <summary>Models loaded so far.</summary>
-    public IReadOnlyCollection<string> Loaded => _generators.Where(g => g.Value.IsValueCreated).Select(g => g.Key).ToList();
+    public IReadOnlyCollection<string> Loaded => _batchers.Where(g => g.Value.IsValueCreated).Select(g => g.Key).ToList();
 
-    /// <summary>The generator of <paramref name="model"/>, loading the checkpoint on first use.</summary>
+    /// <summary>The batcher of <paramref name="model"/>, loading the checkpoint on first use.</summary>
     /// <exception cref="Jobs.JobValidationException">Unknown model.</exception>
-    public TextGenerator Get(string model)
+    public ContinuousBatcher Get(string model)
     {
         var path = registry.PathOf(model);
-        return _generators.GetOrAdd(model, _ => new Lazy<TextGenerator>(
+        return _batchers.GetOrAdd(model, _ => new Lazy<ContinuousBatcher>(
             () =>
             {
                 TorchLibraries.EnsureLoaded();
-                return new TextGenerator(ModelCheckpoint.Load(path));
+                return new ContinuousBatcher(ModelCheckpoint.Load(path), batching.Value.MaxBatch);
             },
             LazyThreadSafetyMode.ExecutionAndPublication)).Value;
     }
@@ -32,7 +34,10 @@ public sealed class ModelHost(ModelRegistry registry) : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var generator in _generators.Values.Where(g => g.IsValueCreated))
-            generator.Value.Model.Dispose();
+        foreach (var batcher in _batchers.Values.Where(g => g.IsValueCreated))
+        {
+            batcher.Value.Dispose();
+            batcher.Value.Model.Dispose();
+        }
     }
 }

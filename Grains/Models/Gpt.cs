@@ -65,6 +65,37 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         return F.linear(x, _tokenEmbedding.weight!);
     }
 
+    /// <summary>
+    /// One decoding step for several sequences at once (inference only; no dropout): <c>[rows]</c> token ids, where
+    /// row r is the next token of the sequence held in row r of <paramref name="cache"/>, at position
+    /// <c>positions[r]</c> (<c>[rows]</c>, int64: that sequence's length so far) → <c>[rows, vocab]</c> logits. Each row's
+    /// keys and values are stored at its position and each row attends to its own positions <c>0 … positions[r]</c>
+    /// only, so sequences of different lengths share the pass. Unlike <see cref="Forward"/> it does not advance the cache.
+    /// </summary>
+    /// <remarks>
+    /// Attention is written out (scores, mask, softmax, weighted sum) over the whole block rather than through
+    /// <c>scaled_dot_product_attention</c>: measured on libtorch 2.10 (CPU), the fused kernel gives a row results that
+    /// differ in the last bits with the number of rows beside it; the written-out products do not. The linear layers do
+    /// for some row counts (rows in a partial 4-row panel of the matrix product are summed differently), which is why
+    /// callers that need a row to come out the same in any batch pad the row count (see <see cref="SequenceBatch"/>).
+    /// </remarks>
+    /// <exception cref="ArgumentException">More rows than the cache holds.</exception>
+    /// <exception cref="System.Runtime.InteropServices.ExternalException">A position outside the block (libtorch's index check).</exception>
+    public Tensor Decode(Tensor tokens, Tensor positions, KvCache cache)
+    {
+        var rows = tokens.shape[0];
+        if (rows > cache.Batch)
+            throw new ArgumentException($"{rows} rows do not fit a cache of {cache.Batch}", nameof(tokens));
+        using var scope = torch.NewDisposeScope();
+        var rowIndex = torch.arange(rows, dtype: int64, device: tokens.device);
+        var hidden = (torch.arange(Config.BlockSize, dtype: int64, device: tokens.device).unsqueeze(0) > positions.unsqueeze(1)).view(rows, 1, 1, Config.BlockSize);
+        var x = (_tokenEmbedding.forward(tokens) + _positionEmbedding.forward(positions)).unsqueeze(1);
+        for (var i = 0; i < _blocks.Count; i++)
+            x = _blocks[i].Decode(x, cache.Layer(i), rowIndex, positions, hidden);
+        x = _finalNorm.forward(x);
+        return F.linear(x, _tokenEmbedding.weight!).squeeze(1).MoveToOuterDisposeScope();
+    }
+
     /// <summary>A key/value cache sized for this model: <paramref name="batch"/> sequences of up to the block size.</summary>
     public KvCache CreateCache(int batch = 1) =>
         new(Config.Layers, batch, Config.Heads, Config.BlockSize, Config.Embedding / Config.Heads, _tokenEmbedding.weight!.device);
@@ -128,6 +159,30 @@ internal sealed class GptBlock : nn.Module
         x = x + Attend(_attentionNorm.forward(x), cache, start);
         var hidden = F.gelu(_mlp.forward(_mlpNorm.forward(x)));
         return x + _mlpDropout.forward(_mlpProjection.forward(hidden));
+    }
+
+    /// <summary>
+    /// One decoding step of <see cref="Gpt.Decode"/>: <c>[rows, 1, embd]</c> → <c>[rows, 1, embd]</c>; row r's keys and values go to
+    /// <c>positions[r]</c> of its cache row, and <paramref name="hidden"/> (<c>[rows, 1, 1, block]</c>, true past each row's position)
+    /// masks what it must not see.
+    /// </summary>
+    public Tensor Decode(Tensor x, KvCache.LayerCache cache, Tensor rows, Tensor positions, Tensor hidden)
+    {
+        x = x + _attentionProjection.forward(AttendOnePosition(_attentionNorm.forward(x), cache, rows, positions, hidden));
+        var mlp = F.gelu(_mlp.forward(_mlpNorm.forward(x)));
+        return x + _mlpProjection.forward(mlp);
+    }
+
+    private Tensor AttendOnePosition(Tensor x, KvCache.LayerCache cache, Tensor rows, Tensor positions, Tensor hidden)
+    {
+        var batch = x.shape[0];
+        var headSize = _embedding / _heads;
+        var qkv = _attention.forward(x).split(_embedding, dim: 2);
+        Tensor Heads(Tensor t) => t.view(batch, 1, _heads, headSize).transpose(1, 2);
+        var (keys, values) = cache.Store(Heads(qkv[1]), Heads(qkv[2]), rows, positions);
+        var scores = Heads(qkv[0]).matmul(keys.transpose(-2, -1)).mul(1.0 / Math.Sqrt(headSize));
+        var y = scores.masked_fill(hidden, float.NegativeInfinity).softmax(-1).matmul(values);
+        return y.transpose(1, 2).contiguous().view(batch, 1, _embedding);
     }
 
     private Tensor Attend(Tensor x, KvCache.LayerCache? cache, int start)

@@ -243,7 +243,10 @@ public static class PoolSiloBuilderExtensions
                 throw new PoolConfigurationException($"{PoolMinerOptions.Section}:Device", $"must be 'cpu' or 'cuda'; was '{miner.Device}'");
             if (miner.Slots < 0)
                 throw new PoolConfigurationException($"{PoolMinerOptions.Section}:Slots", $"must be 0 (automatic) or positive; was {miner.Slots}");
-            var slots = miner.Slots > 0 ? miner.Slots : Math.Max(1, Environment.ProcessorCount / 2);
+            if (miner.MaxBatch is < 1 or > 256)
+                throw new PoolConfigurationException($"{PoolMinerOptions.Section}:MaxBatch", $"must be between 1 and 256; was {miner.MaxBatch}");
+            var slots = miner.Slots > 0 ? miner.Slots : miner.MaxBatch;
+            silo.Services.Configure<BatchingOptions>(options => options.MaxBatch = miner.MaxBatch);
             metadata[PoolKeys.ModelsMetadata] = string.Join(',', models);
             metadata[PoolKeys.SlotsMetadata] = slots.ToString(System.Globalization.CultureInfo.InvariantCulture);
             metadata[PoolKeys.DeviceMetadata] = miner.Device;

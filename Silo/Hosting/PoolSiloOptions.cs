@@ -62,8 +62,11 @@ public sealed class PoolMinerOptions
     /// <summary>Model ids to serve; empty serves every model in the registry.</summary>
     public List<string> Models { get; set; } = [];
 
-    /// <summary>Generations run at once; 0 means one per two logical processors (at least 1).</summary>
+    /// <summary>Generations run at once; 0 means <see cref="MaxBatch"/> (they share forward passes, so a silo takes a batch's worth).</summary>
     public int Slots { get; set; }
+
+    /// <summary>Most generations of one model that share a decode pass (continuous batching); more wait their turn.</summary>
+    public int MaxBatch { get; set; } = PoolAI.Models.ContinuousBatcher.DefaultMaxBatch;
 
     /// <summary><c>cpu</c> or <c>cuda</c>.</summary>
     public string Device { get; set; } = "cpu";

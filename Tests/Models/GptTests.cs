@@ -46,6 +46,64 @@ public sealed class GptTests
     }
 
     [TestMethod]
+    public void ADecodePassGivesEachSequenceTheLogitsOfItsFullForwardPass()
+    {
+        using var model = new Gpt(Small);
+        model.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var sequences = new[] { randint(0, 65, [1, 4], dtype: int64), randint(0, 65, [1, 9], dtype: int64), randint(0, 65, [1, 1], dtype: int64) };
+        using var cache = model.CreateCache(sequences.Length);
+        for (var row = 0; row < sequences.Length; row++)
+        {
+            using var rowCache = cache.Row(row);
+            model.Forward(sequences[row][.., ..^1], rowCache);
+        }
+
+        var logits = model.Decode(cat(sequences.Select(s => s[.., -1]).ToArray()), tensor(sequences.Select(s => s.shape[1] - 1).ToArray()), cache);
+        for (var row = 0; row < sequences.Length; row++)
+            Assert.IsTrue(allclose(logits[row], model.forward(sequences[row])[0, -1], rtol: 1e-4, atol: 1e-5), $"row {row}");
+    }
+
+    [TestMethod]
+    public void DecodedRowsDoNotDependOnTheBatch()
+    {
+        // The property continuous batching rests on (SequenceBatch pads every pass to a multiple of 4 rows): with the
+        // served model's shapes, a sequence's logits are bit for bit the same alone (a pass of 4 rows, 3 of them
+        // padding) and in any row of a batch of 7 (padded to 8) or 16 beside other sequences.
+        var model = TestModels.ShakespeareModel.Model;
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var prompts = Enumerable.Range(0, 16).Select(i => randint(0, 65, [1, 3 + 5 * i], dtype: int64)).ToArray();
+        var sixteen = Decode(Enumerable.Range(0, 16).ToArray(), rows: 16);
+        int[] seven = [15, 3, 8, 0, 11, 6, 1];
+        var eight = Decode(seven, rows: 8);
+        foreach (var sequence in new[] { 0, 3, 15 })
+        {
+            var alone = Decode([sequence], rows: 4)[0];
+            Assert.IsTrue(alone.eq(sixteen[sequence]).all().item<bool>(), $"sequence {sequence} alone differs from the same sequence in a batch of 16");
+            Assert.IsTrue(alone.eq(eight[Array.IndexOf(seven, sequence)]).all().item<bool>(), $"sequence {sequence} alone differs from the same sequence in a batch of 7");
+        }
+
+        Tensor Decode(int[] sequences, int rows)
+        {
+            using var cache = model.CreateCache(rows);
+            var tokens = new long[rows];
+            var positions = new long[rows];
+            for (var row = 0; row < sequences.Length; row++)
+            {
+                var prompt = prompts[sequences[row]];
+                using var rowCache = cache.Row(row);
+                model.Forward(prompt[.., ..^1], rowCache);
+                tokens[row] = prompt[0, -1].item<long>();
+                positions[row] = prompt.shape[1] - 1;
+            }
+
+            return model.Decode(tensor(tokens), tensor(positions), cache);
+        }
+    }
+
+    [TestMethod]
     public void LaterPositionsNeverChangeEarlierLogits()
     {
         using var model = new Gpt(Small);
