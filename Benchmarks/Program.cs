@@ -1,77 +1,194 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PoolAI.Benchmarks;
 using PoolAI.Benchmarks.Failover;
+using PoolAI.Benchmarks.Scheduling;
 using PoolAI.Libraries;
 using Spectre.Console;
 
-// Usage: dotnet run -c Release --project Benchmarks -- [--tokens 500] [--repeats 5]
-//        dotnet run -c Release --project Benchmarks -- failover --database CONNECTION [--jobs 300] [--tokens 40]
-if (args.Length > 0 && args[0] == "failover")
+// Usage (scripts/bench.sh runs "all" with a PostgreSQL database it starts):
+//   dotnet run -c Release --project Benchmarks -- all [--database CONNECTION] [--quick]
+//   ... -- noop --storage memory|postgres [--database CONNECTION] [--jobs 20000] [--in-flight 500] [--latency-jobs 2000] [--repeats 3]
+//   ... -- hangfire --database CONNECTION [--jobs 20000] [--repeats 3]
+//   ... -- scale [--miners 1000] [--slots 4] [--jobs 100000]
+//   ... -- generation [--tokens 200] [--repeats 3]
+//   ... -- pool-vs-direct [--tokens 500] [--repeats 5]
+//   ... -- failover --database CONNECTION [--jobs 300] [--tokens 40]
+// Every command but "all" prints its figures as one JSON line on standard output, progress on standard error.
+var command = args.Length > 0 ? args[0] : "all";
+void Log(string line) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
+string? Text(string name) => Array.IndexOf(args, name) is var at && at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+int Argument(string name, int fallback) =>
+    int.TryParse(Text(name), CultureInfo.InvariantCulture, out var value) && value > 0 ? value : fallback;
+
+switch (command)
 {
-    var at = Array.IndexOf(args, "--database");
-    if (at < 0 || at + 1 >= args.Length || string.IsNullOrWhiteSpace(args[at + 1]))
+    case "failover":
+        if (string.IsNullOrWhiteSpace(Text("--database")))
+            return Refuse("failover", "--database", "an empty PostgreSQL database's connection string is required");
+        var scenario = new FailoverScenario(Text("--database")!, Log) { Jobs = Argument("--jobs", 300), MaxTokens = Argument("--tokens", 40) };
+        var summary = await scenario.RunAsync();
+        Console.WriteLine(JsonSerializer.Serialize(summary));
+        return summary.Succeeded == summary.Submitted && summary.Duplicates == 0 && summary.Lost == 0 ? 0 : 1;
+
+    case "noop":
+        var storage = Text("--storage") ?? "memory";
+        if (storage is not ("memory" or "postgres"))
+            return Refuse("noop", "--storage", $"must be memory or postgres; was '{storage}'");
+        if (storage == "postgres" && string.IsNullOrWhiteSpace(Text("--database")))
+            return Refuse("noop", "--database", "is required with --storage postgres");
+        return Emit(await NoopJobs.RunAsync(storage, Text("--database"), Argument("--latency-jobs", 2000), Argument("--jobs", 20000), Argument("--in-flight", 500), Argument("--repeats", 3), Log));
+
+    case "hangfire":
+        if (string.IsNullOrWhiteSpace(Text("--database")))
+            return Refuse("hangfire", "--database", "a PostgreSQL connection string is required");
+        return Emit(await HangfireNoop.RunAsync(Text("--database")!, Argument("--jobs", 20000), Argument("--repeats", 3), Log));
+
+    case "scale":
+        return Emit(await ScaleRun.RunAsync(Argument("--miners", 1000), Argument("--slots", 4), Argument("--jobs", 100_000), Log));
+
+    case "generation":
+        TorchLibraries.EnsureLoaded();
+        return Emit(await ConcurrentGeneration.RunAsync(Argument("--tokens", 200), Argument("--repeats", 3), [1, 4, 16]));
+
+    case "pool-vs-direct":
+        TorchLibraries.EnsureLoaded();
+        return Emit(await PoolVersusDirect.RunAsync(Argument("--tokens", 500), Argument("--repeats", 5), Text("--storage") ?? "sqlite"));
+
+    case "all":
+        return await RunAllAsync();
+
+    default:
+        return Refuse(command, "command", "must be one of all, noop, hangfire, scale, generation, pool-vs-direct, failover");
+}
+
+// Runs every benchmark in a child process of its own (so one's memory and threads do not weigh on the next, and the
+// scale run's peak memory is its own), prints the table and writes artifacts/bench.json.
+async Task<int> RunAllAsync()
+{
+    var database = Text("--database");
+    var quick = args.Contains("--quick");
+    var libraries = TorchLibraries.EnsureLoaded();
+    AnsiConsole.MarkupLineInterpolated($"PoolAI benchmarks: {Environment.ProcessorCount} cores, {Environment.OSVersion}, torch {libraries.LibTorchVersion} with {libraries.Threads} threads{(quick ? ", quick sizes" : string.Empty)}");
+    var noopJobs = quick ? "5000" : "20000";
+    var scaleJobs = quick ? "20000" : "100000";
+
+    var memory = await ChildAsync("noop", "--storage", "memory", "--jobs", noopJobs);
+    JsonNode? postgres = null, hangfire = null;
+    if (database is not null)
     {
-        Console.Error.WriteLine("poolai benchmarks failover: --database: an empty PostgreSQL database's connection string is required");
-        return 2;
+        postgres = await ChildAsync("noop", "--storage", "postgres", "--database", database, "--jobs", noopJobs, "--latency-jobs", "500");
+        hangfire = await ChildAsync("hangfire", "--database", database, "--jobs", noopJobs);
+    }
+    else
+    {
+        Log("no --database: the PostgreSQL and Hangfire runs are skipped");
     }
 
-    var scenario = new FailoverScenario(args[at + 1], line => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}"))
+    var generation = await ChildAsync("generation", "--tokens", quick ? "100" : "200", "--repeats", "3");
+    var direct = await ChildAsync("pool-vs-direct", "--tokens", quick ? "200" : "500", "--repeats", quick ? "3" : "5");
+    var scaleMany = await ChildAsync("scale", "--miners", "1000", "--slots", "4", "--jobs", scaleJobs);
+    var scaleFew = await ChildAsync("scale", "--miners", "10", "--slots", "4", "--jobs", scaleJobs);
+
+    double Num(JsonNode? node, params string[] path)
     {
-        Jobs = Argument("--jobs", 300),
-        MaxTokens = Argument("--tokens", 40),
+        foreach (var key in path)
+            node = node?[key];
+        return node?.GetValue<double>() ?? double.NaN;
+    }
+
+    var figures = new JsonObject
+    {
+        ["machine"] = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}",
+        ["noop_inmemory.p50_ms"] = Round(Num(memory, "P50Ms"), 3),
+        ["noop_inmemory.p99_ms"] = Round(Num(memory, "P99Ms"), 3),
+        ["noop_inmemory.jobs_per_s"] = Round(Num(memory, "JobsPerSecond", "Median")),
+        ["noop_inmemory.jobs_per_s_min"] = Round(Num(memory, "JobsPerSecond", "Min")),
+        ["noop_inmemory.jobs_per_s_max"] = Round(Num(memory, "JobsPerSecond", "Max")),
+        ["noop_postgres.jobs_per_s"] = Round(Num(postgres, "JobsPerSecond", "Median")),
+        ["noop_postgres.jobs_per_s_min"] = Round(Num(postgres, "JobsPerSecond", "Min")),
+        ["noop_postgres.jobs_per_s_max"] = Round(Num(postgres, "JobsPerSecond", "Max")),
+        ["noop_postgres.p50_ms"] = Round(Num(postgres, "P50Ms"), 3),
+        ["hangfire_postgres.jobs_per_s"] = Round(Num(hangfire, "Median")),
+        ["hangfire_postgres.jobs_per_s_min"] = Round(Num(hangfire, "Min")),
+        ["hangfire_postgres.jobs_per_s_max"] = Round(Num(hangfire, "Max")),
+        ["noop.jobs"] = int.Parse(noopJobs, CultureInfo.InvariantCulture),
+        ["generation.tokens_per_s_1"] = Round(Num(generation, "TokensPerSecond", "1", "Median")),
+        ["generation.tokens_per_s_4"] = Round(Num(generation, "TokensPerSecond", "4", "Median")),
+        ["generation.tokens_per_s_16"] = Round(Num(generation, "TokensPerSecond", "16", "Median")),
+        ["generation.tokens_per_s_16_min"] = Round(Num(generation, "TokensPerSecond", "16", "Min")),
+        ["generation.tokens_per_s_16_max"] = Round(Num(generation, "TokensPerSecond", "16", "Max")),
+        ["pool_vs_direct.ratio"] = Round(Num(direct, "Ratio", "Median"), 3),
+        ["pool_vs_direct.ratio_min"] = Round(Num(direct, "Ratio", "Min"), 3),
+        ["pool_vs_direct.ratio_max"] = Round(Num(direct, "Ratio", "Max"), 3),
+        ["pool_vs_direct.direct_tokens_per_s"] = Round(Num(direct, "Direct", "Median")),
+        ["scale.jobs"] = int.Parse(scaleJobs, CultureInfo.InvariantCulture),
+        ["scale.peak_mb"] = Num(scaleMany, "PeakMb"),
+        ["scale.peak_mb_10_miners"] = Num(scaleFew, "PeakMb"),
+        ["scale.jobs_per_s_1000"] = Round(Num(scaleMany, "DispatchJobsPerSecond")),
+        ["scale.jobs_per_s_10"] = Round(Num(scaleFew, "DispatchJobsPerSecond")),
+        ["scale.throughput_ratio_1000_vs_10"] = Round(Num(scaleMany, "DispatchJobsPerSecond") / Num(scaleFew, "DispatchJobsPerSecond"), 3),
     };
-    var summary = await scenario.RunAsync();
-    Console.WriteLine(JsonSerializer.Serialize(summary));
-    return summary.Succeeded == summary.Submitted && summary.Duplicates == 0 && summary.Lost == 0 ? 0 : 1;
+
+    var g1 = Num(generation, "TokensPerSecond", "1", "Median");
+    var table = new Table().AddColumns("benchmark", "figure", "target", "met");
+    void Row(string name, string figure, string target, bool? met) => table.AddRow(Markup.Escape(name), Markup.Escape(figure), Markup.Escape(target), met is null ? "-" : met.Value ? "[green]yes[/]" : "[red]no[/]");
+    Row("no-op in memory, p50 / p99", $"{Num(memory, "P50Ms"):F3} / {Num(memory, "P99Ms"):F3} ms", "p50 ≤ 1 ms", Num(memory, "P50Ms") <= 1);
+    Row("no-op in memory, jobs/s", Range(memory?["JobsPerSecond"]), "≥ 10,000", Num(memory, "JobsPerSecond", "Median") >= 10_000);
+    Row("no-op PostgreSQL, jobs/s", Range(postgres?["JobsPerSecond"]), "≥ 2× Hangfire", postgres is null ? null : Num(postgres, "JobsPerSecond", "Median") >= 2 * Num(hangfire, "Median"));
+    Row("Hangfire PostgreSQL, jobs/s", Range(hangfire), "(reference)", null);
+    Row("generation, tokens/s at 1 / 4 / 16", $"{g1:F0} / {Num(generation, "TokensPerSecond", "4", "Median"):F0} / {Num(generation, "TokensPerSecond", "16", "Median"):F0}", "16 ≥ 4× 1", Num(generation, "TokensPerSecond", "16", "Median") >= 4 * g1);
+    Row("pool / direct, one stream", Range(direct?["Ratio"], "F3"), "≥ 0.95", Num(direct, "Ratio", "Median") >= 0.95);
+    Row("scale: peak memory (1000 miners)", $"{Num(scaleMany, "PeakMb"):F0} MB", "≤ 1,500 MB", Num(scaleMany, "PeakMb") <= 1500);
+    Row("scale: dispatch 1000 vs 10 miners", $"{Num(scaleMany, "DispatchJobsPerSecond"):F0} / {Num(scaleFew, "DispatchJobsPerSecond"):F0} jobs/s", "≥ 50%", Num(scaleMany, "DispatchJobsPerSecond") >= 0.5 * Num(scaleFew, "DispatchJobsPerSecond"));
+    AnsiConsole.Write(table);
+
+    Directory.CreateDirectory("artifacts");
+    var path = Path.Combine("artifacts", "bench.json");
+    File.WriteAllText(path, figures.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    AnsiConsole.MarkupLineInterpolated($"Figures written to {path}");
+    return 0;
 }
 
-var tokens = Argument("--tokens", 500);
-var repeats = Argument("--repeats", 5);
-var libraries = TorchLibraries.EnsureLoaded();
-AnsiConsole.MarkupLineInterpolated($"PoolAI benchmarks: {Environment.ProcessorCount} cores, torch {libraries.LibTorchVersion} with {libraries.Threads} threads, {tokens} tokens per generation, {repeats} repeats (median, min–max)");
-
-var results = new List<PoolVersusDirectResult>();
-foreach (var storage in new[] { "sqlite", "memory" })
-    results.Add(await PoolVersusDirect.RunAsync(tokens, repeats, storage));
-
-var table = new Table().AddColumns("benchmark", "storage", "direct tokens/s", "pool tokens/s", "pool / direct (paired)", "target");
-foreach (var r in results)
+// Runs this program with the given arguments and returns the JSON its last standard-output line holds.
+async Task<JsonNode?> ChildAsync(params string[] childArgs)
 {
-    table.AddRow("shakespeare-char, 1 stream", r.Storage, Format(r.Direct), Format(r.Pool), string.Create(CultureInfo.InvariantCulture, $"{r.Ratio.Median:F3} ({r.Ratio.Min:F2}–{r.Ratio.Max:F2})"), "≥ 0.95");
+    var self = Environment.ProcessPath!;
+    var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = false };
+    if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        start.ArgumentList.Add(typeof(Summary).Assembly.Location);
+    foreach (var arg in childArgs)
+        start.ArgumentList.Add(arg);
+    Log($"benchmark: {string.Join(' ', childArgs.Select(a => a.Contains("Password", StringComparison.OrdinalIgnoreCase) || a.Contains("Host=", StringComparison.Ordinal) ? "<database>" : a))}");
+    using var child = Process.Start(start)!;
+    var output = await child.StandardOutput.ReadToEndAsync();
+    await child.WaitForExitAsync();
+    var last = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
+    if (child.ExitCode != 0 || last is null)
+    {
+        Log($"benchmark {childArgs[0]} failed (exit {child.ExitCode}); its figures are missing");
+        return null;
+    }
+
+    return JsonNode.Parse(last);
 }
 
-AnsiConsole.Write(table);
+static string Range(JsonNode? summary, string format = "F0") => summary is null
+    ? "not run"
+    : string.Create(CultureInfo.InvariantCulture, $"{summary["Median"]!.GetValue<double>().ToString(format, CultureInfo.InvariantCulture)} ({summary["Min"]!.GetValue<double>().ToString(format, CultureInfo.InvariantCulture)}–{summary["Max"]!.GetValue<double>().ToString(format, CultureInfo.InvariantCulture)})");
 
-var sqlite = results.Single(r => r.Storage == "sqlite");
-var memory = results.Single(r => r.Storage == "memory");
-var json = new JsonObject
+static JsonNode? Round(double value, int digits = 1) => double.IsNaN(value) || double.IsInfinity(value) ? null : Math.Round(value, digits);
+
+static int Emit<T>(T figures)
 {
-    ["machine"] = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}",
-    ["generation.tokens"] = tokens,
-    ["generation.repeats"] = repeats,
-    ["generation.direct_tokens_per_s"] = Round(sqlite.Direct.Median),
-    ["generation.pool_tokens_per_s"] = Round(sqlite.Pool.Median),
-    ["generation.tokens_per_s_1"] = Round(sqlite.Pool.Median),
-    ["pool_vs_direct.ratio"] = Math.Round(sqlite.Ratio.Median, 3),
-    ["pool_vs_direct.ratio_min"] = Math.Round(sqlite.Ratio.Min, 3),
-    ["pool_vs_direct.ratio_max"] = Math.Round(sqlite.Ratio.Max, 3),
-    ["pool_vs_direct.ratio_memory_storage"] = Math.Round(memory.Ratio.Median, 3),
-};
-Directory.CreateDirectory("artifacts");
-var path = Path.Combine("artifacts", "bench.json");
-File.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-AnsiConsole.MarkupLineInterpolated($"Figures written to {path}");
-return 0;
+    Console.WriteLine(JsonSerializer.Serialize(figures));
+    return 0;
+}
 
-static string Format(Summary s) =>
-    string.Create(CultureInfo.InvariantCulture, $"{s.Median:F0} ({s.Min:F0}–{s.Max:F0})");
-
-static double Round(double value) => Math.Round(value, 1);
-
-int Argument(string name, int fallback)
+static int Refuse(string command, string field, string rule)
 {
-    var at = Array.IndexOf(args, name);
-    return at >= 0 && at + 1 < args.Length && int.TryParse(args[at + 1], CultureInfo.InvariantCulture, out var value) && value > 0 ? value : fallback;
+    Console.Error.WriteLine($"poolai benchmarks {command}: {field}: {rule}");
+    return 2;
 }
