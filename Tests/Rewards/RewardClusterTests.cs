@@ -138,7 +138,9 @@ public sealed class RewardClusterTests
                 Assert.AreNotEqual(VerificationOutcome.Passed, verification.Outcome, $"job {job.Id}");
         }
 
-        // The altered output a failed verification caught is no longer served from the result cache.
+        // The altered output a failed verification caught is no longer served from the result cache. The repeats run
+        // once the queue no longer counts the paused cheat's slot (the pause reaches it within a second).
+        await TestPools.WaitForCapacityAsync(cluster, 2);
         var caught = jobs.Where(j => j.Attempts[^1].Worker == "miner-a").ToList();
         Assert.IsTrue(caught.Count > 0, "no job ran on miner-a");
         foreach (var job in caught)
