@@ -55,6 +55,21 @@ public interface IJobGrain : IGrainWithGuidKey
     /// </summary>
     [Alias("StartAt")]
     Task<JobPlacement?> StartAsync(JobPlacement placement);
+
+    /// <summary>
+    /// Called by the job's queue: brings the job up to date and returns its view. Activating it lets a job whose attempt
+    /// died with its activation wait again; a job whose time to live has ended expires and leaves the queue.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No job with this id was submitted.</exception>
+    [Alias("Wake")]
+    Task<JobView> WakeAsync();
+
+    /// <summary>
+    /// Called by the job's queue for a job that has waited a while: if it still waits and nobody waits on or watches
+    /// it, its activation is deactivated (the queue holds its entry and activates it again to start it).
+    /// </summary>
+    [Alias("Park"), OneWay]
+    Task ParkAsync();
 }
 
 /// <summary>What a new watcher gets: the view and the output produced before it subscribed.</summary>

@@ -42,7 +42,6 @@ public sealed partial class JobGrain(
     private readonly OffsetText _output = new();
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _run;
-    private IGrainTimer? _expiry;
     private IGrainTimer? _leaseCheck;
     private IGrainTimer? _settleRetry;
     private Task _settling = Task.CompletedTask;
@@ -52,19 +51,26 @@ public sealed partial class JobGrain(
     private int _leaseExpiredAttempt;
     private int _handedBackAttempt;
     private int _tokens;
+    private bool _attemptUnsaved;
+    private int _waiters;
+    private IJobQueueGrain? _queue;
+    private IJobIndexGrain? _index;
 
     private Guid Id => this.GetPrimaryKey();
 
     private JobState Job => state.State;
 
-    private IJobQueueGrain Queue => GrainFactory.GetGrain<IJobQueueGrain>(Job.Spec!.Model);
+    // References are kept: resolving a grain interface by type costs more than a local call.
+    private IJobQueueGrain Queue => _queue ??= GrainFactory.GetGrain<IJobQueueGrain>(Job.Spec!.Model);
+
+    private IJobIndexGrain Index => _index ??= GrainFactory.GetGrain<IJobIndexGrain>(Job.Spec!.Requester);
 
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (!state.RecordExists || Job.Spec is null)
             return;
-        GrainFactory.GetGrain<IJobIndexGrain>(Job.Spec.Requester).RecordAsync(new JobIndexEntry(Id, Job.Spec.Kind, Job.Spec.Model, Job.Status, Job.CreatedAt, Job.UpdatedAt)).Ignore();
+        Index.RecordAsync(new JobIndexEntry(Id, Job.Spec.Kind, Job.Spec.Model, Job.Status, Job.CreatedAt, Job.UpdatedAt)).Ignore();
         _indexed = (Job.Status, Job.UpdatedAt);
         if (Job.Status.IsFinal())
         {
@@ -97,20 +103,19 @@ public sealed partial class JobGrain(
         }
         else
         {
-            await Queue.EnqueueAsync(Entry());
+            Admitted(await Queue.EnqueueAsync(Entry()));
         }
-
-        ArmExpiry();
     }
 
     /// <summary>Persists the job, then reports it to its requester's index (one-way) when its status changed.</summary>
     private async Task SaveAsync()
     {
+        _attemptUnsaved = false; // this write holds it
         await _writes.WriteAsync();
         if (Job.Spec is { } spec && (Job.Status, Job.UpdatedAt) != _indexed)
         {
             _indexed = (Job.Status, Job.UpdatedAt);
-            GrainFactory.GetGrain<IJobIndexGrain>(spec.Requester).RecordAsync(new JobIndexEntry(Id, spec.Kind, spec.Model, Job.Status, Job.CreatedAt, Job.UpdatedAt)).Ignore();
+            Index.RecordAsync(new JobIndexEntry(Id, spec.Kind, spec.Model, Job.Status, Job.CreatedAt, Job.UpdatedAt)).Ignore();
         }
     }
 
@@ -146,12 +151,33 @@ public sealed partial class JobGrain(
         }
 
         await SaveAsync();
-        var waiting = await Queue.EnqueueAsync(Entry());
-        if (waiting is not null && Job.Status == JobStatus.Queued)
-            Job.StatusMessage = waiting;
-        ArmExpiry();
+        Admitted(await Queue.EnqueueAsync(Entry()));
         LogAccepted(Id, spec.Kind, spec.Model);
         return View();
+    }
+
+    /// <summary>Takes the queue's answer to an enqueue: why the job cannot run anywhere now, or null.</summary>
+    private void Admitted(string? blockedReason)
+    {
+        if (blockedReason is not null && Job.Status == JobStatus.Queued)
+            Job.StatusMessage = blockedReason;
+    }
+
+    /// <inheritdoc />
+    public async Task<JobView> WakeAsync()
+    {
+        RequireJob();
+        if (!Job.Status.IsFinal() && time.GetUtcNow() >= Job.ExpiresAt)
+            await ExpireAsync();
+        return View();
+    }
+
+    /// <inheritdoc />
+    public Task ParkAsync()
+    {
+        if (!state.RecordExists || (Job.Status == JobStatus.Queued && _waiters == 0 && _observers.Count == 0 && _settling.IsCompleted))
+            this.DeactivateOnIdle();
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -236,7 +262,19 @@ public sealed partial class JobGrain(
     {
         RequireJob();
         if (!Job.Status.IsFinal())
-            await Task.WhenAny(_finished.Task, Task.Delay(timeout, time));
+        {
+            _waiters++;
+            try
+            {
+                // WaitAsync drops its timer when the job finishes first (Task.Delay's would live out the timeout).
+                await _finished.Task.WaitAsync(timeout, time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+            }
+            finally
+            {
+                _waiters--;
+            }
+        }
+
         return View();
     }
 
@@ -273,7 +311,10 @@ public sealed partial class JobGrain(
 
         var attempt = JobStateMachine.Assign(Job, time.GetUtcNow());
         JobStateMachine.Locate(Job, placement.Silo, placement.Worker, placement.Device);
-        await SaveAsync();
+        // Not written yet: the attempt is stored with its first progress, its outcome, or the first lease check,
+        // whichever comes first, so a job that finishes within a lease interval costs one write less. A crash before
+        // then finds the job still Queued in storage, and it waits again (see the queue's EnqueueAsync).
+        _attemptUnsaved = true;
         _output.Reset();
         _tokens = 0;
         _leaseRenewedAt = time.GetUtcNow();
@@ -307,21 +348,29 @@ public sealed partial class JobGrain(
         return Task.CompletedTask;
     }
 
-    private Task CheckLeaseAsync()
+    private async Task CheckLeaseAsync()
     {
         var attempt = Job.Attempts.Count;
         if (!IsCurrent(attempt))
         {
             _leaseCheck?.Dispose();
             _leaseCheck = null;
+            return;
         }
-        else if (time.GetUtcNow() - _leaseRenewedAt > options.Value.LeaseTimeout && _leaseExpiredAttempt != attempt)
+
+        if (time.GetUtcNow() >= Job.ExpiresAt)
+        {
+            await ExpireAsync(); // a waiting job's expiry is its queue's to notice (it sweeps), a running one's is ours
+            return;
+        }
+
+        if (_attemptUnsaved)
+            await SaveAsync(); // still running after a lease interval: store the attempt
+        if (IsCurrent(attempt) && time.GetUtcNow() - _leaseRenewedAt > options.Value.LeaseTimeout && _leaseExpiredAttempt != attempt)
         {
             _leaseExpiredAttempt = attempt;
             _run?.Cancel(); // the attempt's task records the failure and requeues
         }
-
-        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -458,7 +507,6 @@ public sealed partial class JobGrain(
             await Queue.ReleaseAsync(Id); // the attempt holding the slot ran in an earlier activation
         else
             _run.Cancel(); // the attempt's own ending releases its slot
-        _expiry?.Dispose();
         Publish(_output.Length, string.Empty);
         _finished.TrySetResult();
         LogEnded(Id, Job.Status, Job.StatusMessage);
@@ -572,14 +620,6 @@ public sealed partial class JobGrain(
         var wasQueued = Job.Status == JobStatus.Queued;
         if (JobStateMachine.Expire(Job, time.GetUtcNow()))
             await FinishEarlyAsync(wasQueued);
-    }
-
-    private void ArmExpiry()
-    {
-        if (_expiry is not null || Job.Status.IsFinal())
-            return;
-        var due = Job.ExpiresAt - time.GetUtcNow();
-        _expiry = this.RegisterGrainTimer(ExpireAsync, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>The job as its queue holds it while it waits.</summary>

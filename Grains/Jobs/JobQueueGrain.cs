@@ -1,4 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans.Storage;
 using PoolAI.Placement;
 using PoolAI.Storage;
 
@@ -33,6 +35,12 @@ namespace PoolAI.Jobs;
 /// <see cref="ExpirySweep"/> it wakes waiting jobs whose time to live has ended, so they end <c>Expired</c> even when
 /// nothing else activates them.
 /// </para>
+/// <para>
+/// Parking: a job still waiting <see cref="ParkAfter"/> after it was enqueued is told to deactivate if nobody waits on
+/// or watches it (<see cref="IJobGrain.ParkAsync"/>); its entry here is all a waiting job needs, and the start
+/// activates it again. A backlog of a hundred thousand jobs so costs entries and stored rows, not activations; a job
+/// that starts within that time costs nothing extra.
+/// </para>
 /// </summary>
 [CoordinatorFilter]
 [Reentrant] // every handler changes its in-memory state before its first await; awaits are only writes and job calls
@@ -41,8 +49,11 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
     /// <summary>How often a blocked queue looks for new capacity.</summary>
     public static readonly TimeSpan BlockedRecheck = TimeSpan.FromSeconds(1);
 
-    /// <summary>How often the queue looks for waiting jobs whose time to live has ended.</summary>
-    public static readonly TimeSpan ExpirySweep = TimeSpan.FromSeconds(5);
+    /// <summary>How often the queue looks for waiting jobs whose time to live has ended, and parks jobs that have waited <see cref="ParkAfter"/>.</summary>
+    public static readonly TimeSpan ExpirySweep = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a job waits before its queue parks it (see the remarks).</summary>
+    public static readonly TimeSpan ParkAfter = TimeSpan.FromSeconds(1);
 
     /// <summary>Most job starts awaiting their job's answer at once.</summary>
     public const int MaxStartsInFlight = 256;
@@ -52,7 +63,11 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
     private readonly Microsoft.Extensions.Options.IOptions<JobOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<JobQueueGrain> _logger;
-    private readonly GroupCommit<JobQueueState> _writes;
+    private readonly GroupCommit _writes;
+    private readonly IGrainStorage _storage;
+    private readonly QueuePages _pages = new();
+    private readonly Dictionary<int, GrainState<JobQueuePage>> _pageStates = [];
+    private bool _mainDirty;
     private readonly PendingJobs _pending = new();
     private readonly SlotBook _slots = new();
     private readonly HashSet<Guid> _starting = [];
@@ -60,6 +75,7 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
     private readonly Dictionary<Guid, string> _runningRequesters = [];
     private readonly Dictionary<string, int> _runningPerRequester = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastStarted = new(StringComparer.Ordinal);
+    private readonly Queue<(Guid JobId, DateTimeOffset At)> _parking = new();
     private long _starts;
     private Task? _dispatch;
     private bool _dispatchAgain;
@@ -72,6 +88,7 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
         IServingSilos capacity,
         Microsoft.Extensions.Options.IOptions<JobOptions> options,
         TimeProvider time,
+        IServiceProvider services,
         ILogger<JobQueueGrain> logger)
     {
         _state = state;
@@ -79,13 +96,9 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
         _options = options;
         _time = time;
         _logger = logger;
+        _storage = services.GetRequiredKeyedService<IGrainStorage>(PoolKeys.Storage);
         // Each write stores copies: calls that interleave with a write change the live indexes, never what is being written.
-        _writes = new GroupCommit<JobQueueState>(state, () =>
-        {
-            _state.State.Pending = [.. _pending.All];
-            _state.State.Running = new(_running);
-            _state.State.RunningRequesters = new(_runningRequesters);
-        });
+        _writes = new GroupCommit(WriteAsync);
     }
 
     private string Model => this.GetPrimaryKeyString();
@@ -93,24 +106,123 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
     private JobQueueState State => _state.State;
 
     /// <inheritdoc />
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         foreach (var jobId in State.LegacyRunning)
             State.Running.TryAdd(jobId, string.Empty);
         State.LegacyRunning.Clear();
+        _pages.Reserve(State.PageCount);
+        for (var page = 0; page < State.PageCount; page++)
+        {
+            var stored = new GrainState<JobQueuePage>(new JobQueuePage());
+            await _storage.ReadStateAsync(PageName(page), this.GetGrainId(), stored);
+            _pageStates[page] = stored;
+            foreach (var job in stored.State?.Jobs ?? [])
+            {
+                // An entry of a job counted as running is stale (its removal was not stored yet); so is a second copy.
+                if (!State.Running.ContainsKey(job.JobId) && !_pending.Contains(job.JobId) && _pages.Load(page, job.JobId))
+                    _pending.Add(job);
+            }
+        }
+
         foreach (var job in State.Pending)
         {
+            // Stored before pages: moved onto pages by the next write.
             if (!State.Running.ContainsKey(job.JobId))
-                _pending.Add(job);
+                AddPending(job);
         }
 
         foreach (var (jobId, unit) in State.Running)
             MarkRunning(jobId, unit, State.RunningRequesters.GetValueOrDefault(jobId));
+        _mainDirty = State.Pending.Count > 0;
+        if (_mainDirty)
+            _writes.MarkDirty();
 
-        this.RegisterGrainTimer(() => { _writes.Flush(); _ = WakeAsync(ExpiredPending); return Task.CompletedTask; }, ExpirySweep, ExpirySweep);
+        this.RegisterGrainTimer(() =>
+        {
+            _writes.Flush();
+            Park();
+            _ = WakeAsync(ExpiredPending);
+            return Task.CompletedTask;
+        }, ExpirySweep, ExpirySweep);
         _ = WakeAsync(() => _running.Keys);
         RequestDispatch();
-        return Task.CompletedTask;
+    }
+
+    /// <summary>The storage record name of page <paramref name="page"/> of this queue's waiting jobs.</summary>
+    public static string PageName(int page) => $"queue-page-{page}";
+
+    /// <summary>
+    /// One write (see <see cref="GroupCommit"/>): the pages that changed and, when starts or releases changed it or the
+    /// page count grew, the queue's own state. The page count is stored before any page beyond the stored count is
+    /// written, so recovery reads every page that may exist.
+    /// </summary>
+    private async Task WriteAsync()
+    {
+        var pageCountGrew = State.PageCount != _pages.PageCount;
+        var writeMain = _mainDirty || pageCountGrew;
+        _mainDirty = false;
+        if (writeMain)
+        {
+            State.Pending = [];
+            State.Running = new(_running);
+            State.RunningRequesters = new(_runningRequesters);
+            State.PageCount = _pages.PageCount;
+        }
+
+        var dirty = _pages.TakeDirty();
+        var pages = new (int Page, List<QueuedJob> Jobs)[dirty.Length];
+        for (var i = 0; i < dirty.Length; i++)
+        {
+            var jobs = new List<QueuedJob>(_pages.Members(dirty[i]).Count);
+            foreach (var jobId in _pages.Members(dirty[i]))
+            {
+                if (_pending.TryGet(jobId, out var job))
+                    jobs.Add(job);
+            }
+
+            pages[i] = (dirty[i], jobs);
+        }
+
+        try
+        {
+            if (pageCountGrew)
+                await _state.WriteStateAsync();
+            var writes = new List<Task>(pages.Length + 1);
+            if (writeMain && !pageCountGrew)
+                writes.Add(_state.WriteStateAsync());
+            foreach (var (page, jobs) in pages)
+                writes.Add(WritePageAsync(page, jobs));
+            await Task.WhenAll(writes);
+        }
+        catch
+        {
+            _mainDirty |= writeMain;
+            _pages.MarkDirty(dirty);
+            throw;
+        }
+    }
+
+    private Task WritePageAsync(int page, List<QueuedJob> jobs)
+    {
+        if (!_pageStates.TryGetValue(page, out var stored))
+            _pageStates[page] = stored = new GrainState<JobQueuePage>(new JobQueuePage());
+        stored.State = new JobQueuePage { Jobs = jobs };
+        return _storage.WriteStateAsync(PageName(page), this.GetGrainId(), stored);
+    }
+
+    private void AddPending(QueuedJob job)
+    {
+        if (_pending.Add(job))
+            _pages.Add(job.JobId);
+    }
+
+    private bool RemovePending(Guid jobId)
+    {
+        if (_pending.Remove(jobId) is null)
+            return false;
+        _pages.Remove(jobId);
+        return true;
     }
 
     /// <inheritdoc />
@@ -122,9 +234,14 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
         {
             // A job that says it is queued but that the queue counts as running lost its start to a crash: it waits again.
             StopRunning(job.JobId);
-            _pending.Add(job);
+            AddPending(job);
             RequestDispatch();
+            _parking.Enqueue((job.JobId, _time.GetUtcNow()));
             await _writes.WriteAsync();
+        }
+        else if (!running)
+        {
+            _parking.Enqueue((job.JobId, _time.GetUtcNow())); // a parked job woken by someone: park it again once idle
         }
 
         _slots.Sync(_capacity.Silos(Model));
@@ -135,8 +252,9 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
     public async Task RequeueAsync(QueuedJob job)
     {
         StopRunning(job.JobId);
-        _pending.Add(job);
+        AddPending(job);
         RequestDispatch();
+        _parking.Enqueue((job.JobId, _time.GetUtcNow()));
         await _writes.WriteAsync();
     }
 
@@ -145,8 +263,8 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
     {
         if (!_pending.TryGet(jobId, out var job) || job.Priority == priority)
             return;
-        _pending.Remove(jobId);
-        _pending.Add(job with { Priority = priority });
+        RemovePending(jobId);
+        AddPending(job with { Priority = priority });
         RequestDispatch();
         await _writes.WriteAsync();
     }
@@ -155,7 +273,7 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
     public Task RemoveAsync(Guid jobId)
     {
         // The job's own state says it will not run; a removal lost in a crash is caught when its start is refused.
-        if (_pending.Remove(jobId) is not null)
+        if (RemovePending(jobId))
             _writes.MarkDirty();
         return Task.CompletedTask;
     }
@@ -211,7 +329,7 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
             var started = false;
             while (!_startFailed && _starting.Count < MaxStartsInFlight && NextStart() is ({ } job, { } unit))
             {
-                _pending.Remove(job.JobId);
+                RemovePending(job.JobId);
                 MarkRunning(job.JobId, unit.Key, job.Requester);
                 _lastStarted[job.Requester ?? string.Empty] = ++_starts;
                 _starting.Add(job.JobId);
@@ -240,7 +358,7 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
             LogStartFailed(job.JobId, ex);
             _starting.Remove(job.JobId);
             StopRunning(job.JobId);
-            _pending.Add(job);
+            AddPending(job);
             _startFailed = true;
             _writes.MarkDirty();
             UpdateRecheckTimer(true);
@@ -290,6 +408,7 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
 
     private void MarkRunning(Guid jobId, string unitKey, string? requester)
     {
+        _mainDirty = true;
         _running[jobId] = unitKey;
         _slots.Take(unitKey);
         if (requester is not null)
@@ -313,6 +432,7 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
 
         if (!_running.Remove(jobId, out var unit))
             return false;
+        _mainDirty = true;
         _slots.Free(unit);
         return true;
     }
@@ -329,7 +449,7 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
         {
             try
             {
-                var view = await GrainFactory.GetGrain<IJobGrain>(jobId).GetAsync();
+                var view = await GrainFactory.GetGrain<IJobGrain>(jobId).WakeAsync();
                 if (view.Status.IsFinal() && !_starting.Contains(jobId) && StopRunning(jobId))
                 {
                     // It finished but its release was lost with a crash: the slot is free.
@@ -341,6 +461,18 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
             {
                 LogWakeFailed(jobId, ex);
             }
+        }
+    }
+
+    /// <summary>Tells the jobs that have waited <see cref="ParkAfter"/> since they were enqueued, and still wait, to deactivate.</summary>
+    private void Park()
+    {
+        var before = _time.GetUtcNow() - ParkAfter;
+        while (_parking.TryPeek(out var next) && next.At <= before)
+        {
+            _parking.Dequeue();
+            if (_pending.Contains(next.JobId))
+                GrainFactory.GetGrain<IJobGrain>(next.JobId).ParkAsync().Ignore();
         }
     }
 

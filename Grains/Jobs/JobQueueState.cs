@@ -4,7 +4,7 @@ namespace PoolAI.Jobs;
 [GenerateSerializer, Alias("poolai.JobQueueState")]
 public sealed class JobQueueState
 {
-    /// <summary>Jobs waiting, unordered; dispatch order is decided by <see cref="JobQueueOrder"/>.</summary>
+    /// <summary>Jobs waiting, as queues stored them before pages (<see cref="PageCount"/>); moved onto pages when the queue activates.</summary>
     [Id(0)] public List<QueuedJob> Pending { get; set; } = [];
 
     /// <summary>Running jobs as queues stored them before placements were kept; <see cref="JobQueueGrain"/> moves them into <see cref="Running"/> when it activates.</summary>
@@ -15,6 +15,18 @@ public sealed class JobQueueState
 
     /// <summary>The requester of each running job, for fairness and the per-requester cap.</summary>
     [Id(3)] public Dictionary<Guid, string> RunningRequesters { get; set; } = [];
+
+    /// <summary>Page ids the waiting jobs may be stored on: records <c>queue-page-0</c> … <c>queue-page-(PageCount − 1)</c>
+    /// of the same grain (<see cref="JobQueuePage"/>, see <see cref="QueuePages"/>).</summary>
+    [Id(4)] public int PageCount { get; set; }
+}
+
+/// <summary>One page of a queue's waiting jobs (state name <c>queue-page-N</c>), unordered; dispatch order is decided by <see cref="JobQueueOrder"/>.</summary>
+[GenerateSerializer, Alias("poolai.JobQueuePage")]
+public sealed class JobQueuePage
+{
+    /// <summary>The waiting jobs on this page.</summary>
+    [Id(0)] public List<QueuedJob> Jobs { get; set; } = [];
 }
 
 /// <summary>

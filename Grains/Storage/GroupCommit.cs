@@ -9,9 +9,10 @@ namespace PoolAI.Storage;
 /// <para>A failed write fails the callers waiting for it; the state stays dirty, and the next write (or <see cref="Flush"/>)
 /// stores it. A write asked for while a failed one was in flight is still made.</para>
 /// </summary>
-/// <param name="state">The state to write.</param>
-/// <param name="beforeWrite">Called on the grain's scheduler just before each write, to copy in-memory indexes into the state.</param>
-public sealed class GroupCommit<T>(IPersistentState<T> state, Action? beforeWrite = null)
+/// <param name="write">One write of everything unstored; called on the grain's scheduler, one call at a time. It must
+/// take what it stores before its first await (calls that interleave with a write change the live state, never what is
+/// being written).</param>
+public class GroupCommit(Func<Task> write)
 {
     private bool _running;
     private TaskCompletionSource? _next;
@@ -54,8 +55,7 @@ public sealed class GroupCommit<T>(IPersistentState<T> state, Action? beforeWrit
             try
             {
                 _dirty = false;
-                beforeWrite?.Invoke();
-                await state.WriteStateAsync();
+                await write();
                 waiters.TrySetResult();
             }
             catch (Exception ex)
@@ -75,3 +75,12 @@ public sealed class GroupCommit<T>(IPersistentState<T> state, Action? beforeWrit
         }
     }
 }
+
+/// <summary>A <see cref="GroupCommit"/> of one grain state.</summary>
+/// <param name="state">The state to write.</param>
+/// <param name="beforeWrite">Called on the grain's scheduler just before each write, to copy in-memory indexes into the state.</param>
+public sealed class GroupCommit<T>(IPersistentState<T> state, Action? beforeWrite = null) : GroupCommit(() =>
+{
+    beforeWrite?.Invoke();
+    return state.WriteStateAsync();
+});

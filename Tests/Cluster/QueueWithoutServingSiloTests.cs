@@ -65,4 +65,37 @@ public sealed class QueueWithoutServingSiloTests
         Assert.AreEqual(JobStatus.Expired, done.Status);
         StringAssert.StartsWith(done.StatusMessage, "expired: time to live ended at ");
     }
+
+    /// <summary>
+    /// A backlog spread over several storage pages: waiting jobs are parked (their activations go, their entries stay),
+    /// and when the queue itself is deactivated it reads every page back and holds every job again.
+    /// </summary>
+    [TestMethod]
+    public async Task BacklogIsParkedAndSurvivesTheQueueDeactivating()
+    {
+        var pool = new PoolClient(_cluster.Client);
+        var queue = _cluster.Client.GetGrain<IJobQueueGrain>(SystemTasks.Noop);
+        const int jobs = 2 * QueuePages.DefaultPageSize + 100;
+        var ids = new List<Guid>(jobs);
+        for (var i = 0; i < jobs; i += 100)
+            ids.AddRange((await Task.WhenAll(Enumerable.Range(0, Math.Min(100, jobs - i)).Select(_ => pool.SubmitAsync(JobSpec.Noop("backlog"))))).Select(v => v.Id));
+        Assert.AreEqual(jobs, (await queue.GetStatsAsync()).Pending);
+
+        var management = _cluster.Client.GetGrain<IManagementGrain>(0);
+        async Task<int> JobActivationsAsync() =>
+            (await management.GetSimpleGrainStatistics()).Where(s => s.GrainType.Contains(nameof(JobGrain), StringComparison.Ordinal)).Sum(s => s.ActivationCount);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (await JobActivationsAsync() > jobs / 10 && DateTime.UtcNow < deadline)
+            await Task.Delay(250);
+        Assert.IsTrue(await JobActivationsAsync() <= jobs / 10, $"{await JobActivationsAsync()} of {jobs} waiting jobs are still active");
+
+        await management.ForceActivationCollection(TimeSpan.Zero);
+        var queues = (await management.GetSimpleGrainStatistics()).Where(s => s.GrainType.Contains(nameof(JobQueueGrain), StringComparison.Ordinal)).Sum(s => s.ActivationCount);
+        Assert.AreEqual(0, queues, "the queue was deactivated");
+        var stats = await queue.GetStatsAsync();
+        Assert.AreEqual(jobs, stats.Pending, "the queue read back from its pages");
+        var sample = await pool.GetAsync(ids[^1]);
+        Assert.AreEqual(JobStatus.Queued, sample.Status);
+        StringAssert.StartsWith(sample.StatusMessage, "no worker serves model noop");
+    }
 }
