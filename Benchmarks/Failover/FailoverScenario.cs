@@ -120,7 +120,17 @@ public sealed partial class FailoverScenario(string database, Action<string> log
             log($"killed miner on silo port {minerA.SiloPort} (SIGKILL) while it ran {inFlight.Count} jobs (it was starting {RunningOn(running, minerA).Count} just before)");
 
             // Until each of its jobs runs elsewhere (or has finished elsewhere).
-            await JobPolling.WaitUntilAsync(pool, inFlight.ToList(), views => views.All(v => MovedOff(v, minerA)), deadline, "the killed miner's jobs to run elsewhere", log, TimeSpan.FromMilliseconds(100));
+            try
+            {
+                await JobPolling.WaitUntilAsync(pool, inFlight.ToList(), views => views.All(v => MovedOff(v, minerA)), deadline, "the killed miner's jobs to run elsewhere", log, TimeSpan.FromMilliseconds(100));
+            }
+            catch (TimeoutException)
+            {
+                // What the coordinator said about the jobs that did not move: the first thing to read when this fails.
+                foreach (var line in coordinator.Log.Split('\n').Where(l => inFlight.Any(id => l.Contains(id.ToString(), StringComparison.Ordinal))).TakeLast(40))
+                    log($"coordinator: {line}");
+                throw;
+            }
             var requeueSeconds = killedAt.Elapsed.TotalSeconds;
             log($"its jobs were running elsewhere {requeueSeconds:F2} s after the kill");
 

@@ -34,7 +34,7 @@ public static class NoopJobs
         var client = pool.Client;
 
         log($"noop {storage}: warm-up");
-        await ThroughputAsync(client, Math.Min(throughputJobs, 5_000), inFlight);
+        await ThroughputAsync(client, Math.Min(throughputJobs, 20_000), inFlight);
 
         log($"noop {storage}: {latencyJobs} jobs one at a time");
         var latencies = new double[latencyJobs];

@@ -52,6 +52,7 @@ public sealed partial class JobGrain(
     private int _handedBackAttempt;
     private int _tokens;
     private bool _attemptUnsaved;
+    private bool _parked;
     private int _waiters;
     private IJobQueueGrain? _queue;
     private IJobIndexGrain? _index;
@@ -169,6 +170,8 @@ public sealed partial class JobGrain(
         RequireJob();
         if (!Job.Status.IsFinal() && time.GetUtcNow() >= Job.ExpiresAt)
             await ExpireAsync();
+        else if (Job.Status == JobStatus.Queued)
+            Admitted(await Queue.EnqueueAsync(Entry())); // the queue may count it as running (a lost requeue): it waits again
         return View();
     }
 
@@ -176,7 +179,11 @@ public sealed partial class JobGrain(
     public Task ParkAsync()
     {
         if (!state.RecordExists || (Job.Status == JobStatus.Queued && _waiters == 0 && _observers.Count == 0 && _settling.IsCompleted))
+        {
+            _parked = true;
             this.DeactivateOnIdle();
+        }
+
         return Task.CompletedTask;
     }
 
@@ -303,6 +310,13 @@ public sealed partial class JobGrain(
             return new JobPlacement(runningOn, current.Worker, current.Device ?? "cpu");
         if (Job.Status != JobStatus.Queued)
             return null;
+        if (_parked)
+        {
+            // This activation is going: an attempt started here would outlive it. The queue starts the job again (in
+            // a new activation) after its re-check.
+            throw new InvalidOperationException($"job {Id} is being parked (its activation deactivates); start it again");
+        }
+
         if (time.GetUtcNow() >= Job.ExpiresAt)
         {
             await ExpireAsync();
@@ -428,6 +442,11 @@ public sealed partial class JobGrain(
             _tokens = result.TokensGenerated;
             Publish(offset, result.Text[offset..]);
             _finished.TrySetResult();
+            // Its state is stored and its waiters answered: unless someone watches, the activation goes once idle (a
+            // later read activates it again). A pool finishing thousands of jobs a second would otherwise hold each
+            // for the collection age, and the garbage collector would walk them all.
+            if (_observers.Count == 0)
+                this.DeactivateOnIdle();
         }
         catch (Exception ex) when (IsCurrent(attempt) && (ex is WorkHandedBackException || _handedBackAttempt == attempt))
         {

@@ -33,7 +33,8 @@ namespace PoolAI.Jobs;
 /// Recovery: when the queue activates (a coordinator starts, see <c>QueueRecovery</c>) it wakes every job it counts
 /// as running, so a job whose activation died with a coordinator notices and comes back; and every
 /// <see cref="ExpirySweep"/> it wakes waiting jobs whose time to live has ended, so they end <c>Expired</c> even when
-/// nothing else activates them.
+/// nothing else activates them. Every <see cref="RunningAudit"/> it wakes the jobs it has counted as running since the
+/// last audit, so a slot whose release was lost, or a job whose requeue was lost, is set right within two periods.
 /// </para>
 /// <para>
 /// Parking: a job still waiting <see cref="ParkAfter"/> after it was enqueued is told to deactivate if nobody waits on
@@ -54,6 +55,12 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
 
     /// <summary>How long a job waits before its queue parks it (see the remarks).</summary>
     public static readonly TimeSpan ParkAfter = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How often the queue asks the jobs it has counted as running for a whole period how they stand: one that has
+    /// finished gives its slot back (its release was lost), one that waits again is queued again (its requeue was lost).
+    /// </summary>
+    public static readonly TimeSpan RunningAudit = TimeSpan.FromSeconds(15);
 
     /// <summary>Most job starts awaiting their job's answer at once.</summary>
     public const int MaxStartsInFlight = 256;
@@ -76,6 +83,7 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
     private readonly Dictionary<string, int> _runningPerRequester = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastStarted = new(StringComparer.Ordinal);
     private readonly Queue<(Guid JobId, DateTimeOffset At)> _parking = new();
+    private HashSet<Guid> _audited = [];
     private long _starts;
     private Task? _dispatch;
     private bool _dispatchAgain;
@@ -145,6 +153,14 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
             _ = WakeAsync(ExpiredPending);
             return Task.CompletedTask;
         }, ExpirySweep, ExpirySweep);
+        this.RegisterGrainTimer(() =>
+        {
+            var suspects = _running.Keys.Where(id => _audited.Contains(id) && !_starting.Contains(id)).ToList();
+            _audited = [.. _running.Keys];
+            if (suspects.Count > 0)
+                _ = WakeAsync(() => suspects);
+            return Task.CompletedTask;
+        }, RunningAudit, RunningAudit);
         _ = WakeAsync(() => _running.Keys);
         RequestDispatch();
     }
@@ -453,6 +469,15 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
                 if (view.Status.IsFinal() && !_starting.Contains(jobId) && StopRunning(jobId))
                 {
                     // It finished but its release was lost with a crash: the slot is free.
+                    _writes.MarkDirty();
+                    RequestDispatch();
+                }
+            }
+            catch (KeyNotFoundException)
+            {
+                // No such job (its record is gone): nothing runs on the slot it was counted on.
+                if (!_starting.Contains(jobId) && StopRunning(jobId))
+                {
                     _writes.MarkDirty();
                     RequestDispatch();
                 }
