@@ -38,10 +38,6 @@ public sealed class JobQueuePage
 /// </summary>
 public static class JobQueueOrder
 {
-    /// <summary>The job to run next with nothing running and no ageing, or null when none waits.</summary>
-    public static QueuedJob? Next(IReadOnlyCollection<QueuedJob> pending) =>
-        Ordered(pending, new Dictionary<string, int>(), new Dictionary<string, long>(), DateTimeOffset.MinValue, TimeSpan.MaxValue).FirstOrDefault();
-
     /// <summary>
     /// Waiting jobs in dispatch order as of <paramref name="now"/>, given each requester's running jobs and the
     /// sequence number of its last start (higher = more recent; absent = never).
