@@ -72,8 +72,7 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
     private readonly ILogger<JobQueueGrain> _logger;
     private readonly GroupCommit _writes;
     private readonly IGrainStorage _storage;
-    private readonly QueuePages _pages = new();
-    private readonly Dictionary<int, GrainState<JobQueuePage>> _pageStates = [];
+    private PagedRecords<QueuedJob> _records = null!;
     private bool _mainDirty;
     private readonly PendingJobs _pending = new();
     private readonly SlotBook _slots = new();
@@ -119,18 +118,12 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
         foreach (var jobId in State.LegacyRunning)
             State.Running.TryAdd(jobId, string.Empty);
         State.LegacyRunning.Clear();
-        _pages.Reserve(State.PageCount);
-        for (var page = 0; page < State.PageCount; page++)
+        _records = new PagedRecords<QueuedJob>(_storage, this.GetGrainId(), PagePrefix);
+        foreach (var (page, job) in await _records.ReadAsync(State.PageCount))
         {
-            var stored = new GrainState<JobQueuePage>(new JobQueuePage());
-            await _storage.ReadStateAsync(PageName(page), this.GetGrainId(), stored);
-            _pageStates[page] = stored;
-            foreach (var job in stored.State?.Jobs ?? [])
-            {
-                // An entry of a job counted as running is stale (its removal was not stored yet); so is a second copy.
-                if (!State.Running.ContainsKey(job.JobId) && !_pending.Contains(job.JobId) && _pages.Load(page, job.JobId))
-                    _pending.Add(job);
-            }
+            // An entry of a job counted as running is stale (its removal was not stored yet); so is a second copy.
+            if (!State.Running.ContainsKey(job.JobId) && !_pending.Contains(job.JobId) && _records.Pages.Load(page, job.JobId))
+                _pending.Add(job);
         }
 
         foreach (var job in State.Pending)
@@ -165,8 +158,8 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
         RequestDispatch();
     }
 
-    /// <summary>The storage record name of page <paramref name="page"/> of this queue's waiting jobs.</summary>
-    public static string PageName(int page) => $"queue-page-{page}";
+    /// <summary>The state name of the pages of waiting jobs without the page number: <c>queue-page-0</c>, <c>queue-page-1</c>, …</summary>
+    public const string PagePrefix = "queue-page";
 
     /// <summary>
     /// One write (see <see cref="GroupCommit"/>): the pages that changed and, when starts or releases changed it or the
@@ -175,7 +168,8 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
     /// </summary>
     private async Task WriteAsync()
     {
-        var pageCountGrew = State.PageCount != _pages.PageCount;
+        var storedPageCount = State.PageCount;
+        var pageCountGrew = storedPageCount != _records.Pages.PageCount;
         var writeMain = _mainDirty || pageCountGrew;
         _mainDirty = false;
         if (writeMain)
@@ -183,61 +177,45 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
             State.Pending = [];
             State.Running = new(_running);
             State.RunningRequesters = new(_runningRequesters);
-            State.PageCount = _pages.PageCount;
+            State.PageCount = _records.Pages.PageCount;
         }
 
-        var dirty = _pages.TakeDirty();
-        var pages = new (int Page, List<QueuedJob> Jobs)[dirty.Length];
-        for (var i = 0; i < dirty.Length; i++)
-        {
-            var jobs = new List<QueuedJob>(_pages.Members(dirty[i]).Count);
-            foreach (var jobId in _pages.Members(dirty[i]))
-            {
-                if (_pending.TryGet(jobId, out var job))
-                    jobs.Add(job);
-            }
-
-            pages[i] = (dirty[i], jobs);
-        }
-
+        var pages = _records.TakeChanges(jobId => _pending.TryGet(jobId, out var job) ? job : null);
         try
         {
             if (pageCountGrew)
                 await _state.WriteStateAsync();
-            var writes = new List<Task>(pages.Length + 1);
-            if (writeMain && !pageCountGrew)
-                writes.Add(_state.WriteStateAsync());
-            foreach (var (page, jobs) in pages)
-                writes.Add(WritePageAsync(page, jobs));
-            await Task.WhenAll(writes);
         }
         catch
         {
-            _mainDirty |= writeMain;
-            _pages.MarkDirty(dirty);
+            _mainDirty = true;
+            State.PageCount = storedPageCount; // so that the next write stores the count first again
+            pages.Abandon();
             throw;
         }
-    }
 
-    private Task WritePageAsync(int page, List<QueuedJob> jobs)
-    {
-        if (!_pageStates.TryGetValue(page, out var stored))
-            _pageStates[page] = stored = new GrainState<JobQueuePage>(new JobQueuePage());
-        stored.State = new JobQueuePage { Jobs = jobs };
-        return _storage.WriteStateAsync(PageName(page), this.GetGrainId(), stored);
+        try
+        {
+            await (writeMain && !pageCountGrew ? Task.WhenAll(_state.WriteStateAsync(), pages.RunAsync()) : pages.RunAsync());
+        }
+        catch
+        {
+            _mainDirty |= writeMain && !pageCountGrew; // a failed page write marked its pages changed again
+            throw;
+        }
     }
 
     private void AddPending(QueuedJob job)
     {
         if (_pending.Add(job))
-            _pages.Add(job.JobId);
+            _records.Pages.Add(job.JobId);
     }
 
     private bool RemovePending(Guid jobId)
     {
         if (_pending.Remove(jobId) is null)
             return false;
-        _pages.Remove(jobId);
+        _records.Pages.Remove(jobId);
         return true;
     }
 

@@ -17,16 +17,9 @@ public sealed class JobQueueState
     [Id(3)] public Dictionary<Guid, string> RunningRequesters { get; set; } = [];
 
     /// <summary>Page ids the waiting jobs may be stored on: records <c>queue-page-0</c> … <c>queue-page-(PageCount − 1)</c>
-    /// of the same grain (<see cref="JobQueuePage"/>, see <see cref="QueuePages"/>).</summary>
+    /// of the same grain (see <see cref="Storage.PagedRecords{TEntry}"/>), unordered; dispatch order is decided by
+    /// <see cref="JobQueueOrder"/>.</summary>
     [Id(4)] public int PageCount { get; set; }
-}
-
-/// <summary>One page of a queue's waiting jobs (state name <c>queue-page-N</c>), unordered; dispatch order is decided by <see cref="JobQueueOrder"/>.</summary>
-[GenerateSerializer, Alias("poolai.JobQueuePage")]
-public sealed class JobQueuePage
-{
-    /// <summary>The waiting jobs on this page.</summary>
-    [Id(0)] public List<QueuedJob> Jobs { get; set; } = [];
 }
 
 /// <summary>

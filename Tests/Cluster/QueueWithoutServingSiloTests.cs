@@ -75,7 +75,7 @@ public sealed class QueueWithoutServingSiloTests
     {
         var pool = new PoolClient(_cluster.Client);
         var queue = _cluster.Client.GetGrain<IJobQueueGrain>(SystemTasks.Noop);
-        const int jobs = 2 * QueuePages.DefaultPageSize + 100;
+        const int jobs = 2 * PoolAI.Storage.StoragePages.DefaultPageSize + 100;
         var ids = new List<Guid>(jobs);
         for (var i = 0; i < jobs; i += 100)
             ids.AddRange((await Task.WhenAll(Enumerable.Range(0, Math.Min(100, jobs - i)).Select(_ => pool.SubmitAsync(JobSpec.Noop("backlog"))))).Select(v => v.Id));
@@ -90,10 +90,24 @@ public sealed class QueueWithoutServingSiloTests
         Assert.IsTrue(await JobActivationsAsync() <= jobs / 10, $"{await JobActivationsAsync()} of {jobs} waiting jobs are still active");
 
         await management.ForceActivationCollection(TimeSpan.Zero);
-        var queues = (await management.GetSimpleGrainStatistics()).Where(s => s.GrainType.Contains(nameof(JobQueueGrain), StringComparison.Ordinal)).Sum(s => s.ActivationCount);
-        Assert.AreEqual(0, queues, "the queue was deactivated");
+        var statistics = await management.GetSimpleGrainStatistics();
+        Assert.AreEqual(0, statistics.Where(s => s.GrainType.Contains(nameof(JobQueueGrain), StringComparison.Ordinal)).Sum(s => s.ActivationCount), "the queue was deactivated");
+        Assert.AreEqual(0, statistics.Where(s => s.GrainType.Contains(nameof(JobIndexGrain), StringComparison.Ordinal)).Sum(s => s.ActivationCount), "the index was deactivated");
         var stats = await queue.GetStatsAsync();
         Assert.AreEqual(jobs, stats.Pending, "the queue read back from its pages");
+
+        // The requester's index, stored in pages too, lists every job again.
+        var index = _cluster.Client.GetGrain<IJobIndexGrain>("backlog");
+        var listed = new HashSet<Guid>();
+        DateTimeOffset? before = null;
+        do
+        {
+            var page = await index.ListAsync(new JobQuery(Before: before, Limit: JobQuery.MaxLimit));
+            listed.UnionWith(page.Items.Select(e => e.JobId));
+            before = page.NextBefore;
+        }
+        while (before is not null);
+        CollectionAssert.AreEquivalent(ids, listed.ToList(), "the index read back from its pages");
         var sample = await pool.GetAsync(ids[^1]);
         Assert.AreEqual(JobStatus.Queued, sample.Status);
         StringAssert.StartsWith(sample.StatusMessage, "no worker serves model noop");

@@ -1,9 +1,9 @@
-using PoolAI.Jobs;
+using PoolAI.Storage;
 
-namespace PoolAI.Tests.Jobs;
+namespace PoolAI.Tests.Storage;
 
 [TestClass]
-public sealed class QueuePagesTests
+public sealed class StoragePagesTests
 {
     /// <summary>
     /// Over random adds and removes, storing the dirty pages after each step leaves storage holding exactly the waiting
@@ -15,7 +15,7 @@ public sealed class QueuePagesTests
         for (var seed = 0; seed < 20; seed++)
         {
             var random = new Random(seed);
-            var pages = new QueuePages(pageSize: 8);
+            var pages = new StoragePages(pageSize: 8);
             var stored = new Dictionary<int, HashSet<Guid>>();
             var waiting = new List<Guid>();
             var mostInUse = 0;
@@ -51,7 +51,7 @@ public sealed class QueuePagesTests
                 Assert.IsTrue(pages.PageCount <= mostInUse + 1, $"seed {seed}: {pages.PageCount} page ids, at most {mostInUse} pages ever in use");
             }
 
-            var recovered = new QueuePages(pageSize: 8);
+            var recovered = new StoragePages(pageSize: 8);
             recovered.Reserve(pages.PageCount);
             foreach (var (page, jobs) in stored)
                 foreach (var job in jobs)
@@ -64,8 +64,8 @@ public sealed class QueuePagesTests
     [TestMethod]
     public void TakingTheOldestJobsTouchesOnlyTheOldestPages()
     {
-        var pages = new QueuePages();
-        var jobs = Enumerable.Range(0, 10 * QueuePages.DefaultPageSize).Select(_ => Guid.NewGuid()).ToList();
+        var pages = new StoragePages();
+        var jobs = Enumerable.Range(0, 10 * StoragePages.DefaultPageSize).Select(_ => Guid.NewGuid()).ToList();
         jobs.ForEach(pages.Add);
         Assert.AreEqual(10, pages.TakeDirty().Length);
 
@@ -78,7 +78,7 @@ public sealed class QueuePagesTests
     [TestMethod]
     public void EmptiedPagesAreReusedLowestFirst()
     {
-        var pages = new QueuePages(pageSize: 2);
+        var pages = new StoragePages(pageSize: 2);
         var jobs = Enumerable.Range(0, 6).Select(_ => Guid.NewGuid()).ToList();
         jobs.ForEach(pages.Add);
         Assert.AreEqual(3, pages.PageCount);
@@ -97,7 +97,7 @@ public sealed class QueuePagesTests
     [TestMethod]
     public void ReadingAJobFromTwoPagesKeepsOneAndRewritesBoth()
     {
-        var pages = new QueuePages();
+        var pages = new StoragePages();
         var job = Guid.NewGuid();
         pages.Reserve(2);
         Assert.IsTrue(pages.Load(0, job));
@@ -108,5 +108,19 @@ public sealed class QueuePagesTests
 
     [TestMethod]
     public void PageSizeMustBePositive() =>
-        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new QueuePages(0));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new StoragePages(0));
+
+    [TestMethod]
+    public void AChangedEntryMarksItsPageAndANewOneGoesOnTheTail()
+    {
+        var pages = new StoragePages(pageSize: 2);
+        var (a, b, c) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        pages.Add(a);
+        pages.Add(b);
+        pages.TakeDirty();
+        pages.Changed(a);
+        CollectionAssert.AreEqual(new[] { 0 }, pages.TakeDirty());
+        pages.Changed(c);
+        Assert.AreEqual(1, pages.PageOf(c));
+    }
 }

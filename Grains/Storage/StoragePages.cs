@@ -1,20 +1,21 @@
-namespace PoolAI.Jobs;
+namespace PoolAI.Storage;
 
 /// <summary>
-/// Which storage page holds each waiting job of a queue. A queue stores its waiting jobs in pages, each a record of its
-/// own (<see cref="JobQueuePage"/>), so that a write stores the pages that changed, not every waiting job: with a
-/// hundred thousand jobs waiting, a start or an enqueue rewrites one page of at most <see cref="PageSize"/> entries.
+/// Which storage page holds each entry of a grain that keeps many (a queue's waiting jobs, a requester's job index).
+/// Such a grain stores its entries in pages, each a record of its own (<see cref="PagedRecords{TEntry}"/>), so that a
+/// write stores the pages that changed, not every entry: with a hundred thousand jobs waiting, a start or an enqueue
+/// rewrites one page of at most <see cref="PageSize"/> entries.
 /// <para>
-/// New jobs go to the tail page until <see cref="PageSize"/> jobs have been added to it; then a new tail is taken, the
-/// lowest free page id first, so page ids (and stored records) stay as few as the pages ever needed at once. Dispatch
-/// takes jobs roughly oldest first, so removals empty the oldest pages and a write touches few pages. A page that
-/// empties is freed; it is stored empty before it is used again.
+/// New entries go to the tail page until <see cref="PageSize"/> have been added to it; then a new tail is taken, the
+/// lowest free page id first, so page ids (and stored records) stay as few as the pages ever needed at once. Entries
+/// leave and change roughly oldest first (dispatch, pruning), so a write touches few pages. A page that empties is
+/// freed; it is stored empty before it is used again.
 /// </para>
 /// </summary>
-/// <param name="pageSize">Most jobs added to one page, ≥ 1.</param>
-public sealed class QueuePages(int pageSize = QueuePages.DefaultPageSize)
+/// <param name="pageSize">Most entries added to one page, ≥ 1.</param>
+public sealed class StoragePages(int pageSize = StoragePages.DefaultPageSize)
 {
-    /// <summary>Jobs per page by default: a page stores in about 100 KB.</summary>
+    /// <summary>Entries per page by default: a page of queued jobs stores in about 100 KB.</summary>
     public const int DefaultPageSize = 1024;
 
     private readonly Dictionary<Guid, int> _pageOf = [];
@@ -30,7 +31,7 @@ public sealed class QueuePages(int pageSize = QueuePages.DefaultPageSize)
     /// <summary>Page ids in use or once used: 0 … PageCount − 1. Records beyond it were never written.</summary>
     public int PageCount => _members.Count;
 
-    /// <summary>Jobs on pages.</summary>
+    /// <summary>Entries on pages.</summary>
     public int Count => _pageOf.Count;
 
     /// <summary>Pages changed since the last <see cref="TakeDirty"/>.</summary>
@@ -53,6 +54,15 @@ public sealed class QueuePages(int pageSize = QueuePages.DefaultPageSize)
         _pageOf[jobId] = _tail;
         _tailAdded++;
         _dirty.Add(_tail);
+    }
+
+    /// <summary>Marks the page holding <paramref name="jobId"/> changed (its entry changed), or puts it on the tail page when it is on none.</summary>
+    public void Changed(Guid jobId)
+    {
+        if (_pageOf.TryGetValue(jobId, out var page))
+            _dirty.Add(page);
+        else
+            Add(jobId);
     }
 
     /// <summary>Takes <paramref name="jobId"/> off its page; nothing when it is on none.</summary>
