@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -106,5 +107,27 @@ public sealed class GatewayFixture : IAsyncDisposable
     {
         await _connection.DisposeAsync();
         _process.Dispose();
+    }
+
+    /// <summary>Submits a job through <c>POST api/jobs</c>, asserts 202 Accepted and returns the job.</summary>
+    public static async Task<System.Text.Json.JsonElement> SubmitJobAsync(HttpClient http, object body)
+    {
+        using var response = await http.PostAsJsonAsync("api/jobs", body);
+        Assert.AreEqual(System.Net.HttpStatusCode.Accepted, response.StatusCode, await response.Content.ReadAsStringAsync());
+        return await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+    }
+
+    /// <summary>Polls <c>GET api/jobs/{id}</c> every 100 ms until the job is final (at most 2 minutes) and returns it.</summary>
+    public static async Task<System.Text.Json.JsonElement> WaitFinalAsync(HttpClient http, string id)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            var job = await http.GetFromJsonAsync<System.Text.Json.JsonElement>($"api/jobs/{id}");
+            if (job.GetProperty("status").GetString() is "Succeeded" or "Failed" or "Cancelled" or "Expired")
+                return job;
+            Assert.IsTrue(DateTime.UtcNow < deadline, $"job {id} stayed {job.GetProperty("status")}: {job.GetProperty("status_message")}");
+            await Task.Delay(100);
+        }
     }
 }

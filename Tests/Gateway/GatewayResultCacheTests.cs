@@ -17,24 +17,11 @@ public sealed class GatewayResultCacheTests
     [ClassCleanup]
     public static async Task StopAsync() => await _gateway.DisposeAsync();
 
-    private static async Task<JsonElement> SubmitAsync(HttpClient http, object body)
-    {
-        using var response = await http.PostAsJsonAsync("api/jobs", body);
-        Assert.AreEqual(HttpStatusCode.Accepted, response.StatusCode, await response.Content.ReadAsStringAsync());
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
-    }
-
     private static async Task<JsonElement> WaitSucceededAsync(HttpClient http, string id)
     {
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (true)
-        {
-            var job = await http.GetFromJsonAsync<JsonElement>($"api/jobs/{id}");
-            if (job.GetProperty("status").GetString() == "Succeeded")
-                return job;
-            Assert.IsTrue(DateTime.UtcNow < deadline, $"job {id} stayed {job.GetProperty("status")}: {job.GetProperty("status_message")}");
-            await Task.Delay(100);
-        }
+        var job = await GatewayFixture.WaitFinalAsync(http, id);
+        Assert.AreEqual("Succeeded", job.GetProperty("status").GetString(), job.GetProperty("status_message").ToString());
+        return job;
     }
 
     [TestMethod]
@@ -42,10 +29,10 @@ public sealed class GatewayResultCacheTests
     {
         using var http = _gateway.Http(await _gateway.KeyAsync("developer"));
         var request = new { prompt = "ROMEO:", max_tokens = 12, seed = 5150 };
-        var first = await WaitSucceededAsync(http, (await SubmitAsync(http, request)).GetProperty("id").GetString()!);
+        var first = await WaitSucceededAsync(http, (await GatewayFixture.SubmitJobAsync(http, request)).GetProperty("id").GetString()!);
 
-        var repeat = await SubmitAsync(http, request);
-        var optedOut = await SubmitAsync(http, new { prompt = "ROMEO:", max_tokens = 12, seed = 5150, cache = false });
+        var repeat = await GatewayFixture.SubmitJobAsync(http, request);
+        var optedOut = await GatewayFixture.SubmitJobAsync(http, new { prompt = "ROMEO:", max_tokens = 12, seed = 5150, cache = false });
 
         Assert.AreEqual("Succeeded", repeat.GetProperty("status").GetString());
         Assert.AreEqual(0, repeat.GetProperty("attempts").GetArrayLength());

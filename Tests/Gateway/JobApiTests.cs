@@ -19,26 +19,6 @@ public sealed class JobApiTests
     [ClassCleanup]
     public static async Task StopAsync() => await _gateway.DisposeAsync();
 
-    private static async Task<JsonElement> SubmitAsync(HttpClient http, object body)
-    {
-        using var response = await http.PostAsJsonAsync("api/jobs", body);
-        Assert.AreEqual(HttpStatusCode.Accepted, response.StatusCode, await response.Content.ReadAsStringAsync());
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
-    }
-
-    private static async Task<JsonElement> WaitFinalAsync(HttpClient http, string id)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (true)
-        {
-            var job = await http.GetFromJsonAsync<JsonElement>($"api/jobs/{id}");
-            if (job.GetProperty("status").GetString() is "Succeeded" or "Failed" or "Cancelled" or "Expired")
-                return job;
-            Assert.IsTrue(DateTime.UtcNow < deadline, $"job {id} stayed {job.GetProperty("status")}");
-            await Task.Delay(100);
-        }
-    }
-
     [TestMethod]
     public async Task ListsOnlyTheCallersJobsWithFiltersAndPages()
     {
@@ -46,9 +26,9 @@ public sealed class JobApiTests
         using var bob = _gateway.Http(await _gateway.KeyAsync("developer"));
         var ids = new List<string>();
         for (var i = 0; i < 5; i++)
-            ids.Add((await SubmitAsync(alice, new { prompt = "ROMEO:", max_tokens = 5, seed = i })).GetProperty("id").GetString()!);
+            ids.Add((await GatewayFixture.SubmitJobAsync(alice, new { prompt = "ROMEO:", max_tokens = 5, seed = i })).GetProperty("id").GetString()!);
         foreach (var id in ids)
-            await WaitFinalAsync(alice, id);
+            await GatewayFixture.WaitFinalAsync(alice, id);
 
         var first = await alice.GetFromJsonAsync<JsonElement>("api/jobs?limit=2&status=succeeded");
         var second = await alice.GetFromJsonAsync<JsonElement>($"api/jobs?limit=2&status=succeeded&before={Uri.EscapeDataString(first.GetProperty("next_before").GetString()!)}");
@@ -74,8 +54,8 @@ public sealed class JobApiTests
     {
         using var http = _gateway.Http(await _gateway.KeyAsync("developer"));
         // The gateway's embedded silo has one slot: the long job holds it, the second waits.
-        var running = (await SubmitAsync(http, new { prompt = "ROMEO:", max_tokens = 4000, seed = 1 })).GetProperty("id").GetString();
-        var waiting = (await SubmitAsync(http, new { prompt = "ROMEO:", max_tokens = 5, seed = 2 })).GetProperty("id").GetString();
+        var running = (await GatewayFixture.SubmitJobAsync(http, new { prompt = "ROMEO:", max_tokens = 4000, seed = 1 })).GetProperty("id").GetString();
+        var waiting = (await GatewayFixture.SubmitJobAsync(http, new { prompt = "ROMEO:", max_tokens = 5, seed = 2 })).GetProperty("id").GetString();
         using var changed = await http.PutAsJsonAsync($"api/jobs/{waiting}/priority", new { priority = 7 });
         Assert.AreEqual(HttpStatusCode.OK, changed.StatusCode, await changed.Content.ReadAsStringAsync());
         Assert.AreEqual(7, (await changed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("spec").GetProperty("priority").GetInt32());
@@ -83,7 +63,7 @@ public sealed class JobApiTests
         Assert.AreEqual(HttpStatusCode.BadRequest, outOfRange.StatusCode);
 
         Assert.AreEqual(HttpStatusCode.OK, (await http.PostAsync($"api/jobs/{running}/cancel", null)).StatusCode);
-        var done = await WaitFinalAsync(http, waiting!);
+        var done = await GatewayFixture.WaitFinalAsync(http, waiting!);
         Assert.AreEqual("Succeeded", done.GetProperty("status").GetString());
         using var conflict = await http.PutAsJsonAsync($"api/jobs/{waiting}/priority", new { priority = 1 });
         Assert.AreEqual(HttpStatusCode.Conflict, conflict.StatusCode);
@@ -93,7 +73,7 @@ public sealed class JobApiTests
     public async Task EventsStreamStateOutputAndTheFinalStatus()
     {
         using var http = _gateway.Http(await _gateway.KeyAsync("developer"));
-        var id = (await SubmitAsync(http, new { prompt = "KING:", max_tokens = 800, seed = 4 })).GetProperty("id").GetString(); // long enough to be running when the events start
+        var id = (await GatewayFixture.SubmitJobAsync(http, new { prompt = "KING:", max_tokens = 800, seed = 4 })).GetProperty("id").GetString(); // long enough to be running when the events start
         using var response = await http.GetAsync($"api/jobs/{id}/events", HttpCompletionOption.ResponseHeadersRead);
         Assert.AreEqual("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
