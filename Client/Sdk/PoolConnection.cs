@@ -116,6 +116,13 @@ public sealed class PoolConnection : IAsyncDisposable
         // watchdog's first check in a fresh process measures from an arbitrary origin and warns spuriously.
         builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
         builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
+        // As the pool stops, the pulling agents of the in-memory event streams log their cancelled reads as errors.
+        // Those streams are not durable by design (a lost event is made good from the ledgers), so on a command's
+        // standard error that is noise; errors of theirs before the stop are still shown.
+        var stop = new StopSignal();
+        builder.Services.AddSingleton(stop);
+        foreach (var category in new[] { "Orleans.Streams", "Orleans.Providers.MemoryAdapterReceiver" })
+            builder.Logging.AddFilter(category, level => level >= (stop.Stopping ? LogLevel.Critical : logLevel));
         builder.UseOrleans(silo =>
         {
             silo.UseLocalhostClustering(siloPort, gatewayPort, null, cluster.ServiceId, cluster.ClusterId)
@@ -129,6 +136,8 @@ public sealed class PoolConnection : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (_host.Services.GetService<StopSignal>() is { } stop)
+            stop.Stopping = true;
         try
         {
             await _host.StopAsync(TimeSpan.FromSeconds(10));
@@ -220,5 +229,11 @@ public sealed class PoolConnection : IAsyncDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Set when an embedded pool begins to stop (see the logging filters of <see cref="OpenAsync"/>).</summary>
+    private sealed class StopSignal
+    {
+        public volatile bool Stopping;
     }
 }
