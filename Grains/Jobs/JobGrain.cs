@@ -71,7 +71,7 @@ public sealed partial class JobGrain(
     {
         if (!state.RecordExists || Job.Spec is null)
             return;
-        Index.RecordAsync(new JobIndexEntry(Id, Job.Spec.Kind, Job.Spec.Model, Job.Status, Job.CreatedAt, Job.UpdatedAt)).Ignore();
+        Index.RecordAsync(IndexEntry()).Ignore();
         _indexed = (Job.Status, Job.UpdatedAt);
         if (Job.Status.IsFinal())
         {
@@ -113,10 +113,10 @@ public sealed partial class JobGrain(
     {
         _attemptUnsaved = false; // this write holds it
         await _writes.WriteAsync();
-        if (Job.Spec is { } spec && (Job.Status, Job.UpdatedAt) != _indexed)
+        if (Job.Spec is not null && (Job.Status, Job.UpdatedAt) != _indexed)
         {
             _indexed = (Job.Status, Job.UpdatedAt);
-            Index.RecordAsync(new JobIndexEntry(Id, spec.Kind, spec.Model, Job.Status, Job.CreatedAt, Job.UpdatedAt)).Ignore();
+            Index.RecordAsync(IndexEntry()).Ignore();
         }
     }
 
@@ -640,6 +640,9 @@ public sealed partial class JobGrain(
         if (JobStateMachine.Expire(Job, time.GetUtcNow()))
             await FinishEarlyAsync(wasQueued);
     }
+
+    /// <summary>The job as its requester's index lists it.</summary>
+    private JobIndexEntry IndexEntry() => new(Id, Job.Spec!.Kind, Job.Spec.Model, Job.Status, Job.CreatedAt, Job.UpdatedAt);
 
     /// <summary>The job as its queue holds it while it waits.</summary>
     private QueuedJob Entry() =>
