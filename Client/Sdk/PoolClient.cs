@@ -19,28 +19,28 @@ public sealed class PoolClient(IGrainFactory grains)
     /// <returns>The job as accepted, usually <see cref="JobStatus.Queued"/>.</returns>
     /// <exception cref="JobValidationException">The job breaks a rule; nothing was stored.</exception>
     public Task<JobView> SubmitAsync(JobSpec spec, Guid? jobId = null) =>
-        grains.GetGrain<IJobGrain>(jobId ?? Guid.NewGuid()).SubmitAsync(spec);
+        grains.Reference<IJobGrain>(jobId ?? Guid.NewGuid()).SubmitAsync(spec);
 
     /// <summary>The job now.</summary>
     /// <exception cref="KeyNotFoundException">No such job.</exception>
-    public Task<JobView> GetAsync(Guid jobId) => grains.GetGrain<IJobGrain>(jobId).GetAsync();
+    public Task<JobView> GetAsync(Guid jobId) => grains.Reference<IJobGrain>(jobId).GetAsync();
 
     /// <summary>Cancels the job if it has not finished; returns it after.</summary>
     /// <exception cref="KeyNotFoundException">No such job.</exception>
     public Task<JobView> CancelAsync(Guid jobId, string reason = "by requester") =>
-        grains.GetGrain<IJobGrain>(jobId).CancelAsync(reason);
+        grains.Reference<IJobGrain>(jobId).CancelAsync(reason);
 
     /// <summary>Changes a job's priority (−10…10) in any non-final state; returns it after.</summary>
     /// <exception cref="JobValidationException">Priority out of range, or the job has finished.</exception>
     /// <exception cref="KeyNotFoundException">No such job.</exception>
-    public Task<JobView> SetPriorityAsync(Guid jobId, int priority) => grains.GetGrain<IJobGrain>(jobId).SetPriorityAsync(priority);
+    public Task<JobView> SetPriorityAsync(Guid jobId, int priority) => grains.Reference<IJobGrain>(jobId).SetPriorityAsync(priority);
 
     /// <summary>The jobs of <paramref name="requester"/> matching <paramref name="query"/>, newest first, with their current views.</summary>
     /// <exception cref="JobValidationException">Limit outside 1–100.</exception>
     public async Task<(IReadOnlyList<JobView> Jobs, DateTimeOffset? NextBefore)> ListAsync(string requester, JobQuery query)
     {
-        var page = await grains.GetGrain<IJobIndexGrain>(requester).ListAsync(query);
-        var views = await Task.WhenAll(page.Items.Select(e => grains.GetGrain<IJobGrain>(e.JobId).GetAsync()));
+        var page = await grains.Reference<IJobIndexGrain>(requester).ListAsync(query);
+        var views = await Task.WhenAll(page.Items.Select(e => grains.Reference<IJobGrain>(e.JobId).GetAsync()));
         return (views, page.NextBefore);
     }
 
@@ -48,7 +48,7 @@ public sealed class PoolClient(IGrainFactory grains)
     /// <exception cref="KeyNotFoundException">No such job.</exception>
     public async Task<JobView> WaitAsync(Guid jobId, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        var job = grains.GetGrain<IJobGrain>(jobId);
+        var job = grains.Reference<IJobGrain>(jobId);
         var deadline = timeout is { } t ? DateTimeOffset.UtcNow + t : DateTimeOffset.MaxValue;
         while (true)
         {
@@ -82,7 +82,7 @@ public sealed class PoolClient(IGrainFactory grains)
     /// <exception cref="KeyNotFoundException">No such job.</exception>
     public async IAsyncEnumerable<JobEvent> WatchAsync(Guid jobId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var job = grains.GetGrain<IJobGrain>(jobId);
+        var job = grains.Reference<IJobGrain>(jobId);
         var watcher = new JobWatcher();
         var reference = grains.CreateObjectReference<IJobObserver>(watcher);
         var offset = 0;

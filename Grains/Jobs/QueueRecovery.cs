@@ -20,7 +20,7 @@ public sealed partial class QueueRecovery(IGrainFactory grains, ModelRegistry re
         {
             try
             {
-                var stats = await grains.GetGrain<IJobQueueGrain>(model).GetStatsAsync();
+                var stats = await grains.Reference<IJobQueueGrain>(model).GetStatsAsync();
                 if (stats.Pending + stats.Running > 0)
                     LogResumed(model, stats.Pending, stats.Running);
             }

@@ -157,7 +157,7 @@ public sealed partial class VerificationGrain(
         var spec = V.Spec! with { Requester = "verification", Verifies = Id, ExcludedWorkers = excluded.Distinct().ToList() };
         try
         {
-            await GrainFactory.GetGrain<IJobGrain>(checkJobId).SubmitAsync(spec);
+            await GrainFactory.Reference<IJobGrain>(checkJobId).SubmitAsync(spec);
         }
         catch (Exception ex) when (ex is JobValidationException or ArgumentException)
         {

@@ -209,7 +209,7 @@ public sealed partial class WebhookGrain(
     private async Task DeliverAsync()
     {
         await Task.Yield(); // let StartAsync answer first
-        var job = GrainFactory.GetGrain<IJobGrain>(this.GetPrimaryKey());
+        var job = GrainFactory.Reference<IJobGrain>(this.GetPrimaryKey());
         try
         {
             await sender.DeliverAsync(
