@@ -51,7 +51,7 @@ public static class ScaleRun
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["PoolAI:Storage:Provider"] = "memory",
+            ["PoolAI:Storage:Provider"] = "process", // in the silo's memory, as the one-process no-op run
             ["PoolAI:Cluster:GatewayPort"] = "0",
             ["PoolAI:Miner:Slots"] = "1",
         }).Build();

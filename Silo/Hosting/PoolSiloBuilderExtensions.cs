@@ -133,7 +133,7 @@ public static class PoolSiloBuilderExtensions
         return silo;
     }
 
-    /// <summary>Grain storage <see cref="PoolKeys.Storage"/> from <c>PoolAI:Storage</c>: SQLite through the ADO.NET provider (schema applied now), PostgreSQL (the database in <c>PoolAI:Database</c>), or in memory.</summary>
+    /// <summary>Grain storage <see cref="PoolKeys.Storage"/> from <c>PoolAI:Storage</c>: SQLite through the ADO.NET provider (schema applied now), PostgreSQL (the database in <c>PoolAI:Database</c>), in memory shared by the cluster (<c>memory</c>: Orleans' storage grains), or in the silo's process (<c>process</c>: one-process pools).</summary>
     /// <exception cref="PoolConfigurationException">Unknown provider.</exception>
     public static ISiloBuilder AddPoolStorage(this ISiloBuilder silo, IConfiguration configuration)
     {
@@ -171,12 +171,20 @@ public static class PoolSiloBuilderExtensions
                 }));
                 break;
             case "memory":
-                // Binary as on disk: the provider's default JSON serializer was a fifth of the CPU of a no-op job.
+                // Orleans' storage grains, so every silo of the cluster sees the same state. Binary as on disk: the
+                // provider's default JSON serializer was a fifth of the CPU of a no-op job.
                 silo.AddMemoryGrainStorage(PoolKeys.Storage, (OptionsBuilder<MemoryGrainStorageOptions> options) =>
                     options.Configure<Serializer>((o, serializer) => o.GrainStorageSerializer = new OrleansBinaryStateSerializer(serializer)));
                 break;
+            case "process":
+                // In this process, without a grain call per read or write (see InProcessGrainStorage): for a pool whose
+                // silos all run in one process. Silos of one process share a store only when given the same instance.
+                silo.Services.TryAddSingleton<InProcessStateStore>();
+                Orleans.Runtime.Hosting.StorageProviderExtensions.AddGrainStorage(silo.Services, PoolKeys.Storage, (services, _) => new InProcessGrainStorage(
+                    services.GetRequiredService<InProcessStateStore>(), new OrleansBinaryStateSerializer(services.GetRequiredService<Serializer>())));
+                break;
             default:
-                throw new PoolConfigurationException($"{PoolStorageOptions.Section}:Provider", $"must be 'sqlite', 'postgres' or 'memory'; was '{storage.Provider}'");
+                throw new PoolConfigurationException($"{PoolStorageOptions.Section}:Provider", $"must be 'sqlite', 'postgres', 'memory' or 'process'; was '{storage.Provider}'");
         }
 
         return silo;

@@ -7,7 +7,7 @@ using PoolAI.Silo.Hosting;
 
 namespace PoolAI.Tests;
 
-/// <summary>One all-in-one test cluster (in-memory storage) shared by the grain tests; each test uses fresh job ids.</summary>
+/// <summary>One all-in-one test cluster (storage in its process, provider <c>process</c>) shared by the grain tests; each test uses fresh job ids.</summary>
 public static class SharedPool
 {
     private static readonly SemaphoreSlim Gate = new(1, 1);
@@ -23,7 +23,7 @@ public static class SharedPool
         {
             if (_cluster is null)
             {
-                var cluster = TestPools.Build(1, _ => TestPools.Configuration("all-in-one", slots: 2, workerId: WorkerId));
+                var cluster = TestPools.Build(1, _ => TestPools.Configuration("all-in-one", slots: 2, storage: "process", workerId: WorkerId));
                 await cluster.DeployAsync();
                 _cluster = cluster;
             }

@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Orleans.Storage;
+
+namespace PoolAI.Silo.Storage;
+
+/// <summary>
+/// The records of <see cref="InProcessGrainStorage"/>: grain states as serialized bytes, each with a version that is
+/// its ETag. One store is one pool's state: a silo makes its own, and silos that run in one process as one cluster (a
+/// test cluster) are given the same instance. Thread-safe; every operation is a dictionary operation.
+/// </summary>
+public sealed class InProcessStateStore
+{
+    // Many lock stripes: the default (one per core) had writers of unrelated grains queue behind each other.
+    private readonly ConcurrentDictionary<(string StateName, GrainId GrainId), Record> _records = new(concurrencyLevel: 256, capacity: 4096);
+    private long _version;
+
+    /// <summary>The ETag that matches any stored one (Orleans' convention for writes that ignore concurrency).</summary>
+    public const string AnyETag = "*";
+
+    /// <summary>Stored records, deleted ones included.</summary>
+    public int Count => _records.Count;
+
+    /// <summary>The record of <paramref name="stateName"/> for <paramref name="grainId"/>; false when there is none.</summary>
+    public bool TryGet(string stateName, GrainId grainId, out Record record) => _records.TryGetValue((stateName, grainId), out record!);
+
+    /// <summary>
+    /// Stores <paramref name="data"/> (null: deletes) if <paramref name="etag"/> is the stored record's ETag, and returns
+    /// the new ETag. A record that was never stored accepts any ETag (its writer read nothing); a deleted one accepts
+    /// null or its own.
+    /// </summary>
+    /// <exception cref="InconsistentStateException">The stored record has another ETag: another activation wrote it since this one read it.</exception>
+    public string Put(string stateName, GrainId grainId, string? etag, BinaryData? data)
+    {
+        var key = (stateName, grainId);
+        var next = new Record(data, Interlocked.Increment(ref _version));
+        while (true)
+        {
+            if (!_records.TryGetValue(key, out var current))
+            {
+                if (_records.TryAdd(key, next))
+                    return next.ETag;
+                continue;
+            }
+
+            if (etag != current.ETag && !(current.Data is null && etag is null) && etag != AnyETag)
+            {
+                throw new InconsistentStateException(
+                    $"{stateName} of {grainId} was written by another activation (stored ETag {current.ETag}, this one's {etag ?? "none"})",
+                    current.ETag, etag ?? string.Empty);
+            }
+
+            if (_records.TryUpdate(key, next, current))
+                return next.ETag;
+        }
+    }
+
+    /// <summary>One stored state.</summary>
+    /// <param name="Data">The serialized state; null once deleted.</param>
+    /// <param name="Version">Unique in the store, increasing with every write.</param>
+    public sealed record Record(BinaryData? Data, long Version)
+    {
+        /// <summary>The record's ETag: its version.</summary>
+        public string ETag { get; } = Version.ToString(CultureInfo.InvariantCulture);
+    }
+}
+
+/// <summary>
+/// Grain storage in the memory of the silo's process (provider <c>process</c>). Orleans' memory provider (<c>memory</c>)
+/// keeps state in storage grains, so every read and write of a grain's state is a grain call — about a quarter of the
+/// CPU of a no-op job; this one is a dictionary operation on an <see cref="InProcessStateStore"/>, with the same
+/// semantics otherwise: states are serialized (a grain never shares objects with its stored copy), ETags are checked,
+/// and everything is lost when the process ends.
+/// <para>
+/// For a pool whose silos all run in one process: the embedded pool, the benchmarks, a test cluster (whose silos must
+/// be given one <see cref="InProcessStateStore"/>). Silos in other processes would each keep their own states, and an
+/// activation moved between them (the activation rebalancer moves grains) would find its state missing or stale; such
+/// a pool uses <c>memory</c> or a database.
+/// </para>
+/// </summary>
+public sealed class InProcessGrainStorage(InProcessStateStore store, IGrainStorageSerializer serializer) : IGrainStorage
+{
+    /// <inheritdoc />
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        if (store.TryGet(stateName, grainId, out var record) && record.Data is { } data)
+        {
+            grainState.State = serializer.Deserialize<T>(data) ?? Activator.CreateInstance<T>();
+            grainState.ETag = record.ETag;
+            grainState.RecordExists = true;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        var data = serializer.Serialize(grainState.State);
+        grainState.ETag = store.Put(stateName, grainId, grainState.ETag, data);
+        grainState.RecordExists = true;
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        store.Put(stateName, grainId, grainState.ETag, null);
+        grainState.ETag = null;
+        grainState.RecordExists = false;
+        return Task.CompletedTask;
+    }
+}
