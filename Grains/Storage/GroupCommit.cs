@@ -3,9 +3,11 @@ namespace PoolAI.Storage;
 /// <summary>
 /// Writes a grain's persistent state one write at a time and commits concurrent changes together: a caller that needs
 /// its change stored awaits <see cref="WriteAsync"/>, which completes after a write that began after the call; changes
-/// made while a write is in flight share the next write. <see cref="MarkDirty"/> asks for a write without waiting for
-/// it. So a grain taking N changes while one write is in flight costs two writes, not N — the queue's state holds every
-/// waiting job, and writing it per job would make dispatch O(n) per start.
+/// made while a write is in flight share the next write, and a write starts only after the calls already queued for the
+/// grain have run, so a burst of changes shares one write even when storage answers at once (in memory).
+/// <see cref="MarkDirty"/> records a change without asking for a write: it is stored by the next write someone waits
+/// for, or by <see cref="Flush"/> (which the owner calls on a timer). So a grain taking N changes costs a few writes, not
+/// N — the queue's pages hold its waiting jobs, and writing them per start or release would cost a page per job.
 /// <para>A failed write fails the callers waiting for it; the state stays dirty, and the next write (or <see cref="Flush"/>)
 /// stores it. A write asked for while a failed one was in flight is still made.</para>
 /// </summary>
@@ -37,14 +39,14 @@ public class GroupCommit(Func<Task> write)
         return waiters.Task;
     }
 
-    /// <summary>Asks for a write of the current state without waiting for it.</summary>
-    public void MarkDirty() => WriteAsync().Ignore();
+    /// <summary>Records a change to store with the next write (see the remarks); starts none.</summary>
+    public void MarkDirty() => _dirty = true;
 
-    /// <summary>Writes if something is unstored (e.g. after a failed write), without waiting.</summary>
+    /// <summary>Writes if something is unstored (a change marked dirty, or a failed write), without waiting.</summary>
     public void Flush()
     {
         if (_dirty && !_running)
-            MarkDirty();
+            WriteAsync().Ignore();
     }
 
     /// <summary>Writes for <paramref name="waiters"/>, then for whoever asked meanwhile, until nobody waits.</summary>
@@ -52,16 +54,24 @@ public class GroupCommit(Func<Task> write)
     {
         while (true)
         {
+            TaskCompletionSource? joined = null;
             try
             {
+                // Let the calls already queued for the grain make their changes first, so that they share this write;
+                // whoever asked while we yielded is stored by this write, not the next.
+                await Task.Yield();
+                joined = _next;
+                _next = null;
                 _dirty = false;
                 await write();
                 waiters.TrySetResult();
+                joined?.TrySetResult();
             }
             catch (Exception ex)
             {
                 _dirty = true;
                 waiters.TrySetException(ex);
+                joined?.TrySetException(ex);
             }
 
             if (_next is not { } next)
