@@ -20,6 +20,17 @@ public interface IJobQueueGrain : IGrainWithStringKey
     [Alias("Enqueue")]
     Task<string?> EnqueueAsync(QueuedJob job);
 
+    /// <summary>
+    /// A newly accepted job asks to run: when nothing waits in the queue and a unit that accepts the job has a free slot
+    /// (and its requester is under the cap), the slot is taken for it and the answer carries the placement — the job
+    /// starts its attempt itself, so a pool with free capacity starts a job without a queue entry or a start call.
+    /// Otherwise the job is enqueued exactly as by <see cref="EnqueueAsync"/>, and the answer carries why it will wait
+    /// if it cannot run anywhere now. Either way the answer comes once the queue's stored state holds the job (waiting,
+    /// or counted as running). A job given a placement must release it (<see cref="ReleaseAsync"/>) as a started one does.
+    /// </summary>
+    [Alias("Admit")]
+    Task<QueueAdmission> AdmitAsync(QueuedJob job);
+
     /// <summary>A started job's attempt failed and it may try again: its slot is released and it waits again.</summary>
     [Alias("Requeue")]
     Task RequeueAsync(QueuedJob job);
@@ -40,6 +51,12 @@ public interface IJobQueueGrain : IGrainWithStringKey
     [Alias("GetStats")]
     Task<JobQueueStats> GetStatsAsync();
 }
+
+/// <summary>A queue's answer to <see cref="IJobQueueGrain.AdmitAsync"/>: a placement to start on now, or why the job waits (null: it waits for a slot).</summary>
+/// <param name="StartOn">Where the job runs now (its slot is taken); null when it was enqueued.</param>
+/// <param name="BlockedReason">For an enqueued job, why it cannot run anywhere now; null when it only waits its turn.</param>
+[GenerateSerializer, Immutable, Alias("poolai.QueueAdmission")]
+public sealed record QueueAdmission([property: Id(0)] JobPlacement? StartOn, [property: Id(1)] string? BlockedReason);
 
 /// <summary>A queue's counters.</summary>
 /// <param name="Model">The queue's model.</param>

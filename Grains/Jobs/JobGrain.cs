@@ -62,9 +62,9 @@ public sealed partial class JobGrain(
     private JobState Job => state.State;
 
     // References are kept: resolving a grain interface by type costs more than a local call.
-    private IJobQueueGrain Queue => _queue ??= GrainFactory.GetGrain<IJobQueueGrain>(Job.Spec!.Model);
+    private IJobQueueGrain Queue => _queue ??= GrainFactory.Reference<IJobQueueGrain>(Job.Spec!.Model);
 
-    private IJobIndexGrain Index => _index ??= GrainFactory.GetGrain<IJobIndexGrain>(Job.Spec!.Requester);
+    private IJobIndexGrain Index => _index ??= GrainFactory.Reference<IJobIndexGrain>(Job.Spec!.Requester);
 
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -152,8 +152,12 @@ public sealed partial class JobGrain(
         }
 
         await SaveAsync();
-        Admitted(await Queue.EnqueueAsync(Entry()));
+        var admission = await Queue.AdmitAsync(Entry());
         LogAccepted(Id, spec.Kind, spec.Model);
+        if (admission.StartOn is { } placement)
+            BeginAttempt(placement); // a free slot was taken for it: no start call from the queue
+        else
+            Admitted(admission.BlockedReason);
         return View();
     }
 
@@ -323,6 +327,13 @@ public sealed partial class JobGrain(
             return null;
         }
 
+        BeginAttempt(placement);
+        return placement;
+    }
+
+    /// <summary>Starts an attempt of this <c>Queued</c> job on the slot its queue took for it at <paramref name="placement"/>.</summary>
+    private void BeginAttempt(JobPlacement placement)
+    {
         var attempt = JobStateMachine.Assign(Job, time.GetUtcNow());
         JobStateMachine.Locate(Job, placement.Silo, placement.Worker, placement.Device);
         // Not written yet: the attempt is stored with its first progress, its outcome, or the first lease check,
@@ -337,7 +348,6 @@ public sealed partial class JobGrain(
         var check = options.Value.LeaseInterval;
         _leaseCheck ??= this.RegisterGrainTimer(CheckLeaseAsync, check, check);
         _ = RunAttemptAsync(attempt, placement.Silo, _run.Token);
-        return placement;
     }
 
     /// <inheritdoc />
@@ -414,8 +424,8 @@ public sealed partial class JobGrain(
         {
             // WaitAsync: a call to a silo that died may never answer; cancellation (lease, cancel, expiry) must end the wait at once.
             var result = spec.Kind == JobKind.System
-                ? await GrainFactory.GetGrain<ISystemTaskGrain>(InferenceKeys.Pinned(spec.Model, silo)).RunAsync(spec, cancellationToken).WaitAsync(cancellationToken)
-                : await GrainFactory.GetGrain<IInferenceGrain>(InferenceKeys.Pinned(spec.Model, silo))
+                ? await GrainFactory.Reference<ISystemTaskGrain>(InferenceKeys.Pinned(spec.Model, silo)).RunAsync(spec, cancellationToken).WaitAsync(cancellationToken)
+                : await GrainFactory.Reference<IInferenceGrain>(InferenceKeys.Pinned(spec.Model, silo))
                     .GenerateAsync(new GenerationRequest(spec.Generation!, attempt, this.AsReference<IGenerationSink>(), options.Value.ChunkInterval, options.Value.LeaseInterval), cancellationToken)
                     .WaitAsync(cancellationToken);
             if (!IsCurrent(attempt))

@@ -18,24 +18,63 @@ public interface IServingSilos
 /// silos advertising the model declare in their silo metadata, leaving out silos whose worker takes no
 /// new work or whose lease expired (<see cref="WorkerAvailability"/>).
 /// </summary>
-public sealed class ServingCapacity(IClusterMembershipService membership, SiloMetadataLookup metadata, WorkerAvailability availability) : IServingSilos
+public sealed class ServingCapacity(IClusterMembershipService membership, SiloMetadataLookup metadata, WorkerAvailability availability, TimeProvider time) : IServingSilos
 {
+    // The answer per model, reused while nothing it was made from changed: a queue asks on every enqueue and dispatch.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Answer> _answers = new(StringComparer.Ordinal);
+
     /// <summary>Concurrent generations of <paramref name="model"/> the available active silos offer.</summary>
     public int For(string model) => Silos(model).Sum(silo => silo.Slots);
 
-    /// <summary>The available active silos that serve <paramref name="model"/>, with their declared slots, worker, device and memory.</summary>
-    public IReadOnlyList<ServingSilo> Silos(string model) => membership.CurrentSnapshot.Members.Values
-        .Where(member => member.Status == SiloStatus.Active)
-        .Select(member => (member.SiloAddress, Metadata: metadata.Of(member.SiloAddress)))
-        .Where(silo => SiloCapabilities.Serves(silo.Metadata, model) && availability.IsAvailable(silo.SiloAddress, silo.Metadata))
-        .Select(silo => new ServingSilo(
-            silo.SiloAddress.ToString(),
-            SiloCapabilities.Slots(silo.Metadata),
-            silo.Metadata.GetValueOrDefault(PoolKeys.WorkerMetadata),
-            silo.Metadata.GetValueOrDefault(PoolKeys.DeviceMetadata) ?? "cpu",
-            SiloCapabilities.Megabytes(silo.Metadata, PoolKeys.MemoryMetadata),
-            SiloCapabilities.Megabytes(silo.Metadata, PoolKeys.GpuMemoryMetadata)))
-        .ToList();
+    /// <summary>
+    /// The available active silos that serve <paramref name="model"/>, with their declared slots, worker, device and
+    /// memory. Made again only when the membership, a silo's metadata or a worker's availability has changed since
+    /// the last answer for the model, or a suspicion has run out.
+    /// </summary>
+    public IReadOnlyList<ServingSilo> Silos(string model)
+    {
+        var snapshot = membership.CurrentSnapshot;
+        var availabilityVersion = availability.Version;
+        if (_answers.TryGetValue(model, out var answer) && answer.Membership == snapshot.Version && answer.Availability == availabilityVersion
+            && time.GetUtcNow() < answer.ValidUntil && SameMetadata(snapshot, answer.Metadata))
+        {
+            return answer.Silos;
+        }
+
+        var active = snapshot.Members.Values.Where(member => member.Status == SiloStatus.Active)
+            .Select(member => (member.SiloAddress, Metadata: metadata.Of(member.SiloAddress)))
+            .ToList();
+        var silos = active
+            .Where(silo => SiloCapabilities.Serves(silo.Metadata, model) && availability.IsAvailable(silo.SiloAddress, silo.Metadata))
+            .Select(silo => new ServingSilo(
+                silo.SiloAddress.ToString(),
+                SiloCapabilities.Slots(silo.Metadata),
+                silo.Metadata.GetValueOrDefault(PoolKeys.WorkerMetadata),
+                silo.Metadata.GetValueOrDefault(PoolKeys.DeviceMetadata) ?? "cpu",
+                SiloCapabilities.Megabytes(silo.Metadata, PoolKeys.MemoryMetadata),
+                SiloCapabilities.Megabytes(silo.Metadata, PoolKeys.GpuMemoryMetadata)))
+            .ToList();
+        // Stamped with the version read before it was made: a change made meanwhile makes the next call make it again.
+        _answers[model] = new Answer(snapshot.Version, availabilityVersion, availability.SuspectedUntil, [.. active.Select(silo => silo.Metadata)], silos);
+        return silos;
+    }
+
+    private bool SameMetadata(ClusterMembershipSnapshot snapshot, IReadOnlyDictionary<string, string>[] known)
+    {
+        var i = 0;
+        foreach (var member in snapshot.Members.Values)
+        {
+            if (member.Status != SiloStatus.Active)
+                continue;
+            if (i >= known.Length || !ReferenceEquals(metadata.Of(member.SiloAddress), known[i]))
+                return false;
+            i++;
+        }
+
+        return i == known.Length;
+    }
+
+    private sealed record Answer(MembershipVersion Membership, long Availability, DateTimeOffset ValidUntil, IReadOnlyDictionary<string, string>[] Metadata, IReadOnlyList<ServingSilo> Silos);
 }
 
 /// <summary>A unit of serving capacity: a silo that serves a model (in the scale benchmark, one simulated miner).</summary>

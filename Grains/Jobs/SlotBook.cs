@@ -35,7 +35,7 @@ public sealed class SlotBook
     /// <summary>Takes <paramref name="units"/> as the current capacity; the sorted view is rebuilt only when they changed.</summary>
     public void Sync(IReadOnlyList<ServingSilo> units)
     {
-        if (units.Count == _current.Count && units.SequenceEqual(_current))
+        if (ReferenceEquals(units, _current) || (units.Count == _current.Count && units.SequenceEqual(_current)))
             return;
         _current = units;
         _units.Clear();

@@ -22,6 +22,16 @@ public sealed partial class WorkerAvailability(IGrainFactory grains, TimeProvide
     private readonly CancellationTokenSource _stopping = new();
     private volatile IReadOnlyDictionary<string, WorkerStatus> _unavailable = new Dictionary<string, WorkerStatus>();
     private Task? _refresh;
+    private long _version;
+
+    /// <summary>
+    /// Changes with every change of what <see cref="IsAvailable"/> answers, except a suspicion running out (see
+    /// <see cref="SuspectedUntil"/>): callers that cache availability compare it.
+    /// </summary>
+    public long Version => Interlocked.Read(ref _version);
+
+    /// <summary>When the earliest suspicion now held runs out (<see cref="DateTimeOffset.MaxValue"/> with none).</summary>
+    public DateTimeOffset SuspectedUntil => _suspects.IsEmpty ? DateTimeOffset.MaxValue : _suspects.Values.Min();
 
     /// <summary>True when the silo with this address and metadata may get new work.</summary>
     public bool IsAvailable(SiloAddress silo, IReadOnlyDictionary<string, string> metadata)
@@ -32,25 +42,34 @@ public sealed partial class WorkerAvailability(IGrainFactory grains, TimeProvide
             return true;
         if (time.GetUtcNow() < until)
             return false;
-        _suspects.TryRemove(silo.ToString(), out _);
+        if (_suspects.TryRemove(silo.ToString(), out _))
+            Interlocked.Increment(ref _version);
         return true;
     }
 
     /// <summary>A lease held by <paramref name="silo"/> (as <see cref="SiloAddress.ToString"/> writes it) expired: keep it out of placement for <see cref="SuspicionTime"/>.</summary>
-    public void Suspect(string silo) => _suspects[silo] = time.GetUtcNow() + SuspicionTime;
+    public void Suspect(string silo)
+    {
+        _suspects[silo] = time.GetUtcNow() + SuspicionTime;
+        Interlocked.Increment(ref _version);
+    }
 
     /// <summary><paramref name="silo"/> renewed a lease, so it is alive and reachable.</summary>
     public void Clear(string silo)
     {
-        if (!_suspects.IsEmpty)
-            _suspects.TryRemove(silo, out _);
+        if (!_suspects.IsEmpty && _suspects.TryRemove(silo, out _))
+            Interlocked.Increment(ref _version);
     }
 
     /// <summary>Reads the status board once.</summary>
     public async Task RefreshAsync()
     {
         var board = await grains.GetGrain<IWorkerStatusBoardGrain>(IWorkerStatusBoardGrain.Key).GetUnavailableAsync();
+        var changed = board.Count != _unavailable.Count || board.Any(entry => !_unavailable.TryGetValue(entry.Key, out var known) || !Equals(known, entry.Value));
         _unavailable = board;
+        if (changed)
+            Interlocked.Increment(ref _version); // after the change: a reader that saw the new version sees the new board
+
     }
 
     /// <inheritdoc />

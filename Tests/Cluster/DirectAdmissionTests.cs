@@ -1,0 +1,46 @@
+using PoolAI.Client.Sdk;
+using PoolAI.Jobs;
+
+namespace PoolAI.Tests.Cluster;
+
+/// <summary>
+/// Admission (<see cref="IJobQueueGrain.AdmitAsync"/>): a job that finds a free slot and nobody waiting starts in its
+/// own submit, with no queue entry; one that finds every slot taken waits in the queue and starts when a slot frees.
+/// One all-in-one silo with one slot.
+/// </summary>
+[TestClass]
+public sealed class DirectAdmissionTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
+
+    [TestMethod]
+    public async Task AJobThatFindsAFreeSlotStartsInItsSubmitAndTheNextWaitsForTheSlot()
+    {
+        await using var cluster = TestPools.Build(1, _ => TestPools.Configuration("all-in-one", slots: 1, storage: "process"));
+        await cluster.DeployAsync();
+        await TestPools.WaitForCapacityAsync(cluster, 1);
+        var pool = new PoolClient(cluster.Client);
+        var queue = cluster.Client.GetGrain<IJobQueueGrain>(TestModels.Shakespeare);
+
+        var first = await pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 400, seed: 1)));
+        Assert.AreNotEqual(JobStatus.Queued, first.Status, "the free slot was taken in the submit");
+        Assert.AreEqual(1, first.Attempts.Count);
+        var stats = await queue.GetStatsAsync();
+        Assert.AreEqual(0, stats.Pending);
+        Assert.AreEqual(1, stats.Running);
+
+        var second = await pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 5, seed: 2)));
+        Assert.AreEqual(JobStatus.Queued, second.Status, "the only slot is taken: it waits");
+        Assert.AreEqual(0, second.Attempts.Count);
+        Assert.AreEqual(1, (await queue.GetStatsAsync()).Pending);
+
+        var firstDone = await pool.WaitAsync(first.Id, Patience);
+        var secondDone = await pool.WaitAsync(second.Id, Patience);
+        Assert.AreEqual(JobStatus.Succeeded, firstDone.Status, firstDone.StatusMessage);
+        Assert.AreEqual(JobStatus.Succeeded, secondDone.Status, secondDone.StatusMessage);
+        Assert.IsTrue(secondDone.Attempts.Single().StartedAt >= firstDone.Attempts.Single().EndedAt, "the second started once the first freed the slot");
+        stats = await queue.GetStatsAsync();
+        Assert.AreEqual(0, stats.Pending);
+        Assert.AreEqual(0, stats.Running);
+    }
+}
