@@ -273,16 +273,14 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
                 try
                 {
                     await _writes.WriteAsync();
+                    return new QueueAdmission(new JobPlacement(unit.Silo, unit.Worker, unit.Device), null);
                 }
-                catch
+                catch (Exception)
                 {
-                    // The job is not told; it waits in no queue until its submitter retries (its submit fails with this).
-                    if (StopRunning(job.JobId))
-                        RequestDispatch();
-                    throw;
+                    // Not stored: the slot is given back and the job waits like any enqueued one (a resubmit of its id
+                    // only reads the job back, so it must not be left out of the queue).
+                    StopRunning(job.JobId);
                 }
-
-                return new QueueAdmission(new JobPlacement(unit.Silo, unit.Worker, unit.Device), null);
             }
         }
 
