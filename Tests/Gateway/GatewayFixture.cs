@@ -39,14 +39,16 @@ public sealed class GatewayFixture : IAsyncDisposable
 
     /// <summary>
     /// Starts the gateway (rate limit <paramref name="permitsPerSecond"/>/s, bursts of <paramref name="burst"/>; the
-    /// result cache on only with <paramref name="resultCache"/>) and waits until it serves.
+    /// result cache on only with <paramref name="resultCache"/>; its embedded silo declaring <paramref name="slots"/>
+    /// generations at once, 0 for the configured default of one batch) and waits until it serves.
     /// </summary>
-    public static async Task<GatewayFixture> StartAsync(int permitsPerSecond = 50, int burst = 60, bool resultCache = false)
+    public static async Task<GatewayFixture> StartAsync(int permitsPerSecond = 50, int burst = 60, bool resultCache = false, int slots = 0)
     {
         var httpPort = PoolProcess.FreePort();
         var gatewayPort = PoolProcess.FreePort();
         var process = PoolProcess.Start("PoolAI.Gateway.dll", httpPort, gatewayPort, new Dictionary<string, string>
         {
+            ["PoolAI__Miner__Slots"] = slots.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["PoolAI__Gateway__Auth__SigningKey"] = Convert.ToBase64String(SigningKey),
             ["PoolAI__Gateway__RateLimit__PermitsPerSecond"] = permitsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["PoolAI__Gateway__RateLimit__Burst"] = burst.ToString(System.Globalization.CultureInfo.InvariantCulture),

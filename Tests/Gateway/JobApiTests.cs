@@ -14,7 +14,7 @@ public sealed class JobApiTests
     private static GatewayFixture _gateway = null!;
 
     [ClassInitialize]
-    public static async Task StartAsync(TestContext _) => _gateway = await GatewayFixture.StartAsync();
+    public static async Task StartAsync(TestContext _) => _gateway = await GatewayFixture.StartAsync(slots: 1); // one slot: a second job waits behind a long one
 
     [ClassCleanup]
     public static async Task StopAsync() => await _gateway.DisposeAsync();
@@ -53,7 +53,7 @@ public sealed class JobApiTests
     public async Task AWaitingJobIsReprioritisedAndAFinishedOneIsAConflict()
     {
         using var http = _gateway.Http(await _gateway.KeyAsync("developer"));
-        // The gateway's embedded silo has one slot: the long job holds it, the second waits.
+        // The gateway's embedded silo has one slot (see StartAsync): the long job holds it, the second waits.
         var running = (await GatewayFixture.SubmitJobAsync(http, new { prompt = "ROMEO:", max_tokens = 4000, seed = 1 })).GetProperty("id").GetString();
         var waiting = (await GatewayFixture.SubmitJobAsync(http, new { prompt = "ROMEO:", max_tokens = 5, seed = 2 })).GetProperty("id").GetString();
         using var changed = await http.PutAsJsonAsync($"api/jobs/{waiting}/priority", new { priority = 7 });
