@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Orleans.Storage;
 
@@ -7,22 +6,44 @@ namespace PoolAI.Silo.Storage;
 /// <summary>
 /// The records of <see cref="InProcessGrainStorage"/>: grain states as serialized bytes, each with a version that is
 /// its ETag. One store is one pool's state: a silo makes its own, and silos that run in one process as one cluster (a
-/// test cluster) are given the same instance. Thread-safe; every operation is a dictionary operation.
+/// test cluster) are given the same instance. Thread-safe: 64 shards, each a dictionary under its own lock.
 /// </summary>
 public sealed class InProcessStateStore
 {
-    // Many lock stripes: the default (one per core) had writers of unrelated grains queue behind each other.
-    private readonly ConcurrentDictionary<(string StateName, GrainId GrainId), Record> _records = new(concurrencyLevel: 256, capacity: 4096);
+    // Shards, each a plain dictionary under its own lock: a write holds one shard for a lookup and a store, and a shard
+    // grows alone. A ConcurrentDictionary (256 lock stripes) spent a tenth of the no-op benchmark's CPU waiting on its
+    // locks as its table grew to hundreds of thousands of records.
+    private const int ShardCount = 64;
+    private readonly Shard[] _shards = Enumerable.Range(0, ShardCount).Select(_ => new Shard()).ToArray();
     private long _version;
 
     /// <summary>The ETag that matches any stored one (Orleans' convention for writes that ignore concurrency).</summary>
     public const string AnyETag = "*";
 
     /// <summary>Stored records, deleted ones included.</summary>
-    public int Count => _records.Count;
+    public int Count
+    {
+        get
+        {
+            var count = 0;
+            foreach (var shard in _shards)
+            {
+                lock (shard.Gate)
+                    count += shard.Records.Count;
+            }
+
+            return count;
+        }
+    }
 
     /// <summary>The record of <paramref name="stateName"/> for <paramref name="grainId"/>; false when there is none.</summary>
-    public bool TryGet(string stateName, GrainId grainId, out Record record) => _records.TryGetValue((stateName, grainId), out record!);
+    public bool TryGet(string stateName, GrainId grainId, out Record record)
+    {
+        var key = (stateName, grainId);
+        var shard = ShardOf(key);
+        lock (shard.Gate)
+            return shard.Records.TryGetValue(key, out record!);
+    }
 
     /// <summary>
     /// Stores <paramref name="data"/> (null: deletes) if <paramref name="etag"/> is the stored record's ETag, and returns
@@ -33,26 +54,31 @@ public sealed class InProcessStateStore
     public string Put(string stateName, GrainId grainId, string? etag, BinaryData? data)
     {
         var key = (stateName, grainId);
+        var shard = ShardOf(key);
         var next = new Record(data, Interlocked.Increment(ref _version));
-        while (true)
+        lock (shard.Gate)
         {
-            if (!_records.TryGetValue(key, out var current))
+            ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(shard.Records, key, out var exists);
+            if (exists && etag != slot!.ETag && !(slot.Data is null && etag is null) && etag != AnyETag)
             {
-                if (_records.TryAdd(key, next))
-                    return next.ETag;
-                continue;
-            }
-
-            if (etag != current.ETag && !(current.Data is null && etag is null) && etag != AnyETag)
-            {
+                var current = slot.ETag;
                 throw new InconsistentStateException(
-                    $"{stateName} of {grainId} was written by another activation (stored ETag {current.ETag}, this one's {etag ?? "none"})",
-                    current.ETag, etag ?? string.Empty);
+                    $"{stateName} of {grainId} was written by another activation (stored ETag {current}, this one's {etag ?? "none"})",
+                    current, etag ?? string.Empty);
             }
 
-            if (_records.TryUpdate(key, next, current))
-                return next.ETag;
+            slot = next;
         }
+
+        return next.ETag;
+    }
+
+    private Shard ShardOf((string, GrainId) key) => _shards[(key.GetHashCode() & int.MaxValue) % ShardCount];
+
+    private sealed class Shard
+    {
+        public readonly Lock Gate = new();
+        public readonly Dictionary<(string StateName, GrainId GrainId), Record> Records = [];
     }
 
     /// <summary>One stored state.</summary>
