@@ -54,9 +54,11 @@ public static class NoopJobs
             var allocated = GC.GetTotalAllocatedBytes();
             var paused = GC.GetTotalPauseDuration();
             var collections = GC.CollectionCount(0);
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var watch = Stopwatch.StartNew();
             rates.Add(await ThroughputAsync(client, throughputJobs, inFlight));
-            log($"noop {storage}: {rates[^1]:F0} jobs/s; {(GC.GetTotalAllocatedBytes() - allocated) / 1024.0 / throughputJobs:F1} KiB allocated per job, " +
+            var cpuPerJob = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / throughputJobs;
+            log($"noop {storage}: {rates[^1]:F0} jobs/s; {cpuPerJob:F0} µs of CPU (all threads) and {(GC.GetTotalAllocatedBytes() - allocated) / 1024.0 / throughputJobs:F1} KiB allocated per job, " +
                 $"{GC.CollectionCount(0) - collections} collections, {100 * (GC.GetTotalPauseDuration() - paused) / watch.Elapsed:F0} % of the time paused for GC");
         }
 
