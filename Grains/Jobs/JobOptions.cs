@@ -42,6 +42,15 @@ public sealed class JobOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "PoolAI:Jobs:AgeingInterval must be between 00:00:01 and 1.00:00:00")]
     public TimeSpan AgeingInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How often a job queue asks the jobs it has counted as running for a whole period how they stand: one that has
+    /// finished gives its slot back (its release was lost in a crash), one that waits again is queued again (its
+    /// requeue was lost), one that no longer exists frees its slot. A lost release so holds a slot for at most two
+    /// periods.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "PoolAI:Jobs:RunningAudit must be between 00:00:01 and 01:00:00")]
+    public TimeSpan RunningAudit { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Most jobs of one requester running at once per model queue; 0 for no cap.</summary>
     [Range(0, 100_000, ErrorMessage = "PoolAI:Jobs:MaxRunningPerRequester must be between 0 (no cap) and 100000")]
     public int MaxRunningPerRequester { get; set; }

@@ -33,7 +33,7 @@ namespace PoolAI.Jobs;
 /// Recovery: when the queue activates (a coordinator starts, see <c>QueueRecovery</c>) it wakes every job it counts
 /// as running, so a job whose activation died with a coordinator notices and comes back; and every
 /// <see cref="ExpirySweep"/> it wakes waiting jobs whose time to live has ended, so they end <c>Expired</c> even when
-/// nothing else activates them. Every <see cref="RunningAudit"/> it wakes the jobs it has counted as running since the
+/// nothing else activates them. Every <see cref="JobOptions.RunningAudit"/> (15 s by default) it wakes the jobs it has counted as running since the
 /// last audit, so a slot whose release was lost, or a job whose requeue was lost, is set right within two periods.
 /// </para>
 /// <para>
@@ -55,12 +55,6 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
 
     /// <summary>How long a job waits before its queue parks it (see the remarks).</summary>
     public static readonly TimeSpan ParkAfter = TimeSpan.FromSeconds(1);
-
-    /// <summary>
-    /// How often the queue asks the jobs it has counted as running for a whole period how they stand: one that has
-    /// finished gives its slot back (its release was lost), one that waits again is queued again (its requeue was lost).
-    /// </summary>
-    public static readonly TimeSpan RunningAudit = TimeSpan.FromSeconds(15);
 
     /// <summary>Most job starts awaiting their job's answer at once.</summary>
     public const int MaxStartsInFlight = 256;
@@ -153,7 +147,7 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
             if (suspects.Count > 0)
                 _ = WakeAsync(() => suspects);
             return Task.CompletedTask;
-        }, RunningAudit, RunningAudit);
+        }, _options.Value.RunningAudit, _options.Value.RunningAudit);
         _ = WakeAsync(() => _running.Keys);
         RequestDispatch();
     }
