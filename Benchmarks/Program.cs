@@ -89,7 +89,7 @@ async Task<int> RunAllAsync()
     }
 
     var generation = await ChildAsync("generation", "--tokens", quick ? "100" : "200", "--repeats", "3");
-    var direct = await ChildAsync("pool-vs-direct", "--tokens", quick ? "200" : "500", "--repeats", quick ? "3" : "5");
+    var direct = await ChildAsync("pool-vs-direct", "--tokens", quick ? "200" : "500", "--repeats", quick ? "3" : "9");
     var scaleMany = await ChildAsync("scale", "--miners", "1000", "--slots", "4", "--jobs", scaleJobs);
     var scaleFew = await ChildAsync("scale", "--miners", "10", "--slots", "4", "--jobs", scaleJobs);
 

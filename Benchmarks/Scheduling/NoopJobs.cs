@@ -85,7 +85,7 @@ public static class NoopJobs
     }
 
     /// <summary>Fewest warm-up rounds.</summary>
-    public const int MinWarmUpRounds = 6;
+    public const int MinWarmUpRounds = 8;
 
     /// <summary>Most warm-up rounds.</summary>
     public const int MaxWarmUpRounds = 20;
