@@ -29,7 +29,7 @@ public static class ConcurrentGeneration
         var largest = concurrency.Max().ToString(CultureInfo.InvariantCulture);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["PoolAI:Storage:Provider"] = "memory",
+            ["PoolAI:Storage:Provider"] = "process", // state in this process's memory (Orleans' "memory" storage grains log errors as the pool stops)
             ["PoolAI:Cluster:GatewayPort"] = "0",
             ["PoolAI:Miner:Slots"] = largest,
             ["PoolAI:Miner:MaxBatch"] = largest,
