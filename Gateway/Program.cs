@@ -63,6 +63,8 @@ try
     }
 
     var app = builder.Build();
+    // Bad options stop the process here, in one line (see the catch below), before the host would log a failed start.
+    app.Services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
     app.UseRequestErrors();
     app.Use((context, next) =>
     {
@@ -92,8 +94,8 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (Exception ex) when (ex is PoolConfigurationException or LibraryRepairException or Microsoft.Extensions.Options.OptionsValidationException)
+catch (Exception ex) when (PoolConfigurationException.From(ex) is not null || ex is LibraryRepairException)
 {
-    Console.Error.WriteLine($"poolai gateway: {ex.Message}");
+    Console.Error.WriteLine($"poolai gateway: {PoolConfigurationException.From(ex)?.Message ?? ex.Message}");
     return 2;
 }

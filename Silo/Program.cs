@@ -17,13 +17,15 @@ try
         .AddDashboard());
 
     var app = builder.Build();
+    // Bad options stop the process here, in one line (see the catch below), before the host would log a failed start.
+    app.Services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
     app.MapOrleansDashboard("/dashboard");
     app.MapGet("/", () => Results.Redirect("/dashboard"));
     await app.RunAsync();
     return 0;
 }
-catch (Exception ex) when (ex is PoolConfigurationException or Microsoft.Extensions.Options.OptionsValidationException or LibraryRepairException)
+catch (Exception ex) when (PoolConfigurationException.From(ex) is not null || ex is LibraryRepairException)
 {
-    Console.Error.WriteLine($"poolai silo: {ex.Message}");
+    Console.Error.WriteLine($"poolai silo: {PoolConfigurationException.From(ex)?.Message ?? ex.Message}");
     return 2;
 }

@@ -55,9 +55,9 @@ internal static class CliRunner
             Console.Error.WriteLine($"poolai: invalid {ex.Field}: {ex.Rule}");
             return BadInput;
         }
-        catch (PoolConfigurationException ex)
+        catch (Exception ex) when (PoolConfigurationException.From(ex) is { } configuration)
         {
-            Console.Error.WriteLine($"poolai: {ex.Message}");
+            Console.Error.WriteLine($"poolai: {configuration.Message}");
             return BadInput;
         }
         catch (LibraryRepairException ex)

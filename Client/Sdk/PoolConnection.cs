@@ -121,7 +121,9 @@ public sealed class PoolConnection : IAsyncDisposable
         // standard error that is noise; errors of theirs before the stop are still shown.
         var stop = new StopSignal();
         builder.Services.AddSingleton(stop);
-        foreach (var category in new[] { "Orleans.Streams", "Orleans.Providers.MemoryAdapterReceiver" })
+        // Likewise a rebalancing migration that Orleans starts as the only silo stops finds no silo to move to
+        // ("Error while selecting a migration destination", category Orleans.Grain); the grain deactivates in place.
+        foreach (var category in new[] { "Orleans.Streams", "Orleans.Providers.MemoryAdapterReceiver", "Orleans.Grain" })
             builder.Logging.AddFilter(category, level => level >= (stop.Stopping ? LogLevel.Critical : logLevel));
         builder.UseOrleans(silo =>
         {
@@ -173,6 +175,9 @@ public sealed class PoolConnection : IAsyncDisposable
     {
         try
         {
+            // Options are validated before the start, so a bad setting is thrown to the caller (which says it in one
+            // line naming the setting) without the host first logging it as a failed start with its stack trace.
+            host.Services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
             await host.StartAsync(cancellationToken);
         }
         catch

@@ -21,8 +21,9 @@ public interface IJobQueueGrain : IGrainWithStringKey
     Task<string?> EnqueueAsync(QueuedJob job);
 
     /// <summary>
-    /// A newly accepted job asks to run: when nothing waits in the queue and a unit that accepts the job has a free slot
-    /// (and its requester is under the cap), the slot is taken for it and the answer carries the placement — the job
+    /// A newly accepted job asks to run: when no waiting job could take a free slot now (nothing waits, or what waits
+    /// needs capacity no free unit offers or belongs to a requester at the cap) and a unit that accepts the job has a
+    /// free slot (and its requester is under the cap), the slot is taken for it and the answer carries the placement — the job
     /// starts its attempt itself, so a pool with free capacity starts a job without a queue entry or a start call.
     /// Otherwise the job is enqueued exactly as by <see cref="EnqueueAsync"/>, and the answer carries why it will wait
     /// if it cannot run anywhere now. Either way the answer comes once the queue's stored state holds the job (waiting,

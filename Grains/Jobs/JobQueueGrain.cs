@@ -254,14 +254,17 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
     /// <inheritdoc />
     public async Task<QueueAdmission> AdmitAsync(QueuedJob job)
     {
-        if (_pending.Count == 0 && !_startFailed && _starting.Count < MaxStartsInFlight
-            && !_running.ContainsKey(job.JobId) && UnderCap(job.Requester))
+        if (!_startFailed && _starting.Count < MaxStartsInFlight && !_running.ContainsKey(job.JobId) && !_pending.Contains(job.JobId)
+            && UnderCap(job.Requester))
         {
             _slots.Sync(_capacity.Silos(Model));
-            if (_slots.Pick(job) is { } unit)
+            // Only when no waiting job could take a free slot now: one that waits for capacity no silo offers (a cuda
+            // job on a CPU pool, a check job whose only worker is excluded) or whose requester is at the cap does not
+            // stop the jobs that fit from starting at once, and one that could start keeps its turn.
+            if ((_pending.Count == 0 || NextStart() is null) && _slots.Pick(job) is { } unit)
             {
-                // Nothing waits ahead of it: it takes the slot now. Stored as running before the job hears it, so a
-                // crash after the answer finds it counted, and the job (still Queued in its own storage) waits again.
+                // It takes the slot now. Stored as running before the job hears it, so a crash after the answer finds
+                // it counted, and the job (still Queued in its own storage) waits again.
                 MarkRunning(job.JobId, unit.Key, job.Requester);
                 _lastStarted[job.Requester ?? string.Empty] = ++_starts;
                 try

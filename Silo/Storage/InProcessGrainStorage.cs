@@ -115,6 +115,13 @@ public sealed class InProcessGrainStorage(InProcessStateStore store, IGrainStora
             grainState.ETag = record.ETag;
             grainState.RecordExists = true;
         }
+        else
+        {
+            // Missing or deleted: a re-read after another writer cleared it must not keep the old state and ETag.
+            grainState.State = Activator.CreateInstance<T>();
+            grainState.ETag = null;
+            grainState.RecordExists = false;
+        }
 
         return Task.CompletedTask;
     }

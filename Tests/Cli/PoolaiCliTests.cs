@@ -34,6 +34,17 @@ public sealed class PoolaiCliTests
     }
 
     [TestMethod]
+    [DataRow("abc", "poolai: configuration PoolAI:Jobs:RunningAudit: cannot be read as a time span (hh:mm:ss, or d.hh:mm:ss)")]
+    [DataRow("00:00:00", "poolai: configuration PoolAI:Jobs:RunningAudit: must be between 00:00:01 and 01:00:00")]
+    public async Task BadConfigurationExitsTwoWithOneLineNamingTheSetting(string value, string expected)
+    {
+        var outcome = await PoolaiProcess.RunAsync(new Dictionary<string, string> { ["PoolAI__Jobs__RunningAudit"] = value }, "generate", "ROMEO:", "--max-tokens", "5");
+        Assert.AreEqual(2, outcome.ExitCode, outcome.StandardError);
+        Assert.AreEqual(expected, outcome.StandardError.Trim());
+        Assert.AreEqual(string.Empty, outcome.StandardOutput);
+    }
+
+    [TestMethod]
     public async Task InterruptCancelsTheJobAndExits130()
     {
         var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

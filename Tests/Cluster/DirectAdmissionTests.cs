@@ -43,4 +43,31 @@ public sealed class DirectAdmissionTests
         Assert.AreEqual(0, stats.Pending);
         Assert.AreEqual(0, stats.Running);
     }
+
+    [TestMethod]
+    public async Task AJobWaitingForCapacityNoSiloOffersDoesNotStopAFittingJobFromStartingInItsSubmit()
+    {
+        await using var cluster = TestPools.Build(1, _ => TestPools.Configuration("all-in-one", slots: 1, storage: "process"));
+        await cluster.DeployAsync();
+        await TestPools.WaitForCapacityAsync(cluster, 1);
+        var pool = new PoolClient(cluster.Client);
+        var queue = cluster.Client.GetGrain<IJobQueueGrain>(TestModels.Shakespeare);
+
+        // A cuda job on a CPU-only pool waits until its time to live ends; the CPU slot stays free.
+        var cuda = await pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 5, seed: 1)) with { Requirements = new JobRequirements("cuda") });
+        Assert.AreEqual(JobStatus.Queued, cuda.Status);
+        StringAssert.Contains(cuda.StatusMessage, "requirements");
+
+        var fitting = await pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 5, seed: 2)));
+        Assert.AreNotEqual(JobStatus.Queued, fitting.Status, "nothing that waits could take the free slot: the fitting job takes it in its submit");
+        Assert.AreEqual(1, fitting.Attempts.Count);
+        var stats = await queue.GetStatsAsync();
+        Assert.AreEqual(1, stats.Pending, "the cuda job still waits");
+        Assert.AreEqual(1, stats.Running);
+
+        var done = await pool.WaitAsync(fitting.Id, Patience);
+        Assert.AreEqual(JobStatus.Succeeded, done.Status, done.StatusMessage);
+        Assert.AreEqual(JobStatus.Queued, (await pool.GetAsync(cuda.Id)).Status);
+        Assert.AreEqual(0, (await queue.GetStatsAsync()).Running);
+    }
 }

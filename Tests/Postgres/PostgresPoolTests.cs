@@ -112,6 +112,17 @@ public sealed class PostgresPoolTests
     }
 
     [TestMethod]
+    [DataRow("abc", "cannot be read as a time span (hh:mm:ss, or d.hh:mm:ss)")]
+    [DataRow("02:00:00", "must be between 00:00:01 and 01:00:00")]
+    public async Task SiloStopsAtStartWithOneLineNamingAnOptionItCannotReadOrThatIsOutOfRange(string value, string rule)
+    {
+        var silo = PoolProcess.StartSilo("all-in-one", new Dictionary<string, string> { ["PoolAI__Jobs__RunningAudit"] = value });
+        var exit = await silo.WaitForExitAsync(TimeSpan.FromMinutes(1));
+        Assert.AreEqual(2, exit, silo.Log);
+        Assert.AreEqual($"poolai silo: configuration PoolAI:Jobs:RunningAudit: {rule}", silo.Log.Trim());
+    }
+
+    [TestMethod]
     public async Task SiloStopsAtStartWithOneLineNamingAnUnknownRole()
     {
         var silo = PoolProcess.StartSilo("banker", new Dictionary<string, string>());

@@ -96,6 +96,27 @@ public sealed class InProcessGrainStorageTests
     }
 
     [TestMethod]
+    public async Task ARereadAfterAnotherWriterClearedTheRecordReadsItAsMissing()
+    {
+        var storage = NewStorage(out _);
+        var first = new GrainState<JobState>(Job("first"));
+        await storage.WriteStateAsync("job", Grain, first);
+        var second = new GrainState<JobState>(new JobState());
+        await storage.ReadStateAsync("job", Grain, second);
+        await storage.ClearStateAsync("job", Grain, second);
+
+        await storage.ReadStateAsync("job", Grain, first);
+        Assert.IsFalse(first.RecordExists);
+        Assert.IsNull(first.ETag);
+        Assert.IsNull(first.State!.Spec, "the old state is not kept");
+        first.State = Job("written again");
+        await storage.WriteStateAsync("job", Grain, first);
+        var read = new GrainState<JobState>(new JobState());
+        await storage.ReadStateAsync("job", Grain, read);
+        Assert.AreEqual("written again", read.State!.StatusMessage);
+    }
+
+    [TestMethod]
     public async Task ConcurrentWritersOfOneRecordNeverBothWin()
     {
         var storage = NewStorage(out _);
