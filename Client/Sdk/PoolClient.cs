@@ -37,11 +37,12 @@ public sealed class PoolClient(IGrainFactory grains)
 
     /// <summary>The jobs of <paramref name="requester"/> matching <paramref name="query"/>, newest first, with their current views.</summary>
     /// <exception cref="JobValidationException">Limit outside 1–100.</exception>
-    public async Task<(IReadOnlyList<JobView> Jobs, DateTimeOffset? NextBefore)> ListAsync(string requester, JobQuery query)
+    /// <remarks>The next page: the same query with <see cref="JobQuery.Before"/> = <c>NextBefore</c> and <see cref="JobQuery.BeforeJob"/> = <c>NextBeforeJob</c>; both null on the last page.</remarks>
+    public async Task<(IReadOnlyList<JobView> Jobs, DateTimeOffset? NextBefore, Guid? NextBeforeJob)> ListAsync(string requester, JobQuery query)
     {
         var page = await grains.Reference<IJobIndexGrain>(requester).ListAsync(query);
         var views = await Task.WhenAll(page.Items.Select(e => grains.Reference<IJobGrain>(e.JobId).GetAsync()));
-        return (views, page.NextBefore);
+        return (views, page.NextBefore, page.NextBeforeJob);
     }
 
     /// <summary>Waits until the job is final (or <paramref name="timeout"/> passes) and returns it.</summary>

@@ -55,7 +55,8 @@ public static class JobsApi
 
     /// <summary>
     /// The caller's jobs, newest first: <c>status</c>, <c>model</c>, <c>kind</c> filters; <c>limit</c> (1–100, default
-    /// 20) and <c>before</c> (the previous page's <c>next_before</c>) for paging; admins may pass <c>requester</c>.
+    /// 20) and <c>before</c> (the previous page's <c>next_before</c>, <c>TIME~JOB_ID</c>, or any ISO 8601 time: jobs
+    /// created before it) for paging; admins may pass <c>requester</c>.
     /// </summary>
     public static async Task<Results<Ok<JobList>, ValidationProblem, ProblemHttpResult>> ListAsync(
         IGrainFactory grains, ClaimsPrincipal user, string? status, string? model, string? kind, string? limit, string? before, string? requester)
@@ -80,11 +81,16 @@ public static class JobsApi
         if (limit is not null && (!int.TryParse(limit, out pageSize) || pageSize is < 1 or > JobQuery.MaxLimit))
             return ApiErrors.Invalid("limit", $"must be an integer between 1 and {JobQuery.MaxLimit}; was '{limit}'");
         DateTimeOffset? cursor = null;
+        Guid? cursorJob = null;
         if (before is not null)
         {
-            if (!DateTimeOffset.TryParse(before, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed))
-                return ApiErrors.Invalid("before", $"must be a date and time (ISO 8601); was '{before}'");
+            var tilde = before.IndexOf('~', StringComparison.Ordinal);
+            var time = tilde < 0 ? before : before[..tilde];
+            if (!DateTimeOffset.TryParse(time, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed)
+                || (tilde >= 0 && !Guid.TryParse(before[(tilde + 1)..], out _)))
+                return ApiErrors.Invalid("before", $"must be a date and time (ISO 8601) or a page's next_before (TIME~JOB_ID); was '{before}'");
             cursor = parsed;
+            cursorJob = tilde < 0 ? null : Guid.Parse(before[(tilde + 1)..]);
         }
 
         var owner = Requester(user);
@@ -97,8 +103,8 @@ public static class JobsApi
             owner = requester;
         }
 
-        var (jobs, next) = await new PoolClient(grains).ListAsync(owner, new JobQuery(statusFilter, model, kindFilter, cursor, pageSize));
-        return TypedResults.Ok(new JobList(jobs, next));
+        var (jobs, next, nextJob) = await new PoolClient(grains).ListAsync(owner, new JobQuery(statusFilter, model, kindFilter, cursor, pageSize, cursorJob));
+        return TypedResults.Ok(new JobList(jobs, next is { } nextTime ? $"{nextTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture)}~{nextJob}" : null));
     }
 
     /// <summary>The job, or 404 (also for another developer's job).</summary>
@@ -210,8 +216,8 @@ public sealed record PriorityRequest
 
 /// <summary>A page of jobs, newest first.</summary>
 /// <param name="Items">The jobs.</param>
-/// <param name="NextBefore">Pass as <c>before</c> for the next page; null on the last.</param>
-public sealed record JobList(IReadOnlyList<JobView> Items, DateTimeOffset? NextBefore);
+/// <param name="NextBefore">Pass as <c>before</c> for the next page (<c>TIME~JOB_ID</c>: the last job's creation time and id); null on the last.</param>
+public sealed record JobList(IReadOnlyList<JobView> Items, string? NextBefore);
 
 /// <summary>A model as <c>GET /api/models</c> lists it.</summary>
 /// <param name="Id">Model id.</param>

@@ -22,13 +22,19 @@ public sealed record JobIndexEntry(
 /// <param name="Kind">Only jobs of this kind; null for all.</param>
 /// <param name="Before">Only jobs created before this time (the previous page's <c>NextBefore</c>); null for the newest.</param>
 /// <param name="Limit">Page size, 1–100.</param>
+/// <param name="BeforeJob">
+/// With <paramref name="Before"/>, the previous page's <c>NextBeforeJob</c>: jobs created at exactly
+/// <paramref name="Before"/> are listed too if their id sorts below it (pages are ordered by creation time, then id,
+/// both descending), so jobs created in the same tick are neither skipped nor listed twice across a page boundary.
+/// </param>
 [GenerateSerializer, Immutable, Alias("poolai.JobQuery")]
 public sealed record JobQuery(
     [property: Id(0)] JobStatus? Status = null,
     [property: Id(1)] string? Model = null,
     [property: Id(2)] JobKind? Kind = null,
     [property: Id(3)] DateTimeOffset? Before = null,
-    [property: Id(4)] int Limit = 20)
+    [property: Id(4)] int Limit = 20,
+    [property: Id(5)] Guid? BeforeJob = null)
 {
     /// <summary>Largest page.</summary>
     public const int MaxLimit = 100;
@@ -37,10 +43,12 @@ public sealed record JobQuery(
 /// <summary>A page of a listing, newest first.</summary>
 /// <param name="Items">The entries.</param>
 /// <param name="NextBefore">Pass as <see cref="JobQuery.Before"/> for the next page; null on the last.</param>
+/// <param name="NextBeforeJob">Pass as <see cref="JobQuery.BeforeJob"/> with <paramref name="NextBefore"/>: the last entry's id.</param>
 [GenerateSerializer, Immutable, Alias("poolai.JobIndexPage")]
 public sealed record JobIndexPage(
     [property: Id(0)] IReadOnlyList<JobIndexEntry> Items,
-    [property: Id(1)] DateTimeOffset? NextBefore);
+    [property: Id(1)] DateTimeOffset? NextBefore,
+    [property: Id(2)] Guid? NextBeforeJob = null);
 
 /// <summary>
 /// The jobs of one requester (keyed by requester), for listing: each job grain reports its status changes here. The

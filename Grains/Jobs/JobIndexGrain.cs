@@ -98,13 +98,13 @@ public sealed class JobIndexGrain(
             .Where(j => query.Status is null || j.Status == query.Status)
             .Where(j => query.Model is null || j.Model == query.Model)
             .Where(j => query.Kind is null || j.Kind == query.Kind)
-            .Where(j => query.Before is null || j.CreatedAt < query.Before)
+            .Where(j => query.Before is not { } before || j.CreatedAt < before || (query.BeforeJob is { } last && j.CreatedAt == before && j.JobId.CompareTo(last) < 0))
             .OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.JobId)
             .Take(query.Limit + 1)
             .ToList();
         var more = matches.Count > query.Limit;
         var page = matches.Take(query.Limit).ToList();
-        return Task.FromResult(new JobIndexPage(page, more ? page[^1].CreatedAt : null));
+        return Task.FromResult(more ? new JobIndexPage(page, page[^1].CreatedAt, page[^1].JobId) : new JobIndexPage(page, null));
     }
 
     private async Task FlushAsync()

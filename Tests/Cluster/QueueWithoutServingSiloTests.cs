@@ -100,13 +100,17 @@ public sealed class QueueWithoutServingSiloTests
         var index = _cluster.Client.GetGrain<IJobIndexGrain>("backlog");
         var listed = new HashSet<Guid>();
         DateTimeOffset? before = null;
+        Guid? beforeJob = null;
+        var count = 0;
         do
         {
-            var page = await index.ListAsync(new JobQuery(Before: before, Limit: JobQuery.MaxLimit));
+            var page = await index.ListAsync(new JobQuery(Before: before, Limit: JobQuery.MaxLimit, BeforeJob: beforeJob));
             listed.UnionWith(page.Items.Select(e => e.JobId));
-            before = page.NextBefore;
+            count += page.Items.Count;
+            (before, beforeJob) = (page.NextBefore, page.NextBeforeJob);
         }
         while (before is not null);
+        Assert.AreEqual(jobs, count, "no job listed twice");
         CollectionAssert.AreEquivalent(ids, listed.ToList(), "the index read back from its pages");
         var sample = await pool.GetAsync(ids[^1]);
         Assert.AreEqual(JobStatus.Queued, sample.Status);
