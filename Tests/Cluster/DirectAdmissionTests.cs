@@ -13,12 +13,18 @@ public sealed class DirectAdmissionTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
 
+    private static async Task<Orleans.TestingHost.InProcessTestCluster> OneSlotPoolAsync()
+    {
+        var cluster = TestPools.Build(1, _ => TestPools.Configuration("all-in-one", slots: 1, storage: "process"));
+        await cluster.DeployAsync();
+        await TestPools.WaitForCapacityAsync(cluster, 1);
+        return cluster;
+    }
+
     [TestMethod]
     public async Task AJobThatFindsAFreeSlotStartsInItsSubmitAndTheNextWaitsForTheSlot()
     {
-        await using var cluster = TestPools.Build(1, _ => TestPools.Configuration("all-in-one", slots: 1, storage: "process"));
-        await cluster.DeployAsync();
-        await TestPools.WaitForCapacityAsync(cluster, 1);
+        await using var cluster = await OneSlotPoolAsync();
         var pool = new PoolClient(cluster.Client);
         var queue = cluster.Client.GetGrain<IJobQueueGrain>(TestModels.Shakespeare);
 
@@ -47,9 +53,7 @@ public sealed class DirectAdmissionTests
     [TestMethod]
     public async Task AJobWaitingForCapacityNoSiloOffersDoesNotStopAFittingJobFromStartingInItsSubmit()
     {
-        await using var cluster = TestPools.Build(1, _ => TestPools.Configuration("all-in-one", slots: 1, storage: "process"));
-        await cluster.DeployAsync();
-        await TestPools.WaitForCapacityAsync(cluster, 1);
+        await using var cluster = await OneSlotPoolAsync();
         var pool = new PoolClient(cluster.Client);
         var queue = cluster.Client.GetGrain<IJobQueueGrain>(TestModels.Shakespeare);
 
