@@ -86,11 +86,12 @@ public static class JobsApi
         {
             var tilde = before.IndexOf('~', StringComparison.Ordinal);
             var time = tilde < 0 ? before : before[..tilde];
+            var lastJob = Guid.Empty;
             if (!DateTimeOffset.TryParse(time, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed)
-                || (tilde >= 0 && !Guid.TryParse(before[(tilde + 1)..], out _)))
+                || (tilde >= 0 && !Guid.TryParse(before[(tilde + 1)..], out lastJob)))
                 return ApiErrors.Invalid("before", $"must be a date and time (ISO 8601) or a page's next_before (TIME~JOB_ID); was '{before}'");
             cursor = parsed;
-            cursorJob = tilde < 0 ? null : Guid.Parse(before[(tilde + 1)..]);
+            cursorJob = tilde < 0 ? null : lastJob;
         }
 
         var owner = Requester(user);
