@@ -181,7 +181,8 @@ public static class PoolSiloBuilderExtensions
                 // silos all run in one process. Silos of one process share a store only when given the same instance.
                 silo.Services.TryAddSingleton<InProcessStateStore>();
                 Orleans.Runtime.Hosting.StorageProviderExtensions.AddGrainStorage(silo.Services, PoolKeys.Storage, (services, _) => new InProcessGrainStorage(
-                    services.GetRequiredService<InProcessStateStore>(), new OrleansBinaryStateSerializer(services.GetRequiredService<Serializer>())));
+                    services.GetRequiredService<InProcessStateStore>(), new OrleansBinaryStateSerializer(services.GetRequiredService<Serializer>()),
+                    services.GetRequiredService<Orleans.Serialization.Serializers.IActivatorProvider>()));
                 break;
             default:
                 throw new PoolConfigurationException($"{PoolStorageOptions.Section}:Provider", $"must be 'sqlite', 'postgres', 'memory' or 'process'; was '{storage.Provider}'");

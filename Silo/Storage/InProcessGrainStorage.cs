@@ -1,4 +1,5 @@
 using System.Globalization;
+using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 
 namespace PoolAI.Silo.Storage;
@@ -104,21 +105,24 @@ public sealed class InProcessStateStore
 /// a pool uses <c>memory</c> or a database.
 /// </para>
 /// </summary>
-public sealed class InProcessGrainStorage(InProcessStateStore store, IGrainStorageSerializer serializer) : IGrainStorage
+/// <param name="store">The records, shared by every silo of the process that should see the same states.</param>
+/// <param name="serializer">Turns states into the stored bytes and back.</param>
+/// <param name="activators">Makes the empty state of a missing record, as Orleans' own state bridge does (a positional record has no parameterless constructor).</param>
+public sealed class InProcessGrainStorage(InProcessStateStore store, IGrainStorageSerializer serializer, IActivatorProvider activators) : IGrainStorage
 {
     /// <inheritdoc />
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         if (store.TryGet(stateName, grainId, out var record) && record.Data is { } data)
         {
-            grainState.State = serializer.Deserialize<T>(data) ?? Activator.CreateInstance<T>();
+            grainState.State = serializer.Deserialize<T>(data) ?? activators.GetActivator<T>().Create();
             grainState.ETag = record.ETag;
             grainState.RecordExists = true;
         }
         else
         {
             // Missing or deleted: a re-read after another writer cleared it must not keep the old state and ETag.
-            grainState.State = Activator.CreateInstance<T>();
+            grainState.State = activators.GetActivator<T>().Create();
             grainState.ETag = null;
             grainState.RecordExists = false;
         }

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
+using Orleans.Serialization.Serializers;
+using PoolAI.Admin;
 using Orleans.Storage;
 using PoolAI.Jobs;
 using PoolAI.Silo.Storage;
@@ -10,17 +12,18 @@ namespace PoolAI.Tests.Storage;
 [TestClass]
 public sealed class InProcessGrainStorageTests
 {
-    private static readonly Serializer Serializer = new ServiceCollection()
-        .AddSerializer(builder => builder.AddAssembly(typeof(JobState).Assembly))
-        .BuildServiceProvider()
-        .GetRequiredService<Serializer>();
+    private static readonly IServiceProvider Services = new ServiceCollection()
+        .AddSerializer(builder => builder.AddAssembly(typeof(JobState).Assembly).AddAssembly(typeof(PoolSettings).Assembly))
+        .BuildServiceProvider();
+
+    private static readonly Serializer Serializer = Services.GetRequiredService<Serializer>();
 
     private static readonly GrainId Grain = GrainId.Create("job", Guid.NewGuid().ToString("N"));
 
     private static InProcessGrainStorage NewStorage(out InProcessStateStore store)
     {
         store = new InProcessStateStore();
-        return new InProcessGrainStorage(store, new OrleansBinaryStateSerializer(Serializer));
+        return new InProcessGrainStorage(store, new OrleansBinaryStateSerializer(Serializer), Services.GetRequiredService<IActivatorProvider>());
     }
 
     private static JobState Job(string model) => new() { Spec = JobSpec.Noop(model), Status = JobStatus.Queued, StatusMessage = model };
@@ -47,6 +50,25 @@ public sealed class InProcessGrainStorageTests
         await storage.ReadStateAsync("job", GrainId.Create("job", "nobody"), missing);
         Assert.IsFalse(missing.RecordExists);
         Assert.IsNull(missing.ETag);
+    }
+
+    [TestMethod]
+    public async Task AMissingPositionalRecordReadsAsItsDefaults()
+    {
+        // PoolSettings has no parameterless constructor; the pool settings grain reads it before anyone wrote it.
+        var storage = NewStorage(out _);
+        var read = new GrainState<PoolSettings>(new PoolSettings(MaintenanceMode: true)) { ETag = "stale", RecordExists = true };
+        await storage.ReadStateAsync("settings", GrainId.Create("poolsettings", "0"), read);
+        Assert.IsFalse(read.RecordExists);
+        Assert.IsNull(read.ETag);
+        Assert.IsNotNull(read.State);
+        Assert.IsFalse(read.State.MaintenanceMode, "a missing record reads as the empty state, not the previous one");
+
+        read.State = new PoolSettings(MaintenanceMode: true, MaintenanceReason: "upgrade");
+        await storage.WriteStateAsync("settings", GrainId.Create("poolsettings", "0"), read);
+        var again = new GrainState<PoolSettings>(new PoolSettings());
+        await storage.ReadStateAsync("settings", GrainId.Create("poolsettings", "0"), again);
+        Assert.AreEqual("upgrade", again.State!.MaintenanceReason);
     }
 
     [TestMethod]
