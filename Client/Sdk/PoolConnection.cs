@@ -110,7 +110,14 @@ public sealed class PoolConnection : IAsyncDisposable
         var gatewayPort = IsFree(cluster.GatewayPort) ? cluster.GatewayPort : FreePort();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddConfiguration(configuration);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [PoolRoles.Key] = "all-in-one" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [PoolRoles.Key] = "all-in-one",
+            // Its owner stops it when its own jobs have ended: a generation still running then (one whose cancellation
+            // was lost on the way, say) is handed back at once instead of waited for (10 s by default on a miner), so an
+            // interrupted command exits promptly. A configured value still applies.
+            [$"{PoolMinerOptions.Section}:DrainTimeout"] = configuration[$"{PoolMinerOptions.Section}:DrainTimeout"] ?? "00:00:00",
+        });
         ConfigureLogging(builder, logLevel);
         // The silo's advice to use server GC is for long-running servers, not a command-line tool; the
         // watchdog's first check in a fresh process measures from an arbitrary origin and warns spuriously.
