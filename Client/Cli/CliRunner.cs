@@ -19,6 +19,9 @@ internal static class CliRunner
     /// <summary>Exit code: bad input or configuration; nothing was run.</summary>
     public const int BadInput = 2;
 
+    /// <summary>Exit code: the pool did not take or finish the request: it is in maintenance, cannot be reached, or the connection to it was lost.</summary>
+    public const int PoolUnavailable = 3;
+
     /// <summary>Exit code: interrupted (Ctrl+C).</summary>
     public const int Interrupted = 130;
 
@@ -73,7 +76,13 @@ internal static class CliRunner
         catch (PoolAI.Admin.PoolMaintenanceException ex)
         {
             Console.Error.WriteLine($"poolai: {ex.Message}");
-            return JobNotSucceeded;
+            return PoolUnavailable;
+        }
+        catch (Exception ex) when (IsConnectionLoss(ex))
+        {
+            // A job the pool accepted before is not cancelled by this: its id was printed when it was accepted.
+            Console.Error.WriteLine($"poolai: the pool cannot be reached or the connection to it was lost ({ex.GetType().Name}: {FirstLine(ex.Message)})");
+            return PoolUnavailable;
         }
         catch (ArgumentException ex)
         {
@@ -87,6 +96,16 @@ internal static class CliRunner
             return Interrupted;
         }
     }
+
+    /// <summary>Whether <paramref name="ex"/> says the pool went away or never answered, rather than refusing the request.</summary>
+    private static bool IsConnectionLoss(Exception ex) => ex switch
+    {
+        SiloUnavailableException or Orleans.Runtime.Messaging.ConnectionFailedException or OrleansMessageRejectionException or TimeoutException => true,
+        OrleansException { InnerException: { } inner } => IsConnectionLoss(inner),
+        _ => false,
+    };
+
+    private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 
     /// <summary>Prints a one-line summary of a finished job to standard error and returns the exit code for it.</summary>
     public static int ReportFinal(JobView view, bool quiet, string pool)

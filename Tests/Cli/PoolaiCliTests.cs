@@ -1,3 +1,8 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using PoolAI.Admin;
+using PoolAI.Client.Sdk;
+using PoolAI.Jobs;
 using PoolAI.Models;
 
 namespace PoolAI.Tests.Cli;
@@ -42,6 +47,43 @@ public sealed class PoolaiCliTests
         Assert.AreEqual(2, outcome.ExitCode, outcome.StandardError);
         Assert.AreEqual(expected, outcome.StandardError.Trim());
         Assert.AreEqual(string.Empty, outcome.StandardOutput);
+    }
+
+    [TestMethod]
+    public async Task APoolInMaintenanceRefusesTheJobWithOneLineAndExitThree()
+    {
+        var gatewayPort = TestPorts.FreeText();
+        await using var pool = await PoolConnection.OpenAsync(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["PoolAI:Storage:Provider"] = "process",
+            ["PoolAI:Cluster:GatewayPort"] = gatewayPort,
+            ["PoolAI:Cluster:SiloPort"] = TestPorts.FreeText(),
+        }).Build());
+        await pool.Services.GetRequiredService<IGrainFactory>().GetGrain<IPoolSettingsGrain>(IPoolSettingsGrain.Key)
+            .SetAsync(new PoolSettings(MaintenanceMode: true, MaintenanceReason: "moving racks"), "test");
+        // Coordinators re-read the settings every second: wait until this one refuses jobs.
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!await RefusesAsync(pool.Client) && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+
+        // The tool finds the pool listening on its gateway port and joins it as a client.
+        var outcome = await PoolaiProcess.RunAsync(new Dictionary<string, string> { ["POOLAI__Cluster__GatewayPort"] = gatewayPort }, "generate", "ROMEO:", "--max-tokens", "5");
+        Assert.AreEqual(3, outcome.ExitCode, outcome.StandardError);
+        Assert.AreEqual("poolai: the pool is in maintenance and accepts no new jobs: moving racks", outcome.StandardError.Trim());
+        Assert.AreEqual(string.Empty, outcome.StandardOutput);
+
+        static async Task<bool> RefusesAsync(PoolClient client)
+        {
+            try
+            {
+                await client.SubmitAsync(JobSpec.Noop("maintenance-probe"));
+                return false;
+            }
+            catch (PoolMaintenanceException)
+            {
+                return true;
+            }
+        }
     }
 
     [TestMethod]
