@@ -16,7 +16,7 @@ namespace PoolAI.Gateway.Jobs;
 /// events as server-sent events. A developer sees the jobs of its own key; an admin sees every job and may list any
 /// requester's.
 /// </summary>
-public static class JobsApi
+public static partial class JobsApi
 {
     /// <summary>Maps <c>/api/jobs</c> and <c>/api/models</c>.</summary>
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder routes)
@@ -85,7 +85,8 @@ public static class JobsApi
         if (before is not null)
         {
             var tilde = before.IndexOf('~', StringComparison.Ordinal);
-            var time = tilde < 0 ? before : before[..tilde];
+            // A cursor pasted into a URL unencoded has its offset's '+' turned into a space ("…:06.29 00:00"); put it back.
+            var time = OffsetAfterSpace().Replace(tilde < 0 ? before : before[..tilde], "+$1");
             var lastJob = Guid.Empty;
             if (!DateTimeOffset.TryParse(time, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed)
                 || (tilde >= 0 && !Guid.TryParse(before[(tilde + 1)..], out lastJob)))
@@ -105,7 +106,7 @@ public static class JobsApi
         }
 
         var (jobs, next, nextJob) = await new PoolClient(grains).ListAsync(owner, new JobQuery(statusFilter, model, kindFilter, cursor, pageSize, cursorJob));
-        return TypedResults.Ok(new JobList(jobs, next is { } nextTime ? $"{nextTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture)}~{nextJob}" : null));
+        return TypedResults.Ok(new JobList(jobs, next is { } nextTime ? $"{nextTime.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture)}~{nextJob}" : null));
     }
 
     /// <summary>The job, or 404 (also for another developer's job).</summary>
@@ -197,6 +198,10 @@ public static class JobsApi
     }
 
     private static ProblemHttpResult NoSuchJob(Guid id) => ApiErrors.NotFound($"no job with id {id}", "id");
+
+    /// <summary>A space before a trailing <c>hh:mm</c>: an ISO 8601 offset whose <c>+</c> a URL turned into a space.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@" (\d{2}:\d{2})$")]
+    private static partial System.Text.RegularExpressions.Regex OffsetAfterSpace();
 }
 
 /// <summary>The pool's webhook key as the gateway read it at start (configured, or generated in <c>$POOLAI_HOME</c>).</summary>

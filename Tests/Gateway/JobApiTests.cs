@@ -31,8 +31,16 @@ public sealed class JobApiTests
             await GatewayFixture.WaitFinalAsync(alice, id);
 
         var first = await alice.GetFromJsonAsync<JsonElement>("api/jobs?limit=2&status=succeeded");
-        var second = await alice.GetFromJsonAsync<JsonElement>($"api/jobs?limit=2&status=succeeded&before={Uri.EscapeDataString(first.GetProperty("next_before").GetString()!)}");
+        // The cursor is URL-safe as it is (UTC, no '+'): pasted unencoded, it still works.
+        var cursor = first.GetProperty("next_before").GetString()!;
+        Assert.IsFalse(cursor.Contains('+', StringComparison.Ordinal), cursor);
+        var second = await alice.GetFromJsonAsync<JsonElement>($"api/jobs?limit=2&status=succeeded&before={cursor}");
         var third = await alice.GetFromJsonAsync<JsonElement>($"api/jobs?limit=2&status=succeeded&before={Uri.EscapeDataString(second.GetProperty("next_before").GetString()!)}");
+        // A cursor with an offset ('+00:00') pasted unencoded arrives with a space for the '+', and is still read.
+        var tilde = cursor.IndexOf('~', StringComparison.Ordinal);
+        var offsetForm = DateTimeOffset.Parse(cursor[..tilde], System.Globalization.CultureInfo.InvariantCulture).ToString("O", System.Globalization.CultureInfo.InvariantCulture).Replace('+', ' ') + cursor[tilde..];
+        var secondAgain = await alice.GetFromJsonAsync<JsonElement>($"api/jobs?limit=2&status=succeeded&before={Uri.EscapeDataString(offsetForm)}");
+        Assert.AreEqual(second.GetProperty("items").ToString(), secondAgain.GetProperty("items").ToString(), offsetForm);
         var listed = new[] { first, second, third }.SelectMany(p => p.GetProperty("items").EnumerateArray().Select(j => j.GetProperty("id").GetString()!)).ToList();
         CollectionAssert.AreEqual(Enumerable.Reverse(ids).ToList(), listed, "newest first, every job once");
         Assert.AreEqual(JsonValueKind.Null, third.GetProperty("next_before").ValueKind);
