@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PoolAI.Hosting;
 using PoolAI.Inference;
+using PoolAI.Placement;
 using PoolAI.Silo.Hosting;
 using PoolAI.Workers;
 
@@ -18,6 +19,7 @@ public sealed partial class WorkerRegistration(
     ILocalSiloDetails silo,
     WorkerCapabilities capabilities,
     GenerationDrain drain,
+    WorkerAvailability availability,
     IOptions<PoolMinerOptions> miner,
     IOptions<WorkerIdentity> identity,
     ILogger<WorkerRegistration> logger) : ILifecycleParticipant<ISiloLifecycle>
@@ -54,6 +56,18 @@ public sealed partial class WorkerRegistration(
         }
 
         LogRegistered(identity.Value.WorkerId, string.Join(", ", capabilities.Models), capabilities.Slots);
+        try
+        {
+            // This silo's copy of the status board may still list the worker as offline from its last stop (a pool
+            // that keeps its state): read it again now rather than at the next refresh, or a job submitted in that
+            // second would wait and be told that no worker serves its model.
+            await availability.RefreshAsync();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRefreshFailed(ex);
+        }
+
         _heartbeats = PeriodicWork.RunAsync(
             HeartbeatInterval,
             runAtStart: false,
@@ -98,6 +112,9 @@ public sealed partial class WorkerRegistration(
         var handedBack = await drain.DrainAsync(miner.Value.DrainTimeout, TimeSpan.FromSeconds(5));
         LogStopped(identity.Value.WorkerId, running - handedBack, handedBack);
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not re-read the worker status board after registering; the periodic refresh will")]
+    private partial void LogRefreshFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker {WorkerId} is active again and gets new work")]
     private partial void LogActive(string workerId);

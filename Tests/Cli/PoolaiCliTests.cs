@@ -50,6 +50,20 @@ public sealed class PoolaiCliTests
     }
 
     [TestMethod]
+    public async Task AJobOfALaterRunOnTheSamePoolHomeIsAssignedAtOnce()
+    {
+        // The first run's stop signs its worker off (offline on the stored status board); the second run's worker
+        // registers again, and its job must not be told that no worker serves the model.
+        var environment = new Dictionary<string, string> { ["POOLAI_HOME"] = Path.Combine(Path.GetTempPath(), $"poolai-cli-again-{Guid.NewGuid():N}") };
+        var first = await PoolaiProcess.RunAsync(environment, "generate", "ROMEO:", "--max-tokens", "5", "--seed", "1");
+        var second = await PoolaiProcess.RunAsync(environment, "generate", "ROMEO:", "--max-tokens", "5", "--seed", "2");
+
+        Assert.AreEqual(0, first.ExitCode, first.StandardError);
+        Assert.AreEqual(0, second.ExitCode, second.StandardError);
+        StringAssert.Contains(second.StandardError.Split('\n')[0], " assigned via embedded all-in-one silo", second.StandardError);
+    }
+
+    [TestMethod]
     public async Task APoolInMaintenanceRefusesTheJobWithOneLineAndExitThree()
     {
         var gatewayPort = TestPorts.FreeText();
