@@ -12,7 +12,7 @@ internal static class GenerateCommand
         var prompt = new Argument<string>("prompt") { Description = "Text for the model to continue" };
         var model = new Option<string>("--model", "-m") { Description = "Model id", DefaultValueFactory = _ => "shakespeare-char" };
         var maxTokens = new Option<int>("--max-tokens", "-n") { Description = $"Tokens to generate (1 to {JobSpecRules.MaxTokensLimit})", DefaultValueFactory = _ => 256 };
-        var temperature = new Option<float>("--temperature", "-t") { Description = "Sampling temperature, at least 0 (0 = greedy)", DefaultValueFactory = _ => 0.8f };
+        var temperature = new Option<float>("--temperature", "-t") { Description = $"Sampling temperature, 0 to {JobSpecRules.MaxTemperature} (0 = greedy)", DefaultValueFactory = _ => 0.8f };
         var topK = new Option<int>("--top-k") { Description = "Keep the K most likely tokens (0 = all)", DefaultValueFactory = _ => 0 };
         var topP = new Option<float>("--top-p") { Description = "Nucleus sampling mass, in (0, 1]", DefaultValueFactory = _ => 1.0f };
         var seed = new Option<long>("--seed", "-s") { Description = "Sampler seed; the same seed and settings give the same text", DefaultValueFactory = _ => 0 };

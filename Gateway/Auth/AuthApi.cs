@@ -53,9 +53,9 @@ public static class AuthApi
     public static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> IssueAsync(TokenRequest request, IGrainFactory grains, TokenIssuer issuer, TimeProvider time)
     {
         if (string.IsNullOrWhiteSpace(request.ApiKey))
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["apiKey"] = ["is required"] });
+            return ApiErrors.Invalid("apiKey", "is required");
         if (ApiKeys.IdOf(request.ApiKey) is not { } id)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["apiKey"] = ["must be a PoolAI API key (pai_…)"] });
+            return ApiErrors.Invalid("apiKey", "must be a PoolAI API key (pai_…)");
         var view = await grains.GetGrain<IApiKeyGrain>(id).VerifyAsync(ApiKeys.Hash(request.ApiKey));
         if (view is null)
             return TypedResults.Problem(title: "Unknown or revoked API key", statusCode: StatusCodes.Status401Unauthorized);

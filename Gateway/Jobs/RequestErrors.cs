@@ -52,7 +52,9 @@ public static partial class RequestErrors
 
     private static string Expected(string type, string field) => type switch
     {
-        _ when type.Contains("Int32", StringComparison.Ordinal) || type.Contains("Int64", StringComparison.Ordinal) => "must be an integer",
+        // Also an integer too large for its type: say the type's range (the field's own rule applies within it).
+        _ when type.Contains("Int32", StringComparison.Ordinal) => $"must be an integer from {int.MinValue} to {int.MaxValue}",
+        _ when type.Contains("Int64", StringComparison.Ordinal) => $"must be an integer from {long.MinValue} to {long.MaxValue}",
         _ when type.Contains("Single", StringComparison.Ordinal) || type.Contains("Double", StringComparison.Ordinal) || type.Contains("Decimal", StringComparison.Ordinal) => "must be a number",
         _ when type.Contains("Boolean", StringComparison.Ordinal) => "must be true or false",
         _ when type.Contains("String[]", StringComparison.Ordinal) || type.Contains("List`1[System.String]", StringComparison.Ordinal) => "must be an array of strings",

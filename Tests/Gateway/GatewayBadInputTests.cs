@@ -158,6 +158,22 @@ public sealed class GatewayBadInputTests
         Assert.AreEqual(HttpStatusCode.OK, good.StatusCode, "the gateway stopped serving");
     }
 
+    [TestMethod]
+    [DataRow("api/auth/token", "{\"apiKey\":\"pai_bad\"}", "apiKey", "must be a PoolAI API key (pai_…)")]
+    [DataRow("api/auth/token", "{}", "apiKey", "is required")]
+    [DataRow("api/jobs", "{\"prompt\":\"ROMEO:\",\"max_tokens\":99999999999}", "max_tokens", "must be an integer from -2147483648 to 2147483647")]
+    [DataRow("api/jobs", "{\"prompt\":\"ROMEO:\",\"max_tokens\":\"many\"}", "max_tokens", "must be an integer from -2147483648 to 2147483647")]
+    public async Task AProblemSaysTheFieldAndTheRuleInItsDetailAndInOpenAisErrorObject(string path, string body, string field, string rule)
+    {
+        using var http = _gateway.Http(_key);
+        using var response = await http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.AreEqual(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.AreEqual($"{field}: {rule}", problem.GetProperty("detail").GetString());
+        Assert.AreEqual(field, problem.GetProperty("error").GetProperty("param").GetString());
+        Assert.AreEqual($"{field}: {rule}", problem.GetProperty("error").GetProperty("message").GetString());
+    }
+
     private static bool NamesField(string body, string field)
     {
         var problem = JsonDocument.Parse(body).RootElement;
