@@ -78,6 +78,8 @@ try
         return next(context);
     });
     app.UseStatusCodePages();
+    if (hostsPool)
+        app.UseDashboardSignInRedirect();
     app.UseAuthentication();
     app.UseAuthorization();
     app.UseRateLimiter();
@@ -89,7 +91,10 @@ try
     app.MapOpenApi().AllowAnonymous();
     app.MapScalarApiReference().AllowAnonymous();
     if (hostsPool)
-        app.MapOrleansDashboard("/dashboard").RequireAuthorization(GatewayAuth.AdminPolicy);
+    {
+        app.MapDashboardSignIn();
+        app.MapOrleansDashboard(DashboardSignIn.DashboardPath).RequireAuthorization(GatewayAuth.AdminPolicy);
+    }
     app.MapGet("/healthz", () => TypedResults.Ok("ok")).AllowAnonymous();
     await app.RunAsync();
     return 0;

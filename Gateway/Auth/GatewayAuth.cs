@@ -76,6 +76,8 @@ public static class GatewayAuth
                 o.MapInboundClaims = false;
                 o.Events = new JwtBearerEvents
                 {
+                    // The dashboard's browser session: its token in a cookie sent only to /dashboard (see DashboardSignIn).
+                    OnMessageReceived = Admin.DashboardSignIn.ReadCookieAsync,
                     // A token issued for an API key dies with the key: revocation is checked on every request.
                     OnTokenValidated = async context =>
                     {

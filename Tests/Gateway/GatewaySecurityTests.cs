@@ -62,6 +62,56 @@ public sealed class GatewaySecurityTests
     }
 
     [TestMethod]
+    public async Task AnAdminSignsInToTheDashboardFromABrowserAndTheCookieOpensOnlyTheDashboard()
+    {
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = _gateway.BaseAddress };
+        browser.DefaultRequestHeaders.Accept.ParseAdd("text/html");
+
+        using (var page = await browser.GetAsync("dashboard/"))
+        {
+            Assert.AreEqual(HttpStatusCode.Redirect, page.StatusCode, "a browser without credentials is sent to sign in");
+            Assert.AreEqual("/signin", page.Headers.Location?.OriginalString);
+        }
+
+        using (var form = await browser.GetAsync("signin"))
+            StringAssert.Contains(await form.Content.ReadAsStringAsync(), "name=\"api_key\"");
+
+        using (var developer = await browser.PostAsync("signin", new FormUrlEncodedContent(new Dictionary<string, string> { ["api_key"] = await _gateway.KeyAsync("developer") })))
+        {
+            Assert.AreEqual(HttpStatusCode.Forbidden, developer.StatusCode);
+            Assert.IsFalse(developer.Headers.Contains("Set-Cookie"), "no session for a developer key");
+            StringAssert.Contains(await developer.Content.ReadAsStringAsync(), "the dashboard is for admin keys; this key&#x27;s role is developer");
+        }
+
+        string cookie;
+        using (var admin = await browser.PostAsync("signin", new FormUrlEncodedContent(new Dictionary<string, string> { ["api_key"] = await _gateway.KeyAsync("admin") })))
+        {
+            Assert.AreEqual(HttpStatusCode.SeeOther, admin.StatusCode);
+            Assert.AreEqual("/dashboard/", admin.Headers.Location?.OriginalString);
+            var setCookie = admin.Headers.GetValues("Set-Cookie").Single();
+            StringAssert.StartsWith(setCookie, "poolai_dashboard=");
+            StringAssert.Contains(setCookie, "path=/dashboard");
+            StringAssert.Contains(setCookie, "httponly");
+            StringAssert.Contains(setCookie, "samesite=strict");
+            cookie = setCookie.Split(';')[0];
+        }
+
+        using (var dashboard = new HttpRequestMessage(HttpMethod.Get, "dashboard/"))
+        {
+            dashboard.Headers.Add("Cookie", cookie);
+            using var response = await browser.SendAsync(dashboard);
+            Assert.AreEqual(HttpStatusCode.OK, response.StatusCode, "the session opens the dashboard");
+        }
+
+        using (var api = new HttpRequestMessage(HttpMethod.Get, "api/admin/settings"))
+        {
+            api.Headers.Add("Cookie", cookie);
+            using var response = await browser.SendAsync(api);
+            Assert.AreEqual(HttpStatusCode.Unauthorized, response.StatusCode, "the API never acts on the cookie");
+        }
+    }
+
+    [TestMethod]
     public async Task AnApiKeyWorksDirectlyAndForATokenUntilRevoked()
     {
         var (view, key) = await _gateway.Pool.CreateApiKeyAsync("developer", "revocation test");
