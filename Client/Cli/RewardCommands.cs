@@ -18,6 +18,8 @@ internal static class RewardCommands
         {
             var id = result.GetValue(worker)!;
             var summary = await connection.Client.GetRewardsAsync(id);
+            if (summary.Entries == 0)
+                await connection.Client.GetWorkerAsync(id); // an empty ledger of a name no worker has: say so (KeyNotFoundException, exit 2)
             var page = await connection.Client.GetRewardHistoryAsync(id, limit: result.GetValue(limit));
             if (result.GetValue(json))
             {

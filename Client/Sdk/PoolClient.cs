@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using PoolAI.Auth;
 using PoolAI.Jobs;
 using PoolAI.Rewards;
+using PoolAI.Workers;
 
 namespace PoolAI.Client.Sdk;
 
@@ -156,6 +157,17 @@ public sealed class PoolClient(IGrainFactory grains)
     /// <summary>A worker's reward ledger at a glance: balance, streak and progress to the next level, quality factor, suspicions, statistics.</summary>
     public Task<RewardSummary> GetRewardsAsync(string worker) =>
         grains.GetGrain<IRewardLedgerGrain>(RequireWorker(worker)).GetSummaryAsync();
+
+    /// <summary>A worker as the pool knows it: status, capabilities, last heartbeat.</summary>
+    /// <exception cref="KeyNotFoundException">No worker with this id has registered.</exception>
+    public async Task<WorkerView> GetWorkerAsync(string worker)
+    {
+        var id = RequireWorker(worker);
+        var known = await grains.GetGrain<IWorkerStatusBoardGrain>(IWorkerStatusBoardGrain.Key).GetAllAsync();
+        if (!known.ContainsKey(id))
+            throw new KeyNotFoundException($"no worker with id '{id}' has registered");
+        return await grains.GetGrain<IWorkerGrain>(id).GetAsync();
+    }
 
     /// <summary>A page of a worker's ledger, newest first: entries before <paramref name="before"/> (null: now), at most <paramref name="limit"/> (1–1000).</summary>
     /// <exception cref="ArgumentOutOfRangeException">Limit outside 1–1000.</exception>

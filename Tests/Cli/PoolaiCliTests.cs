@@ -64,6 +64,15 @@ public sealed class PoolaiCliTests
     }
 
     [TestMethod]
+    public async Task RewardsOfAWorkerThatNeverRegisteredIsBadInputNotAnEmptyLedger()
+    {
+        var outcome = await PoolaiProcess.RunAsync("rewards", "nosuchworker");
+        Assert.AreEqual(2, outcome.ExitCode, outcome.StandardError);
+        Assert.AreEqual("poolai: no worker with id 'nosuchworker' has registered", outcome.StandardError.Trim());
+        Assert.AreEqual(string.Empty, outcome.StandardOutput);
+    }
+
+    [TestMethod]
     public async Task APoolInMaintenanceRefusesTheJobWithOneLineAndExitThree()
     {
         var gatewayPort = TestPorts.FreeText();
