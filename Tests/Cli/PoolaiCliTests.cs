@@ -73,6 +73,46 @@ public sealed class PoolaiCliTests
     }
 
     [TestMethod]
+    public async Task APoolThatGoesAwayMidJobEndsTheToolWithOneLineAndExitThree()
+    {
+        var gatewayPort = TestPorts.FreeText();
+        var pool = await PoolConnection.OpenAsync(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["PoolAI:Storage:Provider"] = "process",
+            ["PoolAI:Cluster:GatewayPort"] = gatewayPort,
+            ["PoolAI:Cluster:SiloPort"] = TestPorts.FreeText(),
+        }).Build());
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "poolai.dll"), "generate", "ROMEO:", "--max-tokens", "4096", "--no-cache" })
+            start.ArgumentList.Add(arg);
+        start.Environment["POOLAI_HOME"] = Path.Combine(Path.GetTempPath(), $"poolai-cli-{Guid.NewGuid():N}");
+        start.Environment["POOLAI__Cluster__GatewayPort"] = gatewayPort; // joins the pool above as a client
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var buffer = new char[16];
+        Assert.IsTrue(await process.StandardOutput.ReadAsync(buffer) > 0, "no text arrived");
+        var rest = process.StandardOutput.ReadToEndAsync();
+
+        await pool.DisposeAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"poolai did not exit within 3 minutes of losing its pool; its standard error:\n{await stderr}");
+        }
+
+        var lines = (await stderr).Trim().Split('\n').Where(l => !l.StartsWith("warn: ", StringComparison.Ordinal) && !l.StartsWith("      ", StringComparison.Ordinal)).ToList();
+        Assert.AreEqual(3, process.ExitCode, await stderr);
+        StringAssert.StartsWith(lines[^1], "poolai: the pool cannot be reached or the connection to it was lost (", await stderr);
+        Assert.IsFalse(lines.Any(l => l.Contains("   at ", StringComparison.Ordinal)), "no stack trace of the tool's own (Orleans' connection warnings may carry theirs): " + await stderr);
+        await rest;
+    }
+
+    [TestMethod]
     public async Task APoolInMaintenanceRefusesTheJobWithOneLineAndExitThree()
     {
         var gatewayPort = TestPorts.FreeText();
