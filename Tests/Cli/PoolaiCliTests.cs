@@ -76,34 +76,16 @@ public sealed class PoolaiCliTests
     public async Task APoolThatGoesAwayMidJobEndsTheToolWithOneLineAndExitThree()
     {
         var gatewayPort = TestPorts.FreeText();
-        var pool = await PoolConnection.OpenAsync(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["PoolAI:Storage:Provider"] = "process",
-            ["PoolAI:Cluster:GatewayPort"] = gatewayPort,
-            ["PoolAI:Cluster:SiloPort"] = TestPorts.FreeText(),
-        }).Build());
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "poolai.dll"), "generate", "ROMEO:", "--max-tokens", "4096", "--no-cache" })
-            start.ArgumentList.Add(arg);
-        start.Environment["POOLAI_HOME"] = Path.Combine(Path.GetTempPath(), $"poolai-cli-{Guid.NewGuid():N}");
-        start.Environment["POOLAI__Cluster__GatewayPort"] = gatewayPort; // joins the pool above as a client
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
+        var pool = await OpenJoinablePoolAsync(gatewayPort);
+        // The tool finds the pool listening on its gateway port and joins it as a client.
+        var (process, stderr) = PoolaiProcess.Start(new Dictionary<string, string> { ["POOLAI__Cluster__GatewayPort"] = gatewayPort }, "generate", "ROMEO:", "--max-tokens", "4096", "--no-cache");
+        using var _ = process;
         var buffer = new char[16];
         Assert.IsTrue(await process.StandardOutput.ReadAsync(buffer) > 0, "no text arrived");
         var rest = process.StandardOutput.ReadToEndAsync();
 
         await pool.DisposeAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"poolai did not exit within 3 minutes of losing its pool; its standard error:\n{await stderr}");
-        }
+        await PoolaiProcess.ExitsWithinAsync(process, stderr, TimeSpan.FromMinutes(3), "of losing its pool");
 
         var lines = (await stderr).Trim().Split('\n').Where(l => !l.StartsWith("warn: ", StringComparison.Ordinal) && !l.StartsWith("      ", StringComparison.Ordinal)).ToList();
         Assert.AreEqual(3, process.ExitCode, await stderr);
@@ -116,12 +98,7 @@ public sealed class PoolaiCliTests
     public async Task APoolInMaintenanceRefusesTheJobWithOneLineAndExitThree()
     {
         var gatewayPort = TestPorts.FreeText();
-        await using var pool = await PoolConnection.OpenAsync(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["PoolAI:Storage:Provider"] = "process",
-            ["PoolAI:Cluster:GatewayPort"] = gatewayPort,
-            ["PoolAI:Cluster:SiloPort"] = TestPorts.FreeText(),
-        }).Build());
+        await using var pool = await OpenJoinablePoolAsync(gatewayPort);
         await pool.Services.GetRequiredService<IGrainFactory>().GetGrain<IPoolSettingsGrain>(IPoolSettingsGrain.Key)
             .SetAsync(new PoolSettings(MaintenanceMode: true, MaintenanceReason: "moving racks"), "test");
         // Coordinators re-read the settings every second: wait until this one refuses jobs.
@@ -152,31 +129,15 @@ public sealed class PoolaiCliTests
     [TestMethod]
     public async Task InterruptCancelsTheJobAndExits130()
     {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "poolai.dll"), "generate", "ROMEO:", "--max-tokens", "4096" })
-            start.ArgumentList.Add(arg);
-        start.Environment["POOLAI_HOME"] = Path.Combine(Path.GetTempPath(), $"poolai-cli-{Guid.NewGuid():N}");
-        start.Environment["POOLAI__Cluster__GatewayPort"] = TestPorts.FreeText();
-        start.Environment["POOLAI__Cluster__SiloPort"] = TestPorts.FreeText();
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
+        var (process, stderr) = PoolaiProcess.Start(null, "generate", "ROMEO:", "--max-tokens", "4096");
+        using var _ = process;
         var buffer = new char[16];
         Assert.IsTrue(await process.StandardOutput.ReadAsync(buffer) > 0, "no text arrived");
 
         using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             await kill.WaitForExitAsync();
         var rest = process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            // Say what the process was doing: its standard error shows how far the interrupt got.
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"poolai did not exit within 30 s of the interrupt; its standard error:\n{await stderr}");
-        }
+        await PoolaiProcess.ExitsWithinAsync(process, stderr, TimeSpan.FromSeconds(30), "of the interrupt");
 
         Assert.AreEqual(130, process.ExitCode, await stderr);
         StringAssert.Contains(await stderr, "poolai: interrupted; the job was cancelled");
@@ -246,4 +207,12 @@ public sealed class PoolaiCliTests
         var recorded = TestModels.Registry.Get(TestModels.Shakespeare).Training!.ValLoss;
         StringAssert.StartsWith(outcome.StandardOutput, $"shakespeare-char: validation loss {recorded:F4} nats/token over 111,540 held-out characters");
     }
+
+    /// <summary>An embedded pool in this process on <paramref name="gatewayPort"/>, which the tool, given that port, joins as a client.</summary>
+    private static Task<PoolConnection> OpenJoinablePoolAsync(string gatewayPort) => PoolConnection.OpenAsync(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+    {
+        ["PoolAI:Storage:Provider"] = "process",
+        ["PoolAI:Cluster:GatewayPort"] = gatewayPort,
+        ["PoolAI:Cluster:SiloPort"] = TestPorts.FreeText(),
+    }).Build());
 }

@@ -9,6 +9,31 @@ public static class PoolaiProcess
 
     public static async Task<Outcome> RunAsync(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
+        var (process, stderr) = Start(environment, args);
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"poolai {string.Join(' ', args)} did not finish in 3 minutes; stderr so far: {await stderr}");
+            }
+
+            return new Outcome(process.ExitCode, await stdout, await stderr);
+        }
+    }
+
+    /// <summary>
+    /// Starts the tool without waiting for it, in a fresh <c>POOLAI_HOME</c> and on free ports (then
+    /// <paramref name="environment"/>); its standard error is read to the end in the background, standard output is the caller's.
+    /// </summary>
+    public static (Process Process, Task<string> StandardError) Start(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    {
         var tool = Path.Combine(AppContext.BaseDirectory, "poolai.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(tool);
@@ -20,21 +45,23 @@ public static class PoolaiProcess
         start.Environment["POOLAI__Cluster__SiloPort"] = TestPorts.FreeText();
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
             start.Environment[key] = value;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var process = Process.Start(start)!;
+        return (process, process.StandardError.ReadToEndAsync());
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for the tool to exit; otherwise kills it and fails, saying <paramref name="what"/> and showing its standard error (how far it got).</summary>
+    public static async Task ExitsWithinAsync(Process process, Task<string> stderr, TimeSpan timeout, string what)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
+            await process.WaitForExitAsync(cancel.Token);
         }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"poolai {string.Join(' ', args)} did not finish in 3 minutes; stderr so far: {await stderr}");
+            Assert.Fail($"poolai did not exit within {timeout.TotalSeconds:0} s {what}; its standard error:\n{await stderr}");
         }
-
-        return new Outcome(process.ExitCode, await stdout, await stderr);
     }
 
     public static Task<Outcome> RunAsync(params string[] args) => RunAsync(null, args);
