@@ -87,12 +87,12 @@ public static class AdminApi
 
     /// <summary>One worker, or 404 when none registered with that id.</summary>
     public static async Task<Results<Ok<WorkerView>, ProblemHttpResult>> GetWorkerAsync(string id, IGrainFactory grains) =>
-        await KnownAsync(id, grains) ? TypedResults.Ok(await grains.GetGrain<IWorkerGrain>(id).GetAsync()) : NoSuchWorker(id);
+        await RegisteredAsync(id, grains) is { } view ? TypedResults.Ok(view) : NoSuchWorker(id);
 
     /// <summary>Pauses, resumes or bans a worker; it takes (or stops taking) new work within a second.</summary>
     public static async Task<Results<Ok<WorkerView>, ValidationProblem, ProblemHttpResult>> SetWorkerAsync(string id, WorkerStatus status, WorkerActionRequest request, IGrainFactory grains)
     {
-        if (!await KnownAsync(id, grains))
+        if (await RegisteredAsync(id, grains) is null)
             return NoSuchWorker(id);
         if (status != WorkerStatus.Active && string.IsNullOrWhiteSpace(request.Reason))
             return ApiErrors.Invalid("reason", $"is required to {(status == WorkerStatus.Banned ? "ban" : "pause")} a worker");
@@ -136,8 +136,18 @@ public static class AdminApi
         return TypedResults.Ok(await new PoolClient(grains).GetLeaderboardAsync(chosen, rows));
     }
 
-    private static async Task<bool> KnownAsync(string id, IGrainFactory grains) =>
-        (await grains.GetGrain<IWorkerStatusBoardGrain>(IWorkerStatusBoardGrain.Key).GetAllAsync()).ContainsKey(id);
+    /// <summary>The worker, or null when none registered with that id (see <see cref="PoolClient.GetWorkerAsync"/>).</summary>
+    private static async Task<WorkerView?> RegisteredAsync(string id, IGrainFactory grains)
+    {
+        try
+        {
+            return await new PoolClient(grains).GetWorkerAsync(id);
+        }
+        catch (KeyNotFoundException)
+        {
+            return null;
+        }
+    }
 
     private static ProblemHttpResult NoSuchWorker(string id) => ApiErrors.NotFound($"no worker with id '{id}' has registered", "id");
 }
