@@ -381,7 +381,7 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
 
             if (started)
                 _writes.MarkDirty();
-            UpdateRecheckTimer(_pending.Count > 0 && (_startFailed || _starting.Count == 0));
+            UpdateRecheckTimer();
         }
         while (_dispatchAgain);
     }
@@ -403,7 +403,7 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
             AddPending(job);
             _startFailed = true;
             _writes.MarkDirty();
-            UpdateRecheckTimer(true);
+            UpdateRecheckTimer();
             return;
         }
 
@@ -532,16 +532,21 @@ public sealed partial class JobQueueGrain : Grain, IJobQueueGrain
         return _pending.All.Where(j => j.ExpiresAt != default && j.ExpiresAt <= now).Select(j => j.JobId);
     }
 
-    private void UpdateRecheckTimer(bool waiting)
+    /// <summary>
+    /// Registers the re-check timer when waiting work cannot start now (no start in flight, or a start failed) and
+    /// disposes it once nothing waits. It is kept while jobs wait even when starts are in flight: a busy queue would
+    /// otherwise register and dispose a timer for nearly every start, and a spare tick only runs a dispatch.
+    /// </summary>
+    private void UpdateRecheckTimer()
     {
-        if (waiting && _recheck is null)
+        if (_pending.Count == 0)
+        {
+            _recheck?.Dispose();
+            _recheck = null;
+        }
+        else if (_recheck is null && (_startFailed || _starting.Count == 0))
         {
             _recheck = this.RegisterGrainTimer(() => { _startFailed = false; RequestDispatch(); return Task.CompletedTask; }, BlockedRecheck, BlockedRecheck);
-        }
-        else if (!waiting && _recheck is not null)
-        {
-            _recheck.Dispose();
-            _recheck = null;
         }
     }
 

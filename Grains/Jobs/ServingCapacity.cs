@@ -36,7 +36,7 @@ public sealed class ServingCapacity(IClusterMembershipService membership, SiloMe
         var snapshot = membership.CurrentSnapshot;
         var availabilityVersion = availability.Version;
         if (_answers.TryGetValue(model, out var answer) && answer.Membership == snapshot.Version && answer.Availability == availabilityVersion
-            && time.GetUtcNow() < answer.ValidUntil && SameMetadata(snapshot, answer.Metadata))
+            && time.GetUtcNow() < answer.ValidUntil && SameMetadata(answer))
         {
             return answer.Silos;
         }
@@ -55,26 +55,29 @@ public sealed class ServingCapacity(IClusterMembershipService membership, SiloMe
                 SiloCapabilities.Megabytes(silo.Metadata, PoolKeys.GpuMemoryMetadata)))
             .ToList();
         // Stamped with the version read before it was made: a change made meanwhile makes the next call make it again.
-        _answers[model] = new Answer(snapshot.Version, availabilityVersion, availability.SuspectedUntil, [.. active.Select(silo => silo.Metadata)], silos);
+        _answers[model] = new Answer(snapshot.Version, availabilityVersion, availability.SuspectedUntil,
+            [.. active.Select(silo => silo.SiloAddress)], [.. active.Select(silo => silo.Metadata)], silos);
         return silos;
     }
 
-    private bool SameMetadata(ClusterMembershipSnapshot snapshot, IReadOnlyDictionary<string, string>[] known)
+    /// <summary>
+    /// Whether every active silo the answer was made from still has the metadata it had then. The same membership
+    /// version means the same active silos, so their addresses are kept with the answer: a queue asks on every enqueue
+    /// and dispatch, and walking the membership's immutable dictionary each time cost more than the rest of the check.
+    /// </summary>
+    private bool SameMetadata(Answer answer)
     {
-        var i = 0;
-        foreach (var member in snapshot.Members.Values)
+        for (var i = 0; i < answer.Active.Length; i++)
         {
-            if (member.Status != SiloStatus.Active)
-                continue;
-            if (i >= known.Length || !ReferenceEquals(metadata.Of(member.SiloAddress), known[i]))
+            if (!ReferenceEquals(metadata.Of(answer.Active[i]), answer.Metadata[i]))
                 return false;
-            i++;
         }
 
-        return i == known.Length;
+        return true;
     }
 
-    private sealed record Answer(MembershipVersion Membership, long Availability, DateTimeOffset ValidUntil, IReadOnlyDictionary<string, string>[] Metadata, IReadOnlyList<ServingSilo> Silos);
+    private sealed record Answer(
+        MembershipVersion Membership, long Availability, DateTimeOffset ValidUntil, SiloAddress[] Active, IReadOnlyDictionary<string, string>[] Metadata, IReadOnlyList<ServingSilo> Silos);
 }
 
 /// <summary>A unit of serving capacity: a silo that serves a model (in the scale benchmark, one simulated miner).</summary>
