@@ -40,7 +40,7 @@ internal static class CliRunner
             var remote = configuration["PoolAI:Client:Gateways"] is { Length: > 0 }
                 || string.Equals(configuration["PoolAI:Cluster:Clustering"], "adonet", StringComparison.OrdinalIgnoreCase);
             validate?.Invoke(remote ? null : new ModelRegistry(ModelRegistry.DirectoryOrDefault(configuration[ModelRegistry.DirectoryKey])));
-            await using var connection = await PoolConnection.OpenAsync(configuration, LogLevel.Warning, cancellationToken);
+            await using var connection = await PoolConnection.OpenAsync(configuration, LogLevel.Warning, cancellationToken, configureLogging: QuietConnectionWarnings);
             try
             {
                 return await body(connection, cancellationToken);
@@ -96,6 +96,20 @@ internal static class CliRunner
             return Interrupted;
         }
     }
+
+    /// <summary>
+    /// Orleans' connection warnings (a gateway that reset or refused the connection, all gateways marked dead, and on an
+    /// embedded pool another <c>poolai</c> that left without closing) come with stack traces on standard error; the
+    /// tool says a lost pool itself in one line (<see cref="PoolUnavailable"/>), so it shows only their errors.
+    /// </summary>
+    public static void QuietConnectionWarnings(ILoggingBuilder logging)
+    {
+        foreach (var category in ConnectionLogCategories)
+            logging.AddFilter(category, LogLevel.Error);
+    }
+
+    /// <summary>Orleans' log categories (prefixes) of client and silo connections and of the client's gateway list.</summary>
+    public static readonly IReadOnlyList<string> ConnectionLogCategories = ["Orleans.Runtime.Messaging", "Orleans.Messaging", "Orleans.Networking"];
 
     /// <summary>Whether <paramref name="ex"/> says the pool went away or never answered, rather than refusing the request.</summary>
     private static bool IsConnectionLoss(Exception ex) => ex switch

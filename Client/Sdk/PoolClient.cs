@@ -16,6 +16,13 @@ public sealed class PoolClient(IGrainFactory grains)
     /// <summary>Longest single wait call; longer waits are made of several so no call outlives its timeout.</summary>
     private static readonly TimeSpan WaitSlice = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How long <see cref="WatchAsync"/> waits for an update before it reads the job itself: a final update lost on the
+    /// way, or a pool that went away (the read then throws the connection's error, about this long after the loss; the
+    /// Orleans client's own response timeout is 30 s), ends the stream within this time. One small call per probe.
+    /// </summary>
+    public static readonly TimeSpan WatchProbe = TimeSpan.FromSeconds(5);
+
     /// <summary>Submits <paramref name="spec"/> under a new id (or <paramref name="jobId"/>; resubmitting an id is idempotent).</summary>
     /// <returns>The job as accepted, usually <see cref="JobStatus.Queued"/>.</returns>
     /// <exception cref="JobValidationException">The job breaks a rule; nothing was stored.</exception>
@@ -102,8 +109,8 @@ public sealed class PoolClient(IGrainFactory grains)
                 JobUpdate update;
                 try
                 {
-                    // A silent job is re-checked now and then, so a lost final update cannot hang the stream.
-                    update = await watcher.Updates.ReadAsync(cancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+                    // A silent job is re-checked now and then, so a lost final update or a lost pool cannot hang the stream.
+                    update = await watcher.Updates.ReadAsync(cancellationToken).AsTask().WaitAsync(WatchProbe, cancellationToken);
                 }
                 catch (TimeoutException)
                 {

@@ -58,15 +58,21 @@ public sealed class PoolConnection : IAsyncDisposable
     /// <param name="logLevel">Least level the embedded silo or client logs to the console.</param>
     /// <param name="cancellationToken">Stops connecting.</param>
     /// <param name="configureEmbeddedSilo">Further configuration of the embedded silo, applied after PoolAI's (the scale benchmark swaps in simulated miners); not used when joining a running pool.</param>
+    /// <param name="configureLogging">Further logging configuration of the client or embedded silo, applied after PoolAI's (the <c>poolai</c> tool quiets Orleans' connection warnings, as it reports a lost pool itself).</param>
     /// <exception cref="PoolConfigurationException">A setting is wrong.</exception>
-    public static async Task<PoolConnection> OpenAsync(IConfiguration configuration, LogLevel logLevel = LogLevel.Warning, CancellationToken cancellationToken = default, Action<ISiloBuilder>? configureEmbeddedSilo = null)
+    public static async Task<PoolConnection> OpenAsync(
+        IConfiguration configuration,
+        LogLevel logLevel = LogLevel.Warning,
+        CancellationToken cancellationToken = default,
+        Action<ISiloBuilder>? configureEmbeddedSilo = null,
+        Action<ILoggingBuilder>? configureLogging = null)
     {
         var cluster = configuration.GetSection(PoolClusterOptions.Section).Get<PoolClusterOptions>() ?? new PoolClusterOptions();
         if (configuration["PoolAI:Client:Gateways"] is { Length: > 0 } gateways)
         {
             var endpoints = gateways.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseEndpoint).ToArray();
             return await StartAsync(
-                ClientHost(configuration, logLevel, client => client
+                ClientHost(configuration, logLevel, configureLogging, client => client
                     .Configure<Orleans.Configuration.ClusterOptions>(o =>
                     {
                         o.ServiceId = cluster.ServiceId;
@@ -82,7 +88,7 @@ public sealed class PoolConnection : IAsyncDisposable
             if (string.IsNullOrWhiteSpace(database))
                 throw new PoolConfigurationException(PoolDatabaseOptions.ConnectionStringKey, "is required to join a cluster with clustering 'adonet'; set POOLAI__Database__ConnectionString");
             return await StartAsync(
-                ClientHost(configuration, logLevel, client => client
+                ClientHost(configuration, logLevel, configureLogging, client => client
                     .Configure<Orleans.Configuration.ClusterOptions>(o =>
                     {
                         o.ServiceId = cluster.ServiceId;
@@ -101,7 +107,7 @@ public sealed class PoolConnection : IAsyncDisposable
         if (await IsListeningAsync(cluster.GatewayPort, cancellationToken))
         {
             return await StartAsync(
-                ClientHost(configuration, logLevel, client => client.UseLocalhostClustering(cluster.GatewayPort, cluster.ServiceId, cluster.ClusterId)),
+                ClientHost(configuration, logLevel, configureLogging, client => client.UseLocalhostClustering(cluster.GatewayPort, cluster.ServiceId, cluster.ClusterId)),
                 PoolConnectionKind.LocalPool, $"local pool on port {cluster.GatewayPort}", cancellationToken);
         }
 
@@ -118,7 +124,7 @@ public sealed class PoolConnection : IAsyncDisposable
             // interrupted command exits promptly. A configured value still applies.
             [$"{PoolMinerOptions.Section}:DrainTimeout"] = configuration[$"{PoolMinerOptions.Section}:DrainTimeout"] ?? "00:00:00",
         });
-        ConfigureLogging(builder, logLevel);
+        ConfigureLogging(builder, logLevel, configureLogging);
         // The silo's advice to use server GC is for long-running servers, not a command-line tool; the
         // watchdog's first check in a fresh process measures from an arbitrary origin and warns spuriously.
         builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
@@ -157,11 +163,11 @@ public sealed class PoolConnection : IAsyncDisposable
         }
     }
 
-    private static IHost ClientHost(IConfiguration configuration, LogLevel logLevel, Action<IClientBuilder> clustering)
+    private static IHost ClientHost(IConfiguration configuration, LogLevel logLevel, Action<ILoggingBuilder>? configureLogging, Action<IClientBuilder> clustering)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddConfiguration(configuration);
-        ConfigureLogging(builder, logLevel);
+        ConfigureLogging(builder, logLevel, configureLogging);
         builder.UseOrleansClient(client =>
         {
             clustering(client);
@@ -171,11 +177,12 @@ public sealed class PoolConnection : IAsyncDisposable
     }
 
     /// <summary>Logs go to standard error, so that standard output carries only what the command produces; interrupts belong to the caller.</summary>
-    private static void ConfigureLogging(HostApplicationBuilder builder, LogLevel logLevel)
+    private static void ConfigureLogging(HostApplicationBuilder builder, LogLevel logLevel, Action<ILoggingBuilder>? configureLogging)
     {
         builder.Services.AddSingleton<IHostLifetime, CallerOwnedLifetime>();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        configureLogging?.Invoke(builder.Logging);
     }
 
     private static async Task<PoolConnection> StartAsync(IHost host, PoolConnectionKind kind, string description, CancellationToken cancellationToken)
