@@ -18,6 +18,11 @@ public sealed class ResultCacheKeyTests
         Assert.AreEqual(key, ResultCacheKey.For(Spec with { Priority = 5, Requester = "someone", TimeToLive = TimeSpan.FromMinutes(1), WebhookUrl = "https://example.com/hook" }, Weights.ToUpperInvariant()));
         Assert.AreEqual(key, ResultCacheKey.For(Spec with { Generation = Settings with { Stop = ["\n\n"] } }, Weights), "stop lists compare by content");
         Assert.AreEqual(ResultCacheKey.For(Spec with { Generation = Settings with { Stop = null } }, Weights), ResultCacheKey.For(Spec with { Generation = Settings with { Stop = [] } }, Weights));
+        Assert.AreEqual(
+            ResultCacheKey.For(Spec with { Generation = Settings with { Stop = ["x", "y"] } }, Weights),
+            ResultCacheKey.For(Spec with { Generation = Settings with { Stop = ["y", "x", "y"] } }, Weights),
+            "stop sequences are a set: generation ends at the earliest match of any");
+        Assert.AreEqual(key, ResultCacheKey.For(Spec with { Requirements = new JobRequirements(MinMemoryMb: 512) }, Weights), "memory requirements choose a silo, not the tokens");
     }
 
     [TestMethod]
@@ -36,7 +41,10 @@ public sealed class ResultCacheKeyTests
             ResultCacheKey.For(Spec with { Generation = Settings with { TopP = 0.99f } }, Weights),
             ResultCacheKey.For(Spec with { Generation = Settings with { Seed = 8 } }, Weights),
             ResultCacheKey.For(Spec with { Generation = Settings with { Stop = ["\n"] } }, Weights),
-            ResultCacheKey.For(Spec with { Generation = Settings with { Stop = ["\n", "\n"] } }, Weights),
+            ResultCacheKey.For(Spec with { Generation = Settings with { Stop = ["\n", "\r"] } }, Weights),
+            // A job that asks for a device class is served only results made on it.
+            ResultCacheKey.For(Spec with { Requirements = new JobRequirements(Device: "cuda") }, Weights),
+            ResultCacheKey.For(Spec with { Requirements = new JobRequirements(Device: "cpu") }, Weights),
         ];
         foreach (var other in others)
             Assert.AreNotEqual(key, other);
