@@ -46,7 +46,7 @@ try
     builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBytes);
     builder.Services.AddSingleton(_ => new ModelRegistry(ModelRegistry.DirectoryOrDefault(builder.Configuration[ModelRegistry.DirectoryKey])));
 
-    var hostsPool = builder.Configuration["PoolAI:Client:Gateways"] is not { Length: > 0 };
+    var hostsPool = builder.Configuration[PoolAI.Client.Sdk.PoolConnection.GatewaysKey] is not { Length: > 0 };
     if (hostsPool)
     {
         // No cluster configured: the gateway hosts the embedded all-in-one pool itself.
@@ -57,9 +57,8 @@ try
     }
     else
     {
-        var gateways = builder.Configuration["PoolAI:Client:Gateways"]!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(g => System.Net.IPEndPoint.Parse(g)).ToArray();
-        builder.UseOrleansClient(client => client.UseStaticClustering(gateways).UsePoolTls(builder.Configuration));
+        // The same clustering as the SDK's: the pool's service and cluster ids, or the silo refuses the connection.
+        builder.UseOrleansClient(client => PoolAI.Client.Sdk.PoolConnection.UseConfiguredGateways(client, builder.Configuration).UsePoolTls(builder.Configuration));
     }
 
     var app = builder.Build();

@@ -68,17 +68,10 @@ public sealed class PoolConnection : IAsyncDisposable
         Action<ILoggingBuilder>? configureLogging = null)
     {
         var cluster = configuration.GetSection(PoolClusterOptions.Section).Get<PoolClusterOptions>() ?? new PoolClusterOptions();
-        if (configuration["PoolAI:Client:Gateways"] is { Length: > 0 } gateways)
+        if (configuration[GatewaysKey] is { Length: > 0 } gateways)
         {
-            var endpoints = gateways.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseEndpoint).ToArray();
             return await StartAsync(
-                ClientHost(configuration, logLevel, configureLogging, client => client
-                    .Configure<Orleans.Configuration.ClusterOptions>(o =>
-                    {
-                        o.ServiceId = cluster.ServiceId;
-                        o.ClusterId = cluster.ClusterId;
-                    })
-                    .UseStaticClustering(endpoints)),
+                ClientHost(configuration, logLevel, configureLogging, client => UseConfiguredGateways(client, configuration)),
                 PoolConnectionKind.ConfiguredCluster, $"cluster at {gateways}", cancellationToken);
         }
 
@@ -146,6 +139,29 @@ public sealed class PoolConnection : IAsyncDisposable
             configureEmbeddedSilo?.Invoke(silo);
         });
         return await StartAsync(builder.Build(), PoolConnectionKind.Embedded, $"embedded all-in-one silo (gateway port {gatewayPort})", cancellationToken);
+    }
+
+    /// <summary>Configuration key of the gateways a client joins: comma-separated <c>host:port</c>.</summary>
+    public const string GatewaysKey = "PoolAI:Client:Gateways";
+
+    /// <summary>
+    /// Clustering of a client that joins the gateways in <see cref="GatewaysKey"/>, with the pool's service and cluster
+    /// ids from <c>PoolAI:Cluster</c> (a silo refuses a client whose cluster id differs from its own).
+    /// </summary>
+    /// <exception cref="PoolConfigurationException">A gateway is not <c>host:port</c>, or none is given.</exception>
+    public static IClientBuilder UseConfiguredGateways(IClientBuilder client, IConfiguration configuration)
+    {
+        var cluster = configuration.GetSection(PoolClusterOptions.Section).Get<PoolClusterOptions>() ?? new PoolClusterOptions();
+        var endpoints = (configuration[GatewaysKey] ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseEndpoint).ToArray();
+        if (endpoints.Length == 0)
+            throw new PoolConfigurationException(GatewaysKey, "must name at least one gateway as host:port");
+        return client
+            .Configure<Orleans.Configuration.ClusterOptions>(o =>
+            {
+                o.ServiceId = cluster.ServiceId;
+                o.ClusterId = cluster.ClusterId;
+            })
+            .UseStaticClustering(endpoints);
     }
 
     /// <inheritdoc />
