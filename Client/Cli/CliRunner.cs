@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PoolAI.Client.Sdk;
 using PoolAI.Jobs;
@@ -43,7 +44,10 @@ internal static class CliRunner
             await using var connection = await PoolConnection.OpenAsync(configuration, LogLevel.Warning, cancellationToken, configureLogging: QuietConnectionWarnings);
             try
             {
-                return await body(connection, cancellationToken);
+                var code = await body(connection, cancellationToken);
+                if (connection.Kind == PoolConnectionKind.Embedded && !await OthersFinishedAsync(connection, cancellationToken))
+                    return Interrupted;
+                return code;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -96,6 +100,48 @@ internal static class CliRunner
             return Interrupted;
         }
     }
+
+    /// <summary>
+    /// A <c>poolai</c> that hosts the pool (embedded) and has done its own work stays while jobs that other commands
+    /// submitted to its pool (they joined it on the gateway port) run or can start, so that its exit does not cut them
+    /// off; jobs that no silo here can run (a <c>cuda</c> job on a CPU pool) are not waited for. Says so once. Returns
+    /// false when interrupted (Ctrl+C, SIGTERM) first: the pool then stops, and a job still running is handed back and
+    /// waits, stored, for the next pool on this home.
+    /// </summary>
+    private static async Task<bool> OthersFinishedAsync(PoolConnection connection, CancellationToken cancellationToken)
+    {
+        var grains = connection.Services.GetRequiredService<IGrainFactory>();
+        var queues = connection.Services.GetRequiredService<ModelRegistry>().Ids.Concat(SystemTasks.All)
+            .Select(model => grains.GetGrain<IJobQueueGrain>(model)).ToList();
+        var checks = 0;
+        try
+        {
+            while (true)
+            {
+                var stats = await Task.WhenAll(queues.Select(q => q.GetStatsAsync()));
+                var unfinished = stats.Sum(q => q.Running + (q.Capacity > 0 && q.Blocked is null ? q.Pending : 0));
+                if (unfinished == 0)
+                    return true;
+                // Said from the second check on: a job of this command that failed releases its slot just after its
+                // requester hears of it, so the first check may still count it.
+                if (++checks == 2)
+                {
+                    Console.Error.WriteLine($"poolai: this process hosts the pool, and {unfinished} job(s) that other commands submitted to it have not finished; it stays until they have (Ctrl+C stops it now, and they wait for the next pool on this home)");
+                }
+
+                await Task.Delay(OthersPoll, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Console.Error.WriteLine();
+            Console.Error.WriteLine("poolai: interrupted; the pool stops, and the other commands' unfinished jobs wait for the next pool on this home");
+            return false;
+        }
+    }
+
+    /// <summary>How often a hosting <c>poolai</c> checks whether other commands' jobs have finished.</summary>
+    private static readonly TimeSpan OthersPoll = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
     /// Orleans' connection warnings (a gateway that reset or refused the connection, all gateways marked dead, and on an

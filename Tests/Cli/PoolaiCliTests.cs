@@ -97,6 +97,31 @@ public sealed class PoolaiCliTests
     }
 
     [TestMethod]
+    public async Task AToolThatHostsThePoolStaysUntilTheJobsOfToolsThatJoinedItHaveFinished()
+    {
+        var gatewayPort = TestPorts.FreeText();
+        var environment = new Dictionary<string, string> { ["POOLAI__Cluster__GatewayPort"] = gatewayPort };
+        var (host, hostErrors) = PoolaiProcess.Start(environment, "generate", "ROMEO:", "--max-tokens", "1500", "--no-cache", "--seed", "1");
+        using var _ = host;
+        var buffer = new char[16];
+        var read = await host.StandardOutput.ReadAsync(buffer);
+        Assert.IsTrue(read > 0, "the hosting tool produced no text");
+        var hostText = host.StandardOutput.ReadToEndAsync();
+
+        // The second tool finds the first one's pool on the gateway port and joins it; its job outlasts the first one's.
+        var joined = await PoolaiProcess.RunAsync(environment, "generate", "JULIET:", "--max-tokens", "2500", "--no-cache", "--seed", "2");
+        await PoolaiProcess.ExitsWithinAsync(host, hostErrors, TimeSpan.FromMinutes(3), "after the job of the tool that joined it");
+
+        Assert.AreEqual(0, joined.ExitCode, joined.StandardError);
+        StringAssert.Contains(joined.StandardError, $"via local pool on port {gatewayPort}", "the second tool joined the first one's pool");
+        // Prompt, one character per token, and the closing newline: the joined job ran to the end.
+        Assert.AreEqual("JULIET:".Length + 2500 + Environment.NewLine.Length, joined.StandardOutput.Length, joined.StandardError);
+        Assert.AreEqual(0, host.ExitCode, await hostErrors);
+        StringAssert.Contains(await hostErrors, "poolai: this process hosts the pool, and 1 job(s) that other commands submitted to it have not finished; it stays until they have");
+        Assert.AreEqual("ROMEO:".Length + 1500 + Environment.NewLine.Length, read + (await hostText).Length, "the hosting tool's own job ran to the end");
+    }
+
+    [TestMethod]
     public async Task APoolInMaintenanceRefusesTheJobWithOneLineAndExitThree()
     {
         var gatewayPort = TestPorts.FreeText();
