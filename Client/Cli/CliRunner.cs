@@ -88,6 +88,13 @@ internal static class CliRunner
             Console.Error.WriteLine($"poolai: the pool cannot be reached or the connection to it was lost ({ex.GetType().Name}: {FirstLine(ex.Message)})");
             return PoolUnavailable;
         }
+        catch (ArgumentException ex) when (ex.Message.StartsWith(NoImplementation, StringComparison.Ordinal))
+        {
+            // Orleans' client resolves a grain interface from the silos it knows; a pool whose only coordinator is
+            // stopping (or has not joined yet) has no silo hosting jobs. That is the pool's state, not bad input.
+            Console.Error.WriteLine($"poolai: the pool has no silo that takes this request now: it is stopping, or no coordinator has joined yet ({ex.Message})");
+            return PoolUnavailable;
+        }
         catch (ArgumentException ex)
         {
             Console.Error.WriteLine($"poolai: {ex.Message}");
@@ -152,10 +159,15 @@ internal static class CliRunner
     {
         foreach (var category in ConnectionLogCategories)
             logging.AddFilter(category, LogLevel.Error);
+        // A start that fails (the pool cannot be reached) is thrown to the tool, which says it in one line.
+        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
     }
 
     /// <summary>Orleans' log categories (prefixes) of client and silo connections and of the client's gateway list.</summary>
     public static readonly IReadOnlyList<string> ConnectionLogCategories = ["Orleans.Runtime.Messaging", "Orleans.Messaging", "Orleans.Networking"];
+
+    /// <summary>How Orleans' <c>GrainInterfaceTypeToGrainTypeResolver</c> begins the message of the <see cref="ArgumentException"/> it throws when no silo the client knows implements a grain interface.</summary>
+    private const string NoImplementation = "Could not find an implementation for interface";
 
     /// <summary>Whether <paramref name="ex"/> says the pool went away or never answered, rather than refusing the request.</summary>
     private static bool IsConnectionLoss(Exception ex) => ex switch

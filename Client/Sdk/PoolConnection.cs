@@ -203,12 +203,32 @@ public sealed class PoolConnection : IAsyncDisposable
 
     private static async Task<PoolConnection> StartAsync(IHost host, PoolConnectionKind kind, string description, CancellationToken cancellationToken)
     {
+        // A client's first connection is bounded: a gateway that accepts the socket but never completes the handshake
+        // (a silo in the middle of stopping) held it for minutes. An embedded silo's start is not a connection.
+        TimeSpan connectTimeout;
+        try
+        {
+            connectTimeout = kind == PoolConnectionKind.Embedded ? Timeout.InfiniteTimeSpan : ConnectTimeout(host.Services.GetRequiredService<IConfiguration>());
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(connectTimeout);
         try
         {
             // Options are validated before the start, so a bad setting is thrown to the caller (which says it in one
             // line naming the setting) without the host first logging it as a failed start with its stack trace.
             host.Services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
-            await host.StartAsync(cancellationToken);
+            await host.StartAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            host.Dispose();
+            throw new TimeoutException($"the {description} did not complete a connection within {connectTimeout.TotalSeconds:0.#} s ({ConnectTimeoutKey})");
         }
         catch
         {
@@ -217,6 +237,19 @@ public sealed class PoolConnection : IAsyncDisposable
         }
 
         return new PoolConnection(host, kind, description);
+    }
+
+    /// <summary>Configuration key of the longest wait for a client's first connection to the pool (a <see cref="TimeSpan"/>, default 30 s).</summary>
+    public const string ConnectTimeoutKey = "PoolAI:Client:ConnectTimeout";
+
+    private static TimeSpan ConnectTimeout(IConfiguration configuration)
+    {
+        var text = configuration[ConnectTimeoutKey];
+        if (string.IsNullOrWhiteSpace(text))
+            return TimeSpan.FromSeconds(30);
+        if (!TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var value) || value <= TimeSpan.Zero || value > TimeSpan.FromDays(1))
+            throw new PoolConfigurationException(ConnectTimeoutKey, $"must be a time span above 0 and at most 1 day, such as 00:00:30; was '{text}'");
+        return value;
     }
 
     private static IPEndPoint ParseEndpoint(string text)
