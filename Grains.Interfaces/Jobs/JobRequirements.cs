@@ -18,7 +18,8 @@ public sealed record JobRequirements(
     /// <summary>Largest memory figure accepted, MiB (16 TiB).</summary>
     public const long MaxMemoryMb = 16L * 1024 * 1024;
 
-    /// <summary>True when nothing is required.</summary>
+    /// <summary>True when nothing is required. Derived, so not part of a job's JSON.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsEmpty => Device is null && MinMemoryMb == 0 && MinGpuMemoryMb == 0;
 
     /// <summary>True when a silo of <paramref name="device"/> class with <paramref name="memoryMb"/> and <paramref name="gpuMemoryMb"/> MiB meets these requirements.</summary>

@@ -76,4 +76,12 @@ public sealed class JobSpecRulesTests
         var error = Assert.ThrowsExactly<JobValidationException>(() => TestModels.Registry.Validate(new JobSpec(JobKind.ImageGeneration, TestModels.Shakespeare)));
         Assert.AreEqual("kind", error.Field);
     }
+
+    [TestMethod]
+    public void RequirementsInJsonHoldWhatWasAskedAndNotTheDerivedIsEmpty()
+    {
+        var json = System.Text.Json.JsonSerializer.Serialize(new JobRequirements(Device: "cpu", MinMemoryMb: 100),
+            new System.Text.Json.JsonSerializerOptions { PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower });
+        Assert.AreEqual("{\"device\":\"cpu\",\"min_memory_mb\":100,\"min_gpu_memory_mb\":0}", json);
+    }
 }
