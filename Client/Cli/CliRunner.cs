@@ -38,7 +38,7 @@ internal static class CliRunner
             var configuration = CliConfiguration.Load();
             // Field rules are checked before connecting; model rules need the registry, which is this
             // machine's only when no remote cluster is configured (the pool checks them again either way).
-            var remote = configuration["PoolAI:Client:Gateways"] is { Length: > 0 }
+            var remote = configuration[PoolConnection.GatewaysKey] is { Length: > 0 }
                 || string.Equals(configuration["PoolAI:Cluster:Clustering"], "adonet", StringComparison.OrdinalIgnoreCase);
             validate?.Invoke(remote ? null : new ModelRegistry(ModelRegistry.DirectoryOrDefault(configuration[ModelRegistry.DirectoryKey])));
             await using var connection = await PoolConnection.OpenAsync(configuration, LogLevel.Warning, cancellationToken, configureLogging: QuietConnectionWarnings);
