@@ -3,7 +3,7 @@ using PoolAI.Jobs;
 
 namespace PoolAI.Client.Cli;
 
-/// <summary><c>poolai status JOB</c> and <c>poolai cancel JOB</c> against a running pool.</summary>
+/// <summary><c>poolai status JOB</c>, <c>poolai cancel JOB</c> and <c>poolai priority JOB N</c> against a running pool.</summary>
 internal static class JobCommands
 {
     public static Command Status()
@@ -37,6 +37,29 @@ internal static class JobCommands
             Console.WriteLine($"{view.Id}: {view.Status}, {view.StatusMessage}");
             return CliRunner.Ok;
         }, validate: null, cancellationToken));
+        return command;
+    }
+
+    public static Command Priority()
+    {
+        var id = new Argument<Guid>("job") { Description = "Job id" };
+        var priority = new Argument<int>("priority") { Description = $"New priority, {JobSpecRules.MinPriority}…{JobSpecRules.MaxPriority} (higher runs first)" };
+        var command = new Command("priority", "Change the priority of a job that has not finished (queued, assigned or running)") { id, priority };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var value = result.GetValue(priority);
+            return await CliRunner.RunAsync(async (connection, _) =>
+            {
+                var view = await connection.Client.SetPriorityAsync(result.GetValue(id), value);
+                Console.WriteLine($"{view.Id}: {view.Status}, priority {view.Spec.Priority}");
+                return CliRunner.Ok;
+            }, validate: _ =>
+            {
+                // Checked before connecting, with the pool's own rule and words.
+                if (value is < JobSpecRules.MinPriority or > JobSpecRules.MaxPriority)
+                    throw new JobValidationException("priority", $"must be between {JobSpecRules.MinPriority} and {JobSpecRules.MaxPriority}, was {value}");
+            }, cancellationToken);
+        });
         return command;
     }
 }

@@ -122,6 +122,27 @@ public sealed class PoolaiCliTests
     }
 
     [TestMethod]
+    public async Task PriorityChangesAWaitingJobsPriorityAndRefusesOneOutOfRange()
+    {
+        var gatewayPort = TestPorts.FreeText();
+        await using var pool = await OpenJoinablePoolAsync(gatewayPort);
+        // A cuda job on this CPU pool waits: it is not final, so its priority may change.
+        var waiting = await pool.Client.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, new GenerationSettings("ROMEO:", 5, 0.8f, 0, 1f, 1, null))
+            with { Requirements = new JobRequirements(Device: "cuda") });
+        var environment = new Dictionary<string, string> { ["POOLAI__Cluster__GatewayPort"] = gatewayPort };
+
+        var lowered = await PoolaiProcess.RunAsync(environment, "priority", waiting.Id.ToString(), "-5");
+        var refused = await PoolaiProcess.RunAsync(environment, "priority", waiting.Id.ToString(), "11");
+
+        Assert.AreEqual(0, lowered.ExitCode, lowered.StandardError);
+        Assert.AreEqual($"{waiting.Id}: Queued, priority -5", lowered.StandardOutput.Trim());
+        Assert.AreEqual(-5, (await pool.Client.GetAsync(waiting.Id)).Spec.Priority);
+        Assert.AreEqual(2, refused.ExitCode, refused.StandardError);
+        Assert.AreEqual("poolai: invalid priority: must be between -10 and 10, was 11", refused.StandardError.Trim());
+        Assert.AreEqual(-5, (await pool.Client.GetAsync(waiting.Id)).Spec.Priority, "a refused change changes nothing");
+    }
+
+    [TestMethod]
     public async Task APoolInMaintenanceRefusesTheJobWithOneLineAndExitThree()
     {
         var gatewayPort = TestPorts.FreeText();
