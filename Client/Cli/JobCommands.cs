@@ -53,12 +53,7 @@ internal static class JobCommands
                 var view = await connection.Client.SetPriorityAsync(result.GetValue(id), value);
                 Console.WriteLine($"{view.Id}: {view.Status}, priority {view.Spec.Priority}");
                 return CliRunner.Ok;
-            }, validate: _ =>
-            {
-                // Checked before connecting, with the pool's own rule and words.
-                if (value is < JobSpecRules.MinPriority or > JobSpecRules.MaxPriority)
-                    throw new JobValidationException("priority", $"must be between {JobSpecRules.MinPriority} and {JobSpecRules.MaxPriority}, was {value}");
-            }, cancellationToken);
+            }, validate: _ => JobSpecRules.ValidatePriority(value), cancellationToken); // checked before connecting, by the pool's own rule
         });
         return command;
     }

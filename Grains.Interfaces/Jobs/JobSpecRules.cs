@@ -28,6 +28,14 @@ public static class JobSpecRules
     /// <summary>Most workers a job may exclude.</summary>
     public const int MaxExcludedWorkers = 100;
 
+    /// <summary>Checks a priority, of a new job or a change of one (<see cref="MinPriority"/>…<see cref="MaxPriority"/>).</summary>
+    /// <exception cref="JobValidationException">Out of range (field <c>priority</c>).</exception>
+    public static void ValidatePriority(int priority)
+    {
+        if (priority is < MinPriority or > MaxPriority)
+            throw new JobValidationException("priority", $"must be between {MinPriority} and {MaxPriority}, was {priority}");
+    }
+
     /// <summary>Checks <paramref name="spec"/>; returns normally when it is valid.</summary>
     /// <exception cref="JobValidationException">The first rule broken, naming the field.</exception>
     public static void Validate(JobSpec spec)
@@ -35,8 +43,7 @@ public static class JobSpecRules
         ArgumentNullException.ThrowIfNull(spec);
         if (string.IsNullOrWhiteSpace(spec.Model))
             throw new JobValidationException("model", "is required");
-        if (spec.Priority is < MinPriority or > MaxPriority)
-            throw new JobValidationException("priority", $"must be between {MinPriority} and {MaxPriority}, was {spec.Priority}");
+        ValidatePriority(spec.Priority);
         if (spec.TimeToLive is { } ttl && (ttl <= TimeSpan.Zero || ttl > MaxTimeToLive))
             throw new JobValidationException("ttl", $"must be positive and at most {MaxTimeToLive.TotalDays:0} days, was {ttl}");
         if (spec.ExcludedWorkers is { } excluded)

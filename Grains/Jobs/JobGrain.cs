@@ -245,8 +245,7 @@ public sealed partial class JobGrain(
     public async Task<JobView> SetPriorityAsync(int priority)
     {
         RequireJob();
-        if (priority is < JobSpecRules.MinPriority or > JobSpecRules.MaxPriority)
-            throw new JobValidationException("priority", $"must be between {JobSpecRules.MinPriority} and {JobSpecRules.MaxPriority}, was {priority}");
+        JobSpecRules.ValidatePriority(priority);
         if (Job.Status.IsFinal())
             throw new JobValidationException("status", $"the job has finished ({Job.Status}); its priority cannot change");
         if (Job.Spec!.Priority == priority)
