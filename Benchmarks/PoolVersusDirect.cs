@@ -49,9 +49,9 @@ public static class PoolVersusDirect
             // Measures generation: a pool.db kept from an earlier run must not answer from the result cache.
             var job = await pool.Client.GenerateAsync("shakespeare-char", Settings(i), noCache: true);
             var elapsed = watch.Elapsed.TotalSeconds;
-            if (job.Status != JobStatus.Succeeded || job.Result!.Text != outcome.Text)
+            if (job.Status != JobStatus.Succeeded || job.Result?.Text?.Text != outcome.Text)
                 throw new InvalidOperationException($"pool job {job.Id} ended {job.Status} or generated other text than the model in-process");
-            poolRates.Add(job.Result.TokensGenerated / elapsed);
+            poolRates.Add(job.Result!.Text!.TokensGenerated / elapsed);
             pairedRatios.Add(poolRates[^1] / directRates[^1]);
         }
 

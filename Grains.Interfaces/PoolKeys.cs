@@ -12,7 +12,10 @@ public static class PoolKeys
     /// <summary>Silo metadata key: comma-separated model ids the silo serves.</summary>
     public const string ModelsMetadata = "poolai.models";
 
-    /// <summary>Silo metadata key: generations the silo runs at once.</summary>
+    /// <summary>Silo metadata key: comma-separated job kinds the silo runs (see <c>JobKindRegistry</c>).</summary>
+    public const string KindsMetadata = "poolai.kinds";
+
+    /// <summary>Silo metadata key: jobs the silo runs at once per queue (for a model, generations sharing its batch).</summary>
     public const string SlotsMetadata = "poolai.slots";
 
     /// <summary>Silo metadata key: <c>cpu</c> or <c>cuda</c>.</summary>

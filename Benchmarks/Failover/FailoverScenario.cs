@@ -169,7 +169,7 @@ public sealed partial class FailoverScenario(string database, Action<string> log
         silo is not null && silo.Contains(string.Create(CultureInfo.InvariantCulture, $":{process.SiloPort}:"), StringComparison.Ordinal);
 
     private List<JobView> RunningOn(IEnumerable<JobView> views, PoolProcess miner) =>
-        views.Where(v => v.Status is JobStatus.Assigned or JobStatus.Running && v.TokensGenerated < MaxTokens / 2 && v.Attempts.Count > 0 && v.Attempts[^1].EndedAt is null && OnSilo(v.Attempts[^1].Silo, miner)).ToList();
+        views.Where(v => v.Status is JobStatus.Assigned or JobStatus.Running && (v.Progress?.Step ?? 0) < MaxTokens / 2 && v.Attempts.Count > 0 && v.Attempts[^1].EndedAt is null && OnSilo(v.Attempts[^1].Silo, miner)).ToList();
 
     private static bool MovedOff(JobView view, PoolProcess killed) => view.Status switch
     {

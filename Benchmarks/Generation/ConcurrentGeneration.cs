@@ -43,9 +43,9 @@ public static class ConcurrentGeneration
             var jobs = await Task.WhenAll(Enumerable.Range(0, generations).Select(_ =>
                 pool.Client.GenerateAsync(Model, new GenerationSettings("ROMEO:", tokens, 0.8f, 0, 1f, Interlocked.Increment(ref seed)))));
             var elapsed = watch.Elapsed.TotalSeconds;
-            if (jobs.FirstOrDefault(j => j.Status != JobStatus.Succeeded || j.Result!.TokensGenerated != tokens) is { } bad)
-                throw new InvalidOperationException($"pool job {bad.Id} ended {bad.Status} with {bad.Result?.TokensGenerated ?? 0} of {tokens} tokens");
-            return jobs.Sum(j => j.Result!.TokensGenerated) / elapsed;
+            if (jobs.FirstOrDefault(j => j.Status != JobStatus.Succeeded || j.Result?.Text?.TokensGenerated != tokens) is { } bad)
+                throw new InvalidOperationException($"pool job {bad.Id} ended {bad.Status} with {bad.Result?.Text?.TokensGenerated ?? 0} of {tokens} tokens");
+            return jobs.Sum(j => j.Result!.Text!.TokensGenerated) / elapsed;
         }
 
         await RoundAsync(concurrency.Max());

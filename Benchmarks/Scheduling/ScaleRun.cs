@@ -35,7 +35,7 @@ public sealed class SimulatedMiners(ILocalSiloDetails silo) : IServingSilos
     }
 
     /// <inheritdoc />
-    public IReadOnlyList<ServingSilo> Silos(string model) => Enabled && SystemTasks.Contains(model) ? _units : [];
+    public IReadOnlyList<ServingSilo> Silos(string queue) => Enabled && JobQueueKeys.Parse(queue).Kind == JobKind.System ? _units : [];
 }
 
 /// <summary>
@@ -70,7 +70,7 @@ public static class ScaleRun
                 await client.SubmitAsync(JobSpec.Noop("scale"));
         }));
         var submitted = submitWatch.Elapsed;
-        var queue = pool.Services.GetRequiredService<IGrainFactory>().GetGrain<IJobQueueGrain>(SystemTasks.Noop);
+        var queue = pool.Services.GetRequiredService<IGrainFactory>().GetGrain<IJobQueueGrain>(JobQueueKeys.For(JobKind.System, SystemTasks.Noop));
         var before = await queue.GetStatsAsync();
         log($"scale: {before.Pending} waiting after {submitted.TotalSeconds:F1} s; {miners} simulated miners of {slotsEach} slots come online");
 

@@ -23,6 +23,9 @@ internal static class CliRunner
     /// <summary>Exit code: the pool did not take or finish the request: it is in maintenance, cannot be reached, or the connection to it was lost.</summary>
     public const int PoolUnavailable = 3;
 
+    /// <summary>Exit code: the request conflicts with the job's state: it has finished, so it cannot be cancelled or re-prioritised.</summary>
+    public const int Conflict = 4;
+
     /// <summary>Exit code: interrupted (Ctrl+C).</summary>
     public const int Interrupted = 130;
 
@@ -61,6 +64,11 @@ internal static class CliRunner
         {
             Console.Error.WriteLine($"poolai: invalid {ex.Field}: {ex.Rule}");
             return BadInput;
+        }
+        catch (JobFinishedException ex)
+        {
+            Console.Error.WriteLine($"poolai: {ex.Message}");
+            return Conflict;
         }
         catch (Exception ex) when (PoolConfigurationException.From(ex) is { } configuration)
         {
@@ -118,8 +126,8 @@ internal static class CliRunner
     private static async Task<bool> OthersFinishedAsync(PoolConnection connection, CancellationToken cancellationToken)
     {
         var grains = connection.Services.GetRequiredService<IGrainFactory>();
-        var queues = connection.Services.GetRequiredService<ModelRegistry>().Ids.Concat(SystemTasks.All)
-            .Select(model => grains.GetGrain<IJobQueueGrain>(model)).ToList();
+        var queues = connection.Services.GetRequiredService<PoolAI.Execution.JobKindRegistry>().QueueKeys()
+            .Select(key => grains.GetGrain<IJobQueueGrain>(key)).ToList();
         var checks = 0;
         try
         {
@@ -173,9 +181,14 @@ internal static class CliRunner
     private static bool IsConnectionLoss(Exception ex) => ex switch
     {
         SiloUnavailableException or Orleans.Runtime.Messaging.ConnectionFailedException or OrleansMessageRejectionException or TimeoutException => true,
+        // The client lost the last silo that hosts jobs (it went away while the tool waited): nothing can be placed.
+        OrleansException when ex.Message.StartsWith(NoCompatibleSilo, StringComparison.Ordinal) => true,
         OrleansException { InnerException: { } inner } => IsConnectionLoss(inner),
         _ => false,
     };
+
+    /// <summary>How Orleans' placement begins the message of the <see cref="OrleansException"/> it throws when no silo it knows hosts a grain type.</summary>
+    private const string NoCompatibleSilo = "No active nodes are compatible with grain";
 
     private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 
@@ -184,10 +197,13 @@ internal static class CliRunner
     {
         if (view.Status == JobStatus.Succeeded && view.Result is { } result)
         {
+            var text = result.Text;
+            var done = text is null ? $"{result.WorkUnits} work units" : $"{text.TokensGenerated} tokens";
+            var finish = text is null ? string.Empty : $", finish: {text.FinishReason}";
             if (!quiet && result.CachedFrom is { } source)
-                Console.Error.WriteLine($"[{result.TokensGenerated} tokens from the result cache (job {source} generated them on silo {result.Silo}), finish: {result.FinishReason}, job {view.Id}, via {pool}]");
+                Console.Error.WriteLine($"[{done} from the result cache (job {source} produced them on silo {result.Silo}){finish}, job {view.Id}, via {pool}]");
             else if (!quiet)
-                Console.Error.WriteLine($"[{result.TokensGenerated} tokens in {result.Elapsed.TotalSeconds:F2} s, {result.TokensPerSecond:F0} tokens/s, finish: {result.FinishReason}, silo {result.Silo}, job {view.Id}, via {pool}]");
+                Console.Error.WriteLine($"[{done} in {result.Elapsed.TotalSeconds:F2} s, {result.UnitsPerSecond:F0} {(text is null ? "units" : "tokens")}/s{finish}, silo {result.Silo}, job {view.Id}, via {pool}]");
             return Ok;
         }
 

@@ -59,14 +59,21 @@ internal static class GenerateCommand
                 }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested)
                 {
-                    await connection.Client.CancelAsync(submitted.Id, "interrupted at the terminal");
+                    await ((Task)connection.Client.CancelAsync(submitted.Id, "interrupted at the terminal")).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // it may have just finished
                     throw;
                 }
 
                 Console.WriteLine();
                 var view = await connection.Client.GetAsync(submitted.Id);
                 return CliRunner.ReportFinal(view, isQuiet, connection.Description);
-            }, validate: registry => { JobSpecRules.Validate(spec); registry?.Validate(spec); }, cancellationToken);
+            }, validate: registry =>
+            {
+                JobSpecRules.Validate(spec);
+                if (registry is null)
+                    JobSpecRules.Validate(settings);
+                else
+                    new Kinds.Text.TextGenerationKind(spec.Kind, registry).Validate(spec);
+            }, cancellationToken);
         });
         return command;
     }

@@ -26,13 +26,6 @@ internal static class JobCommands
         var command = new Command("cancel", "Cancel a job that has not finished") { id, reason };
         command.SetAction(async (result, cancellationToken) => await CliRunner.RunAsync(async (connection, _) =>
         {
-            var before = await connection.Client.GetAsync(result.GetValue(id));
-            if (before.Status.IsFinal())
-            {
-                Console.WriteLine($"{before.Id}: already finished ({before.Status}); nothing to cancel");
-                return CliRunner.Ok;
-            }
-
             var view = await connection.Client.CancelAsync(result.GetValue(id), result.GetValue(reason)!);
             Console.WriteLine($"{view.Id}: {view.Status}, {view.StatusMessage}");
             return CliRunner.Ok;

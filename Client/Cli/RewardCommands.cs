@@ -17,9 +17,7 @@ internal static class RewardCommands
         command.SetAction(async (result, cancellationToken) => await CliRunner.RunAsync(async (connection, _) =>
         {
             var id = result.GetValue(worker)!;
-            var summary = await connection.Client.GetRewardsAsync(id);
-            if (summary.Entries == 0)
-                await connection.Client.GetWorkerAsync(id); // an empty ledger of a name no worker has: say so (KeyNotFoundException, exit 2)
+            var summary = await connection.Client.GetRewardsAsync(id); // a name no worker has: KeyNotFoundException, exit 2
             var page = await connection.Client.GetRewardHistoryAsync(id, limit: result.GetValue(limit));
             if (result.GetValue(json))
             {

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using PoolAI.Artifacts;
 using PoolAI.Auth;
 using PoolAI.Jobs;
 using PoolAI.Rewards;
@@ -33,13 +34,15 @@ public sealed class PoolClient(IGrainFactory grains)
     /// <exception cref="KeyNotFoundException">No such job.</exception>
     public Task<JobView> GetAsync(Guid jobId) => grains.Reference<IJobGrain>(jobId).GetAsync();
 
-    /// <summary>Cancels the job if it has not finished; returns it after.</summary>
+    /// <summary>Cancels a job that has not finished and returns it after; what a running attempt had produced is kept as its partial result.</summary>
+    /// <exception cref="JobFinishedException">The job has finished; nothing changes.</exception>
     /// <exception cref="KeyNotFoundException">No such job.</exception>
     public Task<JobView> CancelAsync(Guid jobId, string reason = "by requester") =>
         grains.Reference<IJobGrain>(jobId).CancelAsync(reason);
 
     /// <summary>Changes a job's priority (−10…10) in any non-final state; returns it after.</summary>
-    /// <exception cref="JobValidationException">Priority out of range, or the job has finished.</exception>
+    /// <exception cref="JobValidationException">Priority out of range.</exception>
+    /// <exception cref="JobFinishedException">The job has finished; nothing changes.</exception>
     /// <exception cref="KeyNotFoundException">No such job.</exception>
     public Task<JobView> SetPriorityAsync(Guid jobId, int priority) => grains.Reference<IJobGrain>(jobId).SetPriorityAsync(priority);
 
@@ -70,8 +73,8 @@ public sealed class PoolClient(IGrainFactory grains)
     }
 
     /// <summary>
-    /// Streams the job's generated text as it is produced, in order, ending when the job is final.
-    /// Text produced before the call is yielded first.
+    /// Streams the job's output text as it is produced (a text job's generated text), in order, ending when the job is
+    /// final. Text produced before the call is yielded first.
     /// </summary>
     /// <exception cref="KeyNotFoundException">No such job.</exception>
     public async IAsyncEnumerable<string> StreamTextAsync(Guid jobId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -85,8 +88,9 @@ public sealed class PoolClient(IGrainFactory grains)
 
     /// <summary>
     /// Streams the job's events until it is final: first its state now with the text produced so far, then every status
-    /// change, progress report and piece of text, with text in order and without gaps (<see cref="JobEvent.Offset"/>
-    /// is where it starts in the output); the last event carries the final status.
+    /// change, progress report and piece of streamed text, with text in order and without gaps
+    /// (<see cref="JobEvent.Offset"/> is where it starts in the output); the last event carries the final status and,
+    /// for a text job, the rest of its result's text.
     /// </summary>
     /// <exception cref="KeyNotFoundException">No such job.</exception>
     public async IAsyncEnumerable<JobEvent> WatchAsync(Guid jobId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -99,7 +103,7 @@ public sealed class PoolClient(IGrainFactory grains)
         {
             var start = await job.WatchAsync(reference);
             var already = watcher.Accept(0, start.Output);
-            yield return new JobEvent(start.View.Status, start.View.StatusMessage, 0, already, start.View.TokensGenerated);
+            yield return new JobEvent(start.View.Status, start.View.StatusMessage, 0, already, start.View.Progress);
             if (start.View.Status.IsFinal())
                 yield break; // it had finished: that was all
             offset = already.Length;
@@ -122,14 +126,14 @@ public sealed class PoolClient(IGrainFactory grains)
                 if (final)
                     break; // reported below, after the stored result's text
                 var text = watcher.Accept(update.Offset, update.Text);
-                yield return new JobEvent(update.Status, update.Message, offset, text, update.TokensGenerated);
+                yield return new JobEvent(update.Status, update.Message, offset, text, update.Progress);
                 offset += text.Length;
             }
 
             // The final update can overtake the last pieces; the stored result is complete.
             var view = await job.GetAsync();
-            var rest = view.Result is { } result ? watcher.Accept(0, result.Text) : string.Empty;
-            yield return new JobEvent(view.Status, view.StatusMessage, offset, rest, view.Result?.TokensGenerated ?? view.TokensGenerated);
+            var rest = view.Result?.Text is { } result ? watcher.Accept(0, result.Text) : string.Empty;
+            yield return new JobEvent(view.Status, view.StatusMessage, offset, rest, view.Progress);
         }
         finally
         {
@@ -161,25 +165,56 @@ public sealed class PoolClient(IGrainFactory grains)
         return await GetAsync(submitted.Id);
     }
 
+    /// <summary>Submits system task <paramref name="task"/> (see <see cref="SystemTasks"/>) with <paramref name="parameters"/> and waits for it to finish.</summary>
+    /// <exception cref="JobValidationException">Unknown task or parameter.</exception>
+    public async Task<JobView> RunSystemTaskAsync(string task, IReadOnlyDictionary<string, string>? parameters = null, CancellationToken cancellationToken = default)
+    {
+        var submitted = await SubmitAsync(JobSpec.SystemTask(task, new SystemTaskInput(parameters)));
+        return await WaitAsync(submitted.Id, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>An artifact as the pool stores it (id, size, media type, first name); null when it is not stored (never, or no longer).</summary>
+    /// <exception cref="ArgumentException">Not an artifact id (64 lower-case hex characters).</exception>
+    public Task<ArtifactRef?> GetArtifactAsync(string artifactId) =>
+        grains.GetGrain<IArtifactGrain>(RequireArtifactId(artifactId)).GetAsync();
+
+    /// <summary>Writes <paramref name="artifact"/>'s content to <paramref name="destination"/>, a chunk at a time (multi-GB artifacts are never held in memory).</summary>
+    /// <exception cref="KeyNotFoundException">The pool does not hold it (deleted after its job's retention).</exception>
+    public Task DownloadArtifactAsync(ArtifactRef artifact, Stream destination, CancellationToken cancellationToken = default) =>
+        ArtifactTransfer.CopyToAsync(grains, artifact, destination, cancellationToken);
+
+    /// <summary>The whole content of a small artifact (at most 256 MiB; stream larger ones with <see cref="DownloadArtifactAsync"/>).</summary>
+    /// <exception cref="KeyNotFoundException">The pool does not hold it.</exception>
+    public Task<byte[]> ReadArtifactAsync(ArtifactRef artifact, CancellationToken cancellationToken = default) =>
+        ArtifactTransfer.ReadAllAsync(grains, artifact, cancellationToken);
+
+    /// <summary>
+    /// Stores <paramref name="content"/> in the pool as an artifact (a file a job will read), streamed in chunks. Until a
+    /// job holds it, the pool keeps it for <see cref="ArtifactLimits.UnclaimedRetention"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A name or media type breaks its rule, or the content is over <see cref="ArtifactLimits.MaxSize"/>.</exception>
+    public Task<ArtifactRef> UploadArtifactAsync(Stream content, string mediaType, string name, CancellationToken cancellationToken = default) =>
+        ArtifactTransfer.UploadAsync(grains, content, mediaType, name, cancellationToken);
+
+    private static string RequireArtifactId(string artifactId) => ArtifactLimits.IsId(artifactId?.Trim().ToLowerInvariant())
+        ? artifactId!.Trim().ToLowerInvariant()
+        : throw new ArgumentException($"must be an artifact id: 64 hex characters (a SHA-256); was '{artifactId}'", nameof(artifactId));
+
     /// <summary>A worker's reward ledger at a glance: balance, streak and progress to the next level, quality factor, suspicions, statistics.</summary>
-    public Task<RewardSummary> GetRewardsAsync(string worker) =>
-        grains.GetGrain<IRewardLedgerGrain>(RequireWorker(worker)).GetSummaryAsync();
+    /// <exception cref="KeyNotFoundException">No worker with this id has registered.</exception>
+    public async Task<RewardSummary> GetRewardsAsync(string worker) =>
+        await grains.GetGrain<IRewardLedgerGrain>(await RegisteredAsync(worker)).GetSummaryAsync();
 
     /// <summary>A worker as the pool knows it: status, capabilities, last heartbeat.</summary>
     /// <exception cref="KeyNotFoundException">No worker with this id has registered.</exception>
-    public async Task<WorkerView> GetWorkerAsync(string worker)
-    {
-        var id = RequireWorker(worker);
-        var known = await grains.GetGrain<IWorkerStatusBoardGrain>(IWorkerStatusBoardGrain.Key).GetAllAsync();
-        if (!known.ContainsKey(id))
-            throw new KeyNotFoundException($"no worker with id '{id}' has registered");
-        return await grains.GetGrain<IWorkerGrain>(id).GetAsync();
-    }
+    public async Task<WorkerView> GetWorkerAsync(string worker) =>
+        await grains.GetGrain<IWorkerGrain>(await RegisteredAsync(worker)).GetAsync();
 
     /// <summary>A page of a worker's ledger, newest first: entries before <paramref name="before"/> (null: now), at most <paramref name="limit"/> (1–1000).</summary>
     /// <exception cref="ArgumentOutOfRangeException">Limit outside 1–1000.</exception>
-    public Task<RewardHistoryPage> GetRewardHistoryAsync(string worker, DateTimeOffset? before = null, int limit = 20) =>
-        grains.GetGrain<IRewardLedgerGrain>(RequireWorker(worker)).GetHistoryAsync(before, limit);
+    /// <exception cref="KeyNotFoundException">No worker with this id has registered.</exception>
+    public async Task<RewardHistoryPage> GetRewardHistoryAsync(string worker, DateTimeOffset? before = null, int limit = 20) =>
+        await grains.GetGrain<IRewardLedgerGrain>(await RegisteredAsync(worker)).GetHistoryAsync(before, limit);
 
     /// <summary>The top <paramref name="top"/> (1–1000) workers by net credits in <paramref name="period"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Top outside 1–1000.</exception>
@@ -188,8 +223,9 @@ public sealed class PoolClient(IGrainFactory grains)
 
     /// <summary>Admin: takes back <paramref name="amount"/> (null: all that is left) of entry <paramref name="sequence"/> of a worker's ledger with a new negative entry.</summary>
     /// <exception cref="ArgumentException">No such credit entry, or the amount is not positive or more than is left.</exception>
-    public Task<RewardEntry> CorrectRewardAsync(string worker, long sequence, string reason, decimal? amount = null) =>
-        grains.GetGrain<IRewardLedgerGrain>(RequireWorker(worker)).CorrectAsync(sequence, reason, amount);
+    /// <exception cref="KeyNotFoundException">No worker with this id has registered.</exception>
+    public async Task<RewardEntry> CorrectRewardAsync(string worker, long sequence, string reason, decimal? amount = null) =>
+        await grains.GetGrain<IRewardLedgerGrain>(await RegisteredAsync(worker)).CorrectAsync(sequence, reason, amount);
 
     /// <summary>Where the verification of a job's output stands (<see cref="VerificationOutcome.Pending"/> with no checks when the job was not sampled).</summary>
     public Task<VerificationView> GetVerificationAsync(Guid jobId) =>
@@ -222,6 +258,15 @@ public sealed class PoolClient(IGrainFactory grains)
 
     private static string RequireWorker(string worker) =>
         string.IsNullOrWhiteSpace(worker) ? throw new ArgumentException("worker must be a worker id", nameof(worker)) : worker.Trim();
+
+    /// <summary>The worker id, once the pool's status board shows that such a worker registered: an unknown worker is one rule on every surface (HTTP 404, CLI exit 2).</summary>
+    /// <exception cref="KeyNotFoundException">No worker with this id has registered.</exception>
+    private async Task<string> RegisteredAsync(string worker)
+    {
+        var id = RequireWorker(worker);
+        var known = await grains.GetGrain<IWorkerStatusBoardGrain>(IWorkerStatusBoardGrain.Key).GetAllAsync();
+        return known.ContainsKey(id) ? id : throw new KeyNotFoundException($"no worker with id '{id}' has registered");
+    }
 }
 
 /// <summary>One event of a watched job.</summary>
@@ -229,5 +274,5 @@ public sealed class PoolClient(IGrainFactory grains)
 /// <param name="Message">Why it is there, if said.</param>
 /// <param name="Offset">Where <paramref name="Text"/> starts in the generated output, characters.</param>
 /// <param name="Text">New output, in order; empty for a status or progress event.</param>
-/// <param name="TokensGenerated">Tokens generated so far.</param>
-public sealed record JobEvent(JobStatus Status, string? Message, int Offset, string Text, int TokensGenerated);
+/// <param name="Progress">The job's progress as of this event (for text, tokens generated of max tokens); null before any report.</param>
+public sealed record JobEvent(JobStatus Status, string? Message, int Offset, string Text, JobProgress? Progress);

@@ -99,8 +99,8 @@ public static class AdminApi
         return TypedResults.Ok(await grains.GetGrain<IWorkerGrain>(id).SetStatusAsync(status, request.Reason?.Trim()));
     }
 
-    /// <summary>Takes back (part of) a credit with a new negative entry.</summary>
-    public static async Task<Results<Ok<RewardEntry>, ValidationProblem>> CorrectAsync(string worker, CorrectionRequest request, IGrainFactory grains)
+    /// <summary>Takes back (part of) a credit with a new negative entry; 404 for a worker that never registered.</summary>
+    public static async Task<Results<Ok<RewardEntry>, ValidationProblem, ProblemHttpResult>> CorrectAsync(string worker, CorrectionRequest request, IGrainFactory grains)
     {
         if (string.IsNullOrWhiteSpace(worker))
             return ApiErrors.Invalid("worker", "must be a worker id");
@@ -116,13 +116,26 @@ public static class AdminApi
         {
             return ApiErrors.Invalid(ex.ParamName ?? "body", ex.Message.Split(" (Parameter", 2)[0]);
         }
+        catch (KeyNotFoundException)
+        {
+            return NoSuchWorker(worker.Trim());
+        }
     }
 
-    /// <summary>A worker's reward summary (all zero for a worker that has earned nothing).</summary>
-    public static async Task<Results<Ok<RewardSummary>, ValidationProblem>> RewardsAsync(string worker, IGrainFactory grains) =>
-        string.IsNullOrWhiteSpace(worker)
-            ? ApiErrors.Invalid("worker", "must be a worker id")
-            : TypedResults.Ok(await new PoolClient(grains).GetRewardsAsync(worker));
+    /// <summary>A worker's reward summary (all zero for a registered worker that has earned nothing); 404 for a worker that never registered.</summary>
+    public static async Task<Results<Ok<RewardSummary>, ValidationProblem, ProblemHttpResult>> RewardsAsync(string worker, IGrainFactory grains)
+    {
+        if (string.IsNullOrWhiteSpace(worker))
+            return ApiErrors.Invalid("worker", "must be a worker id");
+        try
+        {
+            return TypedResults.Ok(await new PoolClient(grains).GetRewardsAsync(worker));
+        }
+        catch (KeyNotFoundException)
+        {
+            return NoSuchWorker(worker.Trim());
+        }
+    }
 
     /// <summary>The top workers: <c>period</c> day, week (default), month or all; <c>top</c> 1–1000 (default 10).</summary>
     public static async Task<Results<Ok<IReadOnlyList<LeaderboardRow>>, ValidationProblem>> LeaderboardAsync(IGrainFactory grains, string? period, string? top)

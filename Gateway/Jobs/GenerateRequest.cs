@@ -4,20 +4,28 @@ using PoolAI.Jobs;
 
 namespace PoolAI.Gateway.Jobs;
 
-/// <summary>Body of <c>POST /api/jobs</c>: a job of any kind (the pool serves text and code generation today; other kinds are refused naming the kind).</summary>
+/// <summary>
+/// Body of <c>POST /api/jobs</c>: a job of any kind the pool runs. Text and code generation read the prompt and sampling
+/// fields; system tasks (<c>kind</c> <c>System</c>, <c>model</c> the task) read <c>parameters</c>; a kind the pool does not
+/// run is refused naming <c>kind</c>.
+/// </summary>
 public sealed record GenerateRequest
 {
     /// <summary>What the job does.</summary>
-    [Description("TextGeneration (default), CodeGeneration, ImageGeneration, Training, DataProcessing or System")]
+    [Description("TextGeneration (default), CodeGeneration (on a code model) or System (model: the task, noop or probe)")]
     public JobKind Kind { get; init; } = JobKind.TextGeneration;
 
     /// <summary>Time to live, seconds.</summary>
     [JsonPropertyName("ttl_seconds"), Description("Seconds the job may wait and run before it expires; default the pool's")]
     public int? TtlSeconds { get; init; }
 
-    /// <summary>Model id.</summary>
-    [Description("Model id, e.g. shakespeare-char")]
+    /// <summary>Model id, or a task's name.</summary>
+    [Description("Model id for text and code generation (e.g. shakespeare-char); the task's name for System jobs (noop, probe)")]
     public string Model { get; init; } = "shakespeare-char";
+
+    /// <summary>A system task's parameters.</summary>
+    [Description("System tasks: the task's parameters by name, e.g. {\"tokens\": \"64\"} for probe")]
+    public Dictionary<string, string>? Parameters { get; init; }
 
     /// <summary>Text to continue.</summary>
     [Description("Text for the model to continue")]
@@ -67,7 +75,7 @@ public sealed record GenerateRequest
     public JobSpec ToSpec(string requester) => new(
         Kind,
         Model,
-        Kind is JobKind.TextGeneration or JobKind.CodeGeneration ? new GenerationSettings(Prompt ?? string.Empty, MaxTokens, Temperature, TopK, TopP, Seed, Stop) : null,
+        Kind == JobKind.System ? new SystemTaskInput(Parameters) : new GenerationSettings(Prompt ?? string.Empty, MaxTokens, Temperature, TopK, TopP, Seed, Stop),
         Priority,
         requester,
         TtlSeconds is { } ttl ? TimeSpan.FromSeconds(ttl) : null,

@@ -28,6 +28,8 @@ public static partial class JobsApi
         jobs.MapPost("/{id:guid}/cancel", CancelAsync);
         jobs.MapPut("/{id:guid}/priority", SetPriorityAsync);
         jobs.MapGet("/{id:guid}/events", EventsAsync);
+        jobs.MapGet("/{id:guid}/artifacts", ArtifactsAsync);
+        jobs.MapGet("/{id:guid}/artifacts/{artifactId}", ArtifactAsync);
         routes.MapGet("/api/webhooks/secret", WebhookSecret).WithTags("Jobs").RequireAuthorization(GatewayAuth.DeveloperPolicy).RequireRateLimiting(AuthApi.PerKeyPolicy);
         routes.MapGet("/api/models", ListModels).WithTags("Models").RequireAuthorization(GatewayAuth.DeveloperPolicy).RequireRateLimiting(AuthApi.PerKeyPolicy);
         return routes;
@@ -72,8 +74,8 @@ public static partial class JobsApi
         JobKind? kindFilter = null;
         if (kind is not null)
         {
-            if (!Enum.TryParse<JobKind>(kind, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
-                return ApiErrors.Invalid("kind", $"must be one of {string.Join(", ", Enum.GetNames<JobKind>())}; was '{kind}'");
+            if (!JobKind.TryParse(kind, out var parsed, out var error))
+                return ApiErrors.Invalid("kind", error!);
             kindFilter = parsed;
         }
 
@@ -113,9 +115,20 @@ public static partial class JobsApi
     public static async Task<Results<Ok<JobView>, ProblemHttpResult>> GetAsync(Guid id, IGrainFactory grains, ClaimsPrincipal user) =>
         await VisibleAsync(id, grains, user) is { } view ? TypedResults.Ok(view) : NoSuchJob(id);
 
-    /// <summary>Cancels the job if it has not finished; 404 for an unknown id.</summary>
-    public static async Task<Results<Ok<JobView>, ProblemHttpResult>> CancelAsync(Guid id, IGrainFactory grains, ClaimsPrincipal user) =>
-        await VisibleAsync(id, grains, user) is null ? NoSuchJob(id) : TypedResults.Ok(await new PoolClient(grains).CancelAsync(id, "cancelled over HTTP"));
+    /// <summary>Cancels the job if it has not finished (409 once it has); 404 for an unknown id.</summary>
+    public static async Task<Results<Ok<JobView>, ProblemHttpResult>> CancelAsync(Guid id, IGrainFactory grains, ClaimsPrincipal user)
+    {
+        if (await VisibleAsync(id, grains, user) is null)
+            return NoSuchJob(id);
+        try
+        {
+            return TypedResults.Ok(await new PoolClient(grains).CancelAsync(id, "cancelled over HTTP"));
+        }
+        catch (JobFinishedException ex)
+        {
+            return Finished(ex);
+        }
+    }
 
     /// <summary>Changes the job's priority in any non-final state (409 once it has finished).</summary>
     public static async Task<Results<Ok<JobView>, ValidationProblem, ProblemHttpResult>> SetPriorityAsync(Guid id, PriorityRequest request, IGrainFactory grains, ClaimsPrincipal user)
@@ -128,9 +141,9 @@ public static partial class JobsApi
         {
             return TypedResults.Ok(await new PoolClient(grains).SetPriorityAsync(id, priority));
         }
-        catch (JobValidationException ex) when (ex.Field == "status")
+        catch (JobFinishedException ex)
         {
-            return ApiErrors.Problem(StatusCodes.Status409Conflict, "The job has finished", ex.Rule);
+            return Finished(ex);
         }
         catch (JobValidationException ex)
         {
@@ -140,8 +153,8 @@ public static partial class JobsApi
 
     /// <summary>
     /// The job's events as server-sent events until it is final: <c>event: state</c> first (status, message, output so
-    /// far), then <c>state</c> on a status change, <c>output</c> with new text (offset, text, tokens) and <c>progress</c>
-    /// with the token count; the last is a <c>state</c> event with the final status.
+    /// far), then <c>state</c> on a status change, <c>output</c> with new text (offset, text, progress) and <c>progress</c>
+    /// with the job's progress (step, total, unit, message, metrics); the last is a <c>state</c> event with the final status.
     /// </summary>
     public static async Task<IResult> EventsAsync(Guid id, HttpContext http, IGrainFactory grains, ClaimsPrincipal user, IOptions<JsonOptions> json)
     {
@@ -157,7 +170,7 @@ public static partial class JobsApi
             {
                 var name = e.Status != last || e.Status.IsFinal() ? "state" : e.Text.Length > 0 ? "output" : "progress";
                 last = e.Status;
-                var data = JsonSerializer.Serialize(new { status = e.Status, message = e.Message, offset = e.Offset, text = e.Text, tokens = e.TokensGenerated }, json.Value.SerializerOptions);
+                var data = JsonSerializer.Serialize(new { status = e.Status, message = e.Message, offset = e.Offset, text = e.Text, progress = e.Progress }, json.Value.SerializerOptions);
                 await http.Response.WriteAsync($"event: {name}\ndata: {data}\n\n", cancelled);
                 await http.Response.Body.FlushAsync(cancelled);
             }
@@ -168,6 +181,29 @@ public static partial class JobsApi
         }
 
         return TypedResults.Empty;
+    }
+
+    /// <summary>The files the job produced (checkpoints included), in the order they were stored; 404 for an unknown job.</summary>
+    public static async Task<Results<Ok<IReadOnlyList<ArtifactRef>>, ProblemHttpResult>> ArtifactsAsync(Guid id, IGrainFactory grains, ClaimsPrincipal user) =>
+        await VisibleAsync(id, grains, user) is { } view ? TypedResults.Ok(view.Artifacts ?? []) : NoSuchJob(id);
+
+    /// <summary>
+    /// One of the job's artifacts, streamed with its media type and name (<c>Content-Disposition: attachment</c>): 404 when
+    /// the job is not the caller's or did not produce it, 410 when it was deleted after the job's artifact retention.
+    /// </summary>
+    public static async Task<IResult> ArtifactAsync(Guid id, string artifactId, HttpContext http, IGrainFactory grains, ClaimsPrincipal user)
+    {
+        if (await VisibleAsync(id, grains, user) is not { } view)
+            return NoSuchJob(id);
+        if ((view.Artifacts ?? []).FirstOrDefault(a => string.Equals(a.Id, artifactId, StringComparison.OrdinalIgnoreCase)) is not { } artifact)
+            return ApiErrors.NotFound($"job {id} has no artifact {artifactId}; GET /api/jobs/{id}/artifacts lists its artifacts", "artifact_id");
+        var pool = new PoolClient(grains);
+        if (await pool.GetArtifactAsync(artifact.Id) is null)
+            return ApiErrors.Problem(StatusCodes.Status410Gone, "The artifact was deleted", $"artifact {artifact.Id} of job {id} was deleted after the pool's artifact retention");
+        return TypedResults.Stream(
+            stream => pool.DownloadArtifactAsync(artifact, stream, http.RequestAborted),
+            artifact.MediaType,
+            artifact.Name);
     }
 
     /// <summary>
@@ -198,6 +234,8 @@ public static partial class JobsApi
     }
 
     private static ProblemHttpResult NoSuchJob(Guid id) => ApiErrors.NotFound($"no job with id {id}", "id");
+
+    private static ProblemHttpResult Finished(JobFinishedException ex) => ApiErrors.Problem(StatusCodes.Status409Conflict, "The job has finished", ex.Message);
 
     /// <summary>A space before a trailing <c>hh:mm</c>: an ISO 8601 offset whose <c>+</c> a URL turned into a space.</summary>
     [System.Text.RegularExpressions.GeneratedRegex(@" (\d{2}:\d{2})$")]

@@ -59,7 +59,7 @@ public static partial class RequestErrors
         _ when type.Contains("Boolean", StringComparison.Ordinal) => "must be true or false",
         _ when type.Contains("String[]", StringComparison.Ordinal) || type.Contains("List`1[System.String]", StringComparison.Ordinal) => "must be an array of strings",
         _ when type.Contains("System.String", StringComparison.Ordinal) => "must be a string",
-        _ when type.EndsWith("JobKind", StringComparison.Ordinal) => $"must be one of {string.Join(", ", Enum.GetNames<PoolAI.Jobs.JobKind>())}",
+        _ when type.EndsWith("JobKind", StringComparison.Ordinal) => $"must be a job kind name (a string such as {string.Join(", ", PoolAI.Jobs.JobKind.BuiltIn.Select(k => k.Name))})",
         _ when type.Contains("List`1", StringComparison.Ordinal) => "must be an array",
         _ when field == "body" => "must be a JSON object",
         _ => "must be a JSON object",

@@ -155,15 +155,15 @@ public static class OpenAiApi
             }
             catch (OperationCanceledException) when (cancelled.IsCancellationRequested)
             {
-                await pool.CancelAsync(submitted.Id, "the HTTP client went away");
+                await CancelQuietlyAsync(pool, submitted.Id, "the HTTP client went away");
                 return TypedResults.Empty;
             }
 
-            if (done.Status != JobStatus.Succeeded || done.Result is not { } result)
+            if (done.Status != JobStatus.Succeeded || done.Result?.Text is not { } result)
             {
                 if (!done.Status.IsFinal())
                 {
-                    await pool.CancelAsync(submitted.Id, "timed out waiting over HTTP");
+                    await CancelQuietlyAsync(pool, submitted.Id, "timed out waiting over HTTP");
                     return ApiErrors.Problem(StatusCodes.Status504GatewayTimeout, "The job did not finish in time", $"job {submitted.Id} was cancelled after {RequestTimeout.TotalMinutes:0} minutes: {done.StatusMessage}");
                 }
 
@@ -200,20 +200,33 @@ public static class OpenAiApi
             }
 
             var done = await pool.GetAsync(submitted.Id);
-            var finish = done.Result?.FinishReason ?? "error";
+            var finish = done.Result?.Text?.FinishReason ?? "error";
             await SendAsync(chat
                 ? new { id, @object = "chat.completion.chunk", created, model, choices = new[] { new { index = 0, delta = new { role = (string?)null, content = (string?)null }, logprobs = (object?)null, finish_reason = (string?)finish } } }
                 : new { id, @object = "text_completion", created, model, choices = new[] { new { text = "", index = 0, logprobs = (object?)null, finish_reason = (string?)finish } } });
             if (includeUsage)
-                await SendAsync(new { id, @object = chat ? "chat.completion.chunk" : "text_completion", created, model, choices = Array.Empty<object>(), usage = Usage(settings.Prompt.Length, done.Result?.TokensGenerated ?? 0) });
+                await SendAsync(new { id, @object = chat ? "chat.completion.chunk" : "text_completion", created, model, choices = Array.Empty<object>(), usage = Usage(settings.Prompt.Length, done.Result?.Text?.TokensGenerated ?? 0) });
             await http.Response.WriteAsync("data: [DONE]\n\n", cancelled);
         }
         catch (OperationCanceledException) when (cancelled.IsCancellationRequested)
         {
-            await pool.CancelAsync(submitted.Id, "the HTTP client went away");
+            await CancelQuietlyAsync(pool, submitted.Id, "the HTTP client went away");
         }
 
         return TypedResults.Empty;
+    }
+
+    /// <summary>Cancels a job whose client went away; one that finished meanwhile is left as it is.</summary>
+    private static async Task CancelQuietlyAsync(PoolClient pool, Guid job, string reason)
+    {
+        try
+        {
+            await pool.CancelAsync(job, reason);
+        }
+        catch (JobFinishedException)
+        {
+            // It finished first: nothing to stop.
+        }
     }
 
     private static object Usage(int promptTokens, int completionTokens) =>

@@ -1,7 +1,8 @@
 namespace PoolAI.Jobs;
 
 /// <summary>
-/// What to generate and how to sample it. Limits are checked by <see cref="JobSpecRules"/>.
+/// What to generate and how to sample it: the input of <see cref="JobKind.TextGeneration"/> and
+/// <see cref="JobKind.CodeGeneration"/> jobs. Limits are checked by <see cref="JobSpecRules"/>.
 /// </summary>
 /// <param name="Prompt">Text the model continues; at least one character, every character in the model's vocabulary.</param>
 /// <param name="MaxTokens">Tokens to generate, 1 to <see cref="JobSpecRules.MaxTokensLimit"/>.</param>
@@ -18,4 +19,4 @@ public sealed record GenerationSettings(
     [property: Id(3)] int TopK = 0,
     [property: Id(4)] float TopP = 1.0f,
     [property: Id(5)] long Seed = 0,
-    [property: Id(6)] IReadOnlyList<string>? Stop = null);
+    [property: Id(6)] IReadOnlyList<string>? Stop = null) : IJobInput;

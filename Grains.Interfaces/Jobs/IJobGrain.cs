@@ -16,7 +16,8 @@ public interface IJobGrain : IGrainWithGuidKey
     /// Changes the job's priority in any non-final state: a waiting job moves in its queue at once; a running one keeps
     /// the new priority if it has to wait again. Returns the view after.
     /// </summary>
-    /// <exception cref="JobValidationException">Priority outside −10…10, or the job has finished (field <c>status</c>).</exception>
+    /// <exception cref="JobValidationException">Priority outside −10…10.</exception>
+    /// <exception cref="JobFinishedException">The job has finished; nothing changes.</exception>
     /// <exception cref="KeyNotFoundException">No job with this id was submitted.</exception>
     [Alias("SetPriority")]
     Task<JobView> SetPriorityAsync(int priority);
@@ -30,7 +31,12 @@ public interface IJobGrain : IGrainWithGuidKey
     [Alias("Get"), AlwaysInterleave]
     Task<JobView> GetAsync();
 
-    /// <summary>Cancels the job in any non-final state; a running generation stops within one token. Returns the view after.</summary>
+    /// <summary>
+    /// Cancels the job in any non-final state; a running attempt is stopped (a generation within one token), and what it
+    /// had produced is kept as the job's partial result. Returns the view after.
+    /// </summary>
+    /// <exception cref="JobFinishedException">The job has finished; nothing changes.</exception>
+    /// <exception cref="KeyNotFoundException">No job with this id was submitted.</exception>
     [Alias("Cancel")]
     Task<JobView> CancelAsync(string reason);
 
@@ -74,6 +80,6 @@ public interface IJobGrain : IGrainWithGuidKey
 
 /// <summary>What a new watcher gets: the view and the output produced before it subscribed.</summary>
 /// <param name="View">The job now.</param>
-/// <param name="Output">Generated text so far (the result's text once finished).</param>
+/// <param name="Output">Streamed text so far (a text job's result text once finished).</param>
 [GenerateSerializer, Immutable, Alias("poolai.JobWatchStart")]
 public sealed record JobWatchStart([property: Id(0)] JobView View, [property: Id(1)] string Output);

@@ -1,9 +1,9 @@
 namespace PoolAI.Jobs;
 
 /// <summary>
-/// The rules every job must satisfy before it is accepted, independent of any model: ranges and
-/// required fields. Model-dependent rules (model exists, prompt encodable) are checked by the
-/// model registry on the silo. Field names are the CLI's and HTTP API's snake_case names.
+/// The rules every job must satisfy before it is accepted, whatever its kind: ranges and required fields. Each kind
+/// checks its own input (its descriptor's <c>Validate</c>; for text, <see cref="Validate(GenerationSettings)"/> and the
+/// model registry). Field names are the CLI's and HTTP API's snake_case names.
 /// </summary>
 public static class JobSpecRules
 {
@@ -36,7 +36,7 @@ public static class JobSpecRules
             throw new JobValidationException("priority", $"must be between {MinPriority} and {MaxPriority}, was {priority}");
     }
 
-    /// <summary>Checks <paramref name="spec"/>; returns normally when it is valid.</summary>
+    /// <summary>Checks the kind-independent fields of <paramref name="spec"/>; returns normally when they are valid.</summary>
     /// <exception cref="JobValidationException">The first rule broken, naming the field.</exception>
     public static void Validate(JobSpec spec)
     {
@@ -60,14 +60,6 @@ public static class JobSpecRules
         }
 
         spec.Requirements?.Validate();
-        if (spec.Kind == JobKind.System && !SystemTasks.Contains(spec.Model))
-            throw new JobValidationException("model", $"'{spec.Model}' is not a system task; known: {string.Join(", ", SystemTasks.All)}");
-        if (spec.Kind is JobKind.TextGeneration or JobKind.CodeGeneration)
-        {
-            if (spec.Generation is null)
-                throw new JobValidationException("generation", $"is required for {spec.Kind} jobs");
-            Validate(spec.Generation);
-        }
     }
 
     /// <summary>Checks prompt and sampling settings.</summary>

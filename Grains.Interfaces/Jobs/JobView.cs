@@ -8,9 +8,12 @@ namespace PoolAI.Jobs;
 /// <param name="CreatedAt">When it was accepted.</param>
 /// <param name="UpdatedAt">When its status last changed.</param>
 /// <param name="Attempts">Every try at running it, in order.</param>
-/// <param name="TokensGenerated">Progress: tokens generated so far by the current attempt.</param>
-/// <param name="Result">The result once <see cref="JobStatus.Succeeded"/>.</param>
+/// <param name="Progress">How far the current attempt has got (the last report of a finished job); null before any report.</param>
+/// <param name="Result">The result once <see cref="JobStatus.Succeeded"/>; what it had produced, marked
+/// <see cref="JobResult.Partial"/>, once cancelled or expired after producing something.</param>
 /// <param name="WebhookAttempts">Deliveries of the job's webhook so far, in order (empty without a webhook).</param>
+/// <param name="Artifacts">Files the job produced, in the order they were stored (checkpoints included); empty for none.</param>
+/// <param name="Checkpoint">Its last checkpoint, which a new attempt resumes from; null for none.</param>
 [GenerateSerializer, Immutable, Alias("poolai.JobView")]
 public sealed record JobView(
     [property: Id(0)] Guid Id,
@@ -20,6 +23,8 @@ public sealed record JobView(
     [property: Id(4)] DateTimeOffset CreatedAt,
     [property: Id(5)] DateTimeOffset UpdatedAt,
     [property: Id(6)] IReadOnlyList<JobAttempt> Attempts,
-    [property: Id(7)] int TokensGenerated,
+    [property: Id(10)] JobProgress? Progress,
     [property: Id(8)] JobResult? Result,
-    [property: Id(9)] IReadOnlyList<WebhookAttempt>? WebhookAttempts = null);
+    [property: Id(9)] IReadOnlyList<WebhookAttempt>? WebhookAttempts = null,
+    [property: Id(11)] IReadOnlyList<ArtifactRef>? Artifacts = null,
+    [property: Id(12)] JobCheckpoint? Checkpoint = null);

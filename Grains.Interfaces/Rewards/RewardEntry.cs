@@ -57,9 +57,11 @@ public sealed record RewardEntry(
 /// <param name="Model">The model.</param>
 /// <param name="ModelParameters">The model's parameter count (sets the base rate).</param>
 /// <param name="WorkUnits">Units of work (see <see cref="RewardEntry.WorkUnits"/>); must be positive.</param>
-/// <param name="TokensPerSecond">Measured throughput, tokens/s; 0 when the kind has none.</param>
+/// <param name="TokensPerSecond">Measured throughput, work units per second (tokens/s for text); 0 when the kind has none.</param>
 /// <param name="Device">Device class that ran it (<c>cpu</c>, <c>cuda</c>): speeds are compared within a class.</param>
 /// <param name="CompletedAt">When the job succeeded.</param>
+/// <param name="RatePerUnit">Credits per work unit, from the job kind's rate (<c>JobKindDescriptor.RatePerUnit</c>); null
+/// for the reward formula's rate of <paramref name="JobKind"/>.</param>
 [GenerateSerializer, Immutable, Alias("poolai.CreditRequest")]
 public sealed record CreditRequest(
     [property: Id(0)] Guid JobId,
@@ -69,7 +71,8 @@ public sealed record CreditRequest(
     [property: Id(4)] long WorkUnits,
     [property: Id(5)] double TokensPerSecond,
     [property: Id(6)] string Device,
-    [property: Id(7)] DateTimeOffset CompletedAt);
+    [property: Id(7)] DateTimeOffset CompletedAt,
+    [property: Id(8)] decimal? RatePerUnit = null);
 
 /// <summary>A reason the pool distrusts a worker.</summary>
 /// <param name="JobId">The job that raised it.</param>

@@ -6,7 +6,8 @@ namespace PoolAI.Workers;
 /// <param name="MemoryMb">Physical memory, MiB.</param>
 /// <param name="GpuMemoryMb">GPU memory, MiB; 0 without a GPU.</param>
 /// <param name="Models">Model ids it serves.</param>
-/// <param name="Slots">Generations it runs at once.</param>
+/// <param name="Slots">Jobs it runs at once per queue (for a model, generations sharing its batch).</param>
+/// <param name="Kinds">Job kinds it runs; null from a worker that registered before kinds were advertised.</param>
 [GenerateSerializer, Immutable, Alias("poolai.WorkerCapabilities")]
 public sealed record WorkerCapabilities(
     [property: Id(0)] string Device,
@@ -14,4 +15,5 @@ public sealed record WorkerCapabilities(
     [property: Id(2)] long MemoryMb,
     [property: Id(3)] long GpuMemoryMb,
     [property: Id(4)] IReadOnlyList<string> Models,
-    [property: Id(5)] int Slots);
+    [property: Id(5)] int Slots,
+    [property: Id(6)] IReadOnlyList<PoolAI.Jobs.JobKind>? Kinds = null);

@@ -62,6 +62,13 @@ public sealed class JobOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00", ErrorMessage = "PoolAI:Jobs:ResultCacheTimeToLive must be between 00:00:00 (off) and 365.00:00:00")]
     public TimeSpan ResultCacheTimeToLive { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// How long a job's artifacts (images, checkpoints, reports) are kept after the job ends; the artifact store deletes
+    /// an artifact once no job holds it any longer.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:01:00", "3650.00:00:00", ErrorMessage = "PoolAI:Jobs:ArtifactRetention must be between 00:01:00 and 3650.00:00:00")]
+    public TimeSpan ArtifactRetention { get; set; } = TimeSpan.FromDays(7);
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

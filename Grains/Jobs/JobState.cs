@@ -38,4 +38,17 @@ public sealed class JobState
 
     /// <summary>Tries at delivering the job's webhook, in order.</summary>
     [Id(10)] public List<WebhookAttempt> WebhookAttempts { get; set; } = [];
+
+    /// <summary>The key of the job's queue (<see cref="JobQueueKeys"/>); null for a job stored before queues were per
+    /// kind, whose queue is keyed by its model alone.</summary>
+    [Id(11)] public string? QueueKey { get; set; }
+
+    /// <summary>The job's latest checkpoint, which its next attempt resumes from; null for none.</summary>
+    [Id(12)] public JobCheckpoint? Checkpoint { get; set; }
+
+    /// <summary>Files the job produced, in the order they were stored (checkpoints included).</summary>
+    [Id(13)] public List<ArtifactRef> Artifacts { get; set; } = [];
+
+    /// <summary>The latest progress report of its current (or last) attempt; stored with the job's next write.</summary>
+    [Id(14)] public JobProgress? Progress { get; set; }
 }

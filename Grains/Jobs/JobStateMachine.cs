@@ -21,13 +21,14 @@ public static class JobStateMachine
         _ => false,
     };
 
-    /// <summary>Accepts a new job: status <c>Queued</c>, timestamps and expiry set.</summary>
+    /// <summary>Accepts a new job: status <c>Queued</c>, timestamps, expiry and queue set.</summary>
     /// <exception cref="InvalidOperationException">The state already holds a job.</exception>
     public static void Accept(JobState state, JobSpec spec, DateTimeOffset now, TimeSpan timeToLive, int maxAttempts)
     {
         if (state.Spec is not null)
             throw new InvalidOperationException("the job was already submitted");
         state.Spec = spec;
+        state.QueueKey = JobQueueKeys.For(spec.Kind, spec.Model);
         state.Status = JobStatus.Queued;
         state.CreatedAt = state.UpdatedAt = now;
         state.ExpiresAt = now + (spec.TimeToLive ?? timeToLive);
@@ -54,6 +55,7 @@ public static class JobStateMachine
     public static int Assign(JobState state, DateTimeOffset now)
     {
         Move(state, JobStatus.Assigned, now, message: null);
+        state.Progress = null;
         var number = state.Attempts.Count + 1;
         state.Attempts.Add(new JobAttempt(number, null, now));
         return number;
@@ -118,21 +120,56 @@ public static class JobStateMachine
     /// <summary>Attempts that count towards <see cref="JobState.MaxAttempts"/>: all but those handed back by a worker shutting down.</summary>
     public static int CountedAttempts(JobState state) => state.Attempts.Count(a => !a.HandedBack);
 
-    /// <summary>Cancels the job. Returns false when it had already finished (then nothing changes).</summary>
-    public static bool Cancel(JobState state, string reason, DateTimeOffset now) => End(state, JobStatus.Cancelled, $"cancelled: {reason}", now);
+    /// <summary>
+    /// Cancels the job, keeping <paramref name="partial"/> (what its running attempt had produced, marked
+    /// <see cref="JobResult.Partial"/>) as its result. Returns false when it had already finished (then nothing changes).
+    /// </summary>
+    public static bool Cancel(JobState state, string reason, DateTimeOffset now, JobResult? partial = null) =>
+        End(state, JobStatus.Cancelled, $"cancelled: {reason}", now, partial);
 
-    /// <summary>Expires the job. Returns false when it had already finished (then nothing changes).</summary>
-    public static bool Expire(JobState state, DateTimeOffset now) =>
-        End(state, JobStatus.Expired, $"expired: time to live ended at {state.ExpiresAt:O} before the job finished", now);
+    /// <summary>Expires the job, keeping <paramref name="partial"/> as for <see cref="Cancel"/>. Returns false when it had already finished.</summary>
+    public static bool Expire(JobState state, DateTimeOffset now, JobResult? partial = null) =>
+        End(state, JobStatus.Expired, $"expired: time to live ended at {state.ExpiresAt:O} before the job finished", now, partial);
 
-    private static bool End(JobState state, JobStatus status, string message, DateTimeOffset now)
+    /// <summary>
+    /// Records <paramref name="checkpoint"/> as the job's latest (its artifact joins the job's artifacts) while the
+    /// attempt that wrote it is current. Returns false, changing nothing, when it is not.
+    /// </summary>
+    public static bool Checkpoint(JobState state, JobCheckpoint checkpoint)
+    {
+        if (!IsCurrent(state, checkpoint.Attempt))
+            return false;
+        state.Checkpoint = checkpoint;
+        AddArtifact(state, checkpoint.Attempt, checkpoint.Artifact);
+        return true;
+    }
+
+    /// <summary>Adds <paramref name="artifact"/> to the job's artifacts (once) while attempt <paramref name="attempt"/> is current; false, changing nothing, when it is not.</summary>
+    public static bool AddArtifact(JobState state, int attempt, ArtifactRef artifact)
+    {
+        if (!IsCurrent(state, attempt))
+            return false;
+        if (!state.Artifacts.Any(a => a.Id == artifact.Id && a.Name == artifact.Name))
+            state.Artifacts.Add(artifact);
+        return true;
+    }
+
+    /// <summary>True while attempt <paramref name="attempt"/> is the job's running one.</summary>
+    public static bool IsCurrent(JobState state, int attempt) =>
+        state.Attempts.Count == attempt && state.Status is JobStatus.Assigned or JobStatus.Running;
+
+    private static bool End(JobState state, JobStatus status, string message, DateTimeOffset now, JobResult? partial)
     {
         if (state.Status.IsFinal())
             return false;
         var running = state.Status is JobStatus.Assigned or JobStatus.Running;
         Move(state, status, now, message);
         if (running)
+        {
             EndAttempt(state, now, message, silo: null);
+            state.Result = partial is null ? null : partial with { Partial = true };
+        }
+
         return true;
     }
 

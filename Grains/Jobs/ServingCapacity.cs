@@ -1,51 +1,52 @@
-using PoolAI.Inference;
+using PoolAI.Execution;
 using PoolAI.Placement;
 
 namespace PoolAI.Jobs;
 
 /// <summary>
-/// Where jobs of a model can run: the serving units a <see cref="JobQueueGrain"/> places work on. The pool's own source
-/// is <see cref="ServingCapacity"/> (silo metadata); the scale benchmark swaps in simulated miners.
+/// Where the jobs of a queue can run: the serving units a <see cref="JobQueueGrain"/> places work on. The pool's own
+/// source is <see cref="ServingCapacity"/> (silo metadata); the scale benchmark swaps in simulated miners.
 /// </summary>
 public interface IServingSilos
 {
-    /// <summary>The units that may get new work of <paramref name="model"/> now, with their declared slots.</summary>
-    IReadOnlyList<ServingSilo> Silos(string model);
+    /// <summary>The units that may get new work of the queue <paramref name="queue"/> (a <see cref="JobQueueKeys"/> key) now, with their declared slots.</summary>
+    IReadOnlyList<ServingSilo> Silos(string queue);
 }
 
 /// <summary>
-/// How many generations of a model the cluster can run at once: the sum of the slots that active
-/// silos advertising the model declare in their silo metadata, leaving out silos whose worker takes no
-/// new work or whose lease expired (<see cref="WorkerAvailability"/>).
+/// How many jobs of a queue's kind and target the cluster can run at once: the sum of the slots that active silos
+/// running that kind on that target (<see cref="JobKindRegistry.Runs"/>) declare in their silo metadata, leaving out
+/// silos whose worker takes no new work or whose lease expired (<see cref="WorkerAvailability"/>).
 /// </summary>
-public sealed class ServingCapacity(IClusterMembershipService membership, SiloMetadataLookup metadata, WorkerAvailability availability, TimeProvider time) : IServingSilos
+public sealed class ServingCapacity(IClusterMembershipService membership, SiloMetadataLookup metadata, WorkerAvailability availability, JobKindRegistry kinds, TimeProvider time) : IServingSilos
 {
-    // The answer per model, reused while nothing it was made from changed: a queue asks on every enqueue and dispatch.
+    // The answer per queue, reused while nothing it was made from changed: a queue asks on every enqueue and dispatch.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Answer> _answers = new(StringComparer.Ordinal);
 
-    /// <summary>Concurrent generations of <paramref name="model"/> the available active silos offer.</summary>
-    public int For(string model) => Silos(model).Sum(silo => silo.Slots);
+    /// <summary>Concurrent jobs of the queue <paramref name="queue"/> (a <see cref="JobQueueKeys"/> key; a model id alone is its text queue) the available active silos offer.</summary>
+    public int For(string queue) => Silos(queue).Sum(silo => silo.Slots);
 
     /// <summary>
-    /// The available active silos that serve <paramref name="model"/>, with their declared slots, worker, device and
-    /// memory. Made again only when the membership, a silo's metadata or a worker's availability has changed since
-    /// the last answer for the model, or a suspicion has run out.
+    /// The available active silos that run the queue's kind on its target, with their declared slots, worker, device
+    /// and memory. Made again only when the membership, a silo's metadata or a worker's availability has changed since
+    /// the last answer for the queue, or a suspicion has run out.
     /// </summary>
-    public IReadOnlyList<ServingSilo> Silos(string model)
+    public IReadOnlyList<ServingSilo> Silos(string queue)
     {
         var snapshot = membership.CurrentSnapshot;
         var availabilityVersion = availability.Version;
-        if (_answers.TryGetValue(model, out var answer) && answer.Membership == snapshot.Version && answer.Availability == availabilityVersion
+        if (_answers.TryGetValue(queue, out var answer) && answer.Membership == snapshot.Version && answer.Availability == availabilityVersion
             && time.GetUtcNow() < answer.ValidUntil && SameMetadata(answer))
         {
             return answer.Silos;
         }
 
+        var (kind, target) = JobQueueKeys.Parse(queue);
         var active = snapshot.Members.Values.Where(member => member.Status == SiloStatus.Active)
             .Select(member => (member.SiloAddress, Metadata: metadata.Of(member.SiloAddress)))
             .ToList();
         var silos = active
-            .Where(silo => SiloCapabilities.Serves(silo.Metadata, model) && availability.IsAvailable(silo.SiloAddress, silo.Metadata))
+            .Where(silo => kinds.Runs(silo.Metadata, kind, target) && availability.IsAvailable(silo.SiloAddress, silo.Metadata))
             .Select(silo => new ServingSilo(
                 silo.SiloAddress.ToString(),
                 SiloCapabilities.Slots(silo.Metadata),
@@ -55,7 +56,7 @@ public sealed class ServingCapacity(IClusterMembershipService membership, SiloMe
                 SiloCapabilities.Megabytes(silo.Metadata, PoolKeys.GpuMemoryMetadata)))
             .ToList();
         // Stamped with the version read before it was made: a change made meanwhile makes the next call make it again.
-        _answers[model] = new Answer(snapshot.Version, availabilityVersion, availability.SuspectedUntil,
+        _answers[queue] = new Answer(snapshot.Version, availabilityVersion, availability.SuspectedUntil,
             [.. active.Select(silo => silo.SiloAddress)], [.. active.Select(silo => silo.Metadata)], silos);
         return silos;
     }

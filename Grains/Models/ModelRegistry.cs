@@ -72,21 +72,18 @@ public sealed class ModelRegistry
     /// <exception cref="JobValidationException">Field <c>model</c>: unknown model.</exception>
     public string PathOf(string id) => Contains(id) ? Path.Combine(Directory, id) : throw UnknownModel(id);
 
-    /// <summary>Checks the model-dependent rules of a job: the model exists, serves the job's kind, and can encode the prompt.</summary>
-    /// <exception cref="JobValidationException">The first rule broken, naming the field.</exception>
-    public void Validate(JobSpec spec)
+    /// <summary>
+    /// Checks the model-dependent rules of a generation: <paramref name="model"/> exists, is a <paramref name="modelKind"/>
+    /// model (<c>text</c> or <c>code</c>, its config's <c>kind</c>), and can encode <paramref name="prompt"/>.
+    /// </summary>
+    /// <exception cref="JobValidationException">The first rule broken, naming the field (<c>model</c>, <c>prompt</c>).</exception>
+    public void Validate(string model, string modelKind, string? prompt)
     {
-        var config = Get(spec.Model);
-        var kind = spec.Kind switch
-        {
-            JobKind.TextGeneration => "text",
-            JobKind.CodeGeneration => "code",
-            _ => throw new JobValidationException("kind", $"{spec.Kind} jobs are not served by this pool yet; it serves TextGeneration and CodeGeneration"),
-        };
-        if (!string.Equals(config.Kind, kind, StringComparison.Ordinal))
-            throw new JobValidationException("model", $"'{spec.Model}' is a {config.Kind} model, not a {kind} model");
-        if (spec.Generation is { } generation)
-            _tokenizers[spec.Model].EnsureEncodable(generation.Prompt);
+        var config = Get(model);
+        if (!string.Equals(config.Kind, modelKind, StringComparison.Ordinal))
+            throw new JobValidationException("model", $"'{model}' is a {config.Kind} model, not a {modelKind} model");
+        if (prompt is not null)
+            _tokenizers[model].EnsureEncodable(prompt);
     }
 
     private JobValidationException UnknownModel(string id) =>

@@ -9,7 +9,7 @@ namespace PoolAI.Placement;
 /// Which serving silos may get new work, as seen by the silo that places it. A silo is unavailable while its worker is
 /// on the <see cref="IWorkerStatusBoardGrain"/> (paused, maintenance, banned, offline) or while it is suspected because
 /// a job lease it held expired (see <see cref="Suspect"/>). Both <see cref="Jobs.ServingCapacity"/> and the
-/// <see cref="Inference.ServesModelFilterDirector"/> ask it, so the queue never counts, and placement never picks, a silo
+/// <see cref="Execution.RunsKindFilterDirector"/> ask it, so the queue never counts, and placement never picks, a silo
 /// that should not get work. On coordinator silos <see cref="Participate"/> keeps the board copy fresh every
 /// <see cref="WorkerStatusBoard.RefreshInterval"/>.
 /// </summary>

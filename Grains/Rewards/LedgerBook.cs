@@ -29,7 +29,7 @@ public sealed class LedgerBook(string worker, LedgerState state, RewardFormula f
             throw new ArgumentException($"WorkUnits must be positive; was {request.WorkUnits}", nameof(request));
         if (request.TokensPerSecond < 0 || !double.IsFinite(request.TokensPerSecond))
             throw new ArgumentException($"TokensPerSecond must be a finite number ≥ 0; was {request.TokensPerSecond}", nameof(request));
-        var price = formula.Price(request.JobKind, request.ModelParameters, request.WorkUnits, speedFactor, state.Quality, state.Streak);
+        var price = formula.Price(request.RatePerUnit ?? formula.BaseRate(request.JobKind, request.ModelParameters), request.WorkUnits, speedFactor, state.Quality, state.Streak);
         var entry = new RewardEntry(
             NextSequence, worker, RewardEntryKind.Credit, request.JobId, request.JobKind, request.Model, request.WorkUnits,
             price.Base, price.Speed, state.Quality, price.Streak, price.Total, now, TokensPerSecond: request.TokensPerSecond);

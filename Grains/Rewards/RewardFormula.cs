@@ -48,18 +48,17 @@ public sealed class RewardFormula(RewardOptions options)
         return checked((long)images * width * height * steps);
     }
 
-    /// <summary>Credits per work unit for <paramref name="kind"/> on a model with <paramref name="parameters"/> parameters.</summary>
+    /// <summary>Credits per work unit for <paramref name="kind"/> on a model with <paramref name="parameters"/> parameters; 0 for a kind this formula has no rate for (a kind's descriptor may set its own, see <c>JobKindDescriptor.RatePerUnit</c>).</summary>
     public decimal BaseRate(JobKind kind, long parameters)
     {
         var billions = Math.Max(parameters, options.MinRateParameters) / 1_000_000_000m;
-        return kind switch
-        {
-            JobKind.TextGeneration or JobKind.CodeGeneration => billions / HordeTextDivisor,
-            JobKind.Training => 3 * billions / HordeTextDivisor,
-            JobKind.ImageGeneration => options.ImageRatePerMegapixelStep / 1_000_000m,
-            JobKind.DataProcessing => options.DataRatePerItem,
-            _ => 0m,
-        };
+        if (kind == JobKind.TextGeneration || kind == JobKind.CodeGeneration)
+            return billions / HordeTextDivisor;
+        if (kind == JobKind.Training)
+            return 3 * billions / HordeTextDivisor;
+        if (kind == JobKind.ImageGeneration)
+            return options.ImageRatePerMegapixelStep / 1_000_000m;
+        return kind == JobKind.DataProcessing ? options.DataRatePerItem : 0m;
     }
 
     /// <summary>Speed factor for <paramref name="tokensPerSecond"/> against the pool's <paramref name="median"/> (both tokens/s; 0 = unknown).</summary>
@@ -92,11 +91,18 @@ public sealed class RewardFormula(RewardOptions options)
 
     /// <summary>The amounts of one credit: base, factors and total.</summary>
     /// <exception cref="ArgumentException">Work units not positive; the message names the field.</exception>
-    public (decimal Base, double Speed, double Streak, decimal Total) Price(JobKind kind, long parameters, long workUnits, double speedFactor, double qualityFactor, int streak)
+    public (decimal Base, double Speed, double Streak, decimal Total) Price(JobKind kind, long parameters, long workUnits, double speedFactor, double qualityFactor, int streak) =>
+        Price(BaseRate(kind, parameters), workUnits, speedFactor, qualityFactor, streak);
+
+    /// <summary>The amounts of one credit at <paramref name="ratePerUnit"/> credits per work unit.</summary>
+    /// <exception cref="ArgumentException">Work units not positive, or the rate negative; the message names the field.</exception>
+    public (decimal Base, double Speed, double Streak, decimal Total) Price(decimal ratePerUnit, long workUnits, double speedFactor, double qualityFactor, int streak)
     {
         if (workUnits <= 0)
             throw new ArgumentException($"WorkUnits must be positive; was {workUnits}", nameof(workUnits));
-        var baseAmount = Round(workUnits * BaseRate(kind, parameters));
+        if (ratePerUnit < 0)
+            throw new ArgumentException($"RatePerUnit must not be negative; was {ratePerUnit}", nameof(ratePerUnit));
+        var baseAmount = Round(workUnits * ratePerUnit);
         var bonus = StreakBonus(streak);
         var total = Round(baseAmount * (decimal)speedFactor * (decimal)qualityFactor * (decimal)(1 + bonus));
         return (baseAmount, speedFactor, bonus, total);

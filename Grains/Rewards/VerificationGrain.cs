@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using PoolAI.Jobs;
-using PoolAI.Models;
 using PoolAI.Placement;
 using PoolAI.Storage;
 
@@ -61,7 +60,7 @@ public sealed class CheckState
 [CoordinatorFilter]
 public sealed partial class VerificationGrain(
     [PersistentState("verification", PoolKeys.Storage)] IPersistentState<VerificationState> state,
-    ModelRegistry registry,
+    Execution.JobKindRegistry kinds,
     ILogger<VerificationGrain> logger) : Grain, IVerificationGrain
 {
     /// <summary>Most check jobs one verification runs.</summary>
@@ -200,7 +199,7 @@ public sealed partial class VerificationGrain(
 
     /// <summary>Takes the verified job's wrong output out of the result cache, if it is the output cached for its request.</summary>
     private Task EvictCachedResultAsync() =>
-        V.Spec is { } spec && registry.Contains(spec.Model) && ResultCacheKey.For(spec, registry.Get(spec.Model).Weights?.Sha256) is { } key
+        V.Spec is { } spec && kinds.TryGet(spec.Kind, out var kind) && ResultCacheKey.For(spec, kind) is { } key
             ? GrainFactory.GetGrain<IResultCacheGrain>(key).EvictAsync(Id)
             : Task.CompletedTask;
 

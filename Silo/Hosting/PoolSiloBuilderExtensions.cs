@@ -7,8 +7,11 @@ using Orleans.Configuration;
 using Orleans.Placement;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Serialization;
+using PoolAI.Execution;
 using PoolAI.Inference;
 using PoolAI.Jobs;
+using PoolAI.Kinds.SystemTasks;
+using PoolAI.Kinds.Text;
 using PoolAI.Models;
 using PoolAI.Placement;
 using PoolAI.Rewards;
@@ -25,9 +28,10 @@ public static class PoolSiloBuilderExtensions
     public const string SqliteInvariant = "System.Data.SQLite";
 
     /// <summary>
-    /// Adds PoolAI for the role in <c>PoolAI:Role</c>: grain storage, jobs and queues, and — for
-    /// <c>miner</c> and <c>all-in-one</c> — model serving with its silo metadata. Clustering is separate
-    /// (<see cref="UsePoolClustering"/>) so that test clusters can bring their own.
+    /// Adds PoolAI for the role in <c>PoolAI:Role</c>: grain storage, jobs and queues with the built-in job kinds (text
+    /// and code generation, system tasks), rewards, and — for <c>miner</c> and <c>all-in-one</c> — model serving with its
+    /// silo metadata. Clustering is separate (<see cref="UsePoolClustering"/>) so that test clusters can bring their own;
+    /// so is any further job kind (<see cref="JobKindSiloBuilderExtensions.AddJobKind{TInput, TOutput}"/>).
     /// </summary>
     /// <exception cref="PoolConfigurationException">A setting is wrong; the message names it.</exception>
     public static ISiloBuilder AddPoolAI(this ISiloBuilder silo, IConfiguration configuration)
@@ -35,6 +39,8 @@ public static class PoolSiloBuilderExtensions
         var role = PoolRoles.Parse(configuration[PoolRoles.Key]);
         silo.AddPoolStorage(configuration)
             .AddPoolJobs(configuration)
+            .AddTextGeneration()
+            .AddSystemTasks()
             .AddPoolRewards(configuration)
             .AddPoolModelServing(configuration, role)
             .AddPoolRebalancing(configuration);
@@ -191,7 +197,11 @@ public static class PoolSiloBuilderExtensions
         return silo;
     }
 
-    /// <summary>Jobs and queues: the model registry, serving capacity, job options (<c>PoolAI:Jobs</c>, validated at start) and worker identity.</summary>
+    /// <summary>
+    /// Jobs and queues: the model registry, serving capacity, the job grain's services (result cache, settlement,
+    /// webhook address check), the placement filters, job options (<c>PoolAI:Jobs</c>, validated at start) and worker
+    /// identity. Job kinds are added on their own (<c>AddTextGeneration</c>, <c>AddSystemTasks</c>, …).
+    /// </summary>
     public static ISiloBuilder AddPoolJobs(this ISiloBuilder silo, IConfiguration configuration)
     {
         var modelsDirectory = ModelRegistry.DirectoryOrDefault(configuration[ModelRegistry.DirectoryKey]);
@@ -202,6 +212,10 @@ public static class PoolSiloBuilderExtensions
         silo.Services.TryAddSingleton<WorkerAvailability>();
         silo.Services.TryAddSingleton<SiloMetadataLookup>();
         silo.Services.TryAddSingleton<Admin.PoolSettingsCache>();
+        silo.Services.TryAddSingleton<ResultCaching>();
+        silo.Services.TryAddSingleton<JobSettlement>();
+        silo.Services.TryAddSingleton<Webhooks.WebhookTargets>();
+        silo.Services.AddPlacementFilter<RunsKindFilterStrategy, RunsKindFilterDirector>(ServiceLifetime.Singleton);
         silo.Services.AddPlacementDirector<Libraries.SiloPinnedPlacement, Libraries.SiloPinnedPlacementDirector>();
         silo.Services.AddPlacementFilter<CoordinatorFilterStrategy, CoordinatorFilterDirector>(ServiceLifetime.Singleton);
         silo.Services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
@@ -225,16 +239,15 @@ public static class PoolSiloBuilderExtensions
     }
 
     /// <summary>
-    /// Model serving: the placement filter on every silo (so any silo can place inference grains), and —
-    /// for serving roles — the model host, the silo metadata that advertises models, slots and hardware,
-    /// and the worker's registration and heartbeat.
+    /// Model serving: the silo metadata on every silo (its role and hardware), and — for serving roles — the model host,
+    /// the metadata that advertises the models, job kinds, slots and device it serves, and the worker's registration
+    /// and heartbeat.
     /// </summary>
     /// <exception cref="PoolConfigurationException">A configured model is not in the registry, or the device is unknown.</exception>
     public static ISiloBuilder AddPoolModelServing(this ISiloBuilder silo, IConfiguration configuration, PoolRole role)
     {
-        silo.Services.AddPlacementFilter<ServesModelFilterStrategy, ServesModelFilterDirector>(ServiceLifetime.Singleton);
         silo.Services.TryAddSingleton<ModelHost>();
-        silo.Services.TryAddSingleton<GenerationDrain>();
+        silo.Services.TryAddSingleton<WorkDrain>();
         var memoryMb = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024);
         var metadata = new Dictionary<string, string>
         {
@@ -267,7 +280,9 @@ public static class PoolSiloBuilderExtensions
             metadata[PoolKeys.WorkerMetadata] = configuration[$"{WorkerIdentity.Section}:WorkerId"] ?? new WorkerIdentity().WorkerId;
             if (miner.DrainTimeout < TimeSpan.Zero || miner.DrainTimeout > TimeSpan.FromMinutes(10))
                 throw new PoolConfigurationException($"{PoolMinerOptions.Section}:DrainTimeout", $"must be between 00:00:00 and 00:10:00; was {miner.DrainTimeout}");
-            silo.Services.AddSingleton(new WorkerCapabilities(miner.Device, Environment.ProcessorCount, memoryMb, miner.GpuMemoryMb, models, slots));
+            silo.AdvertiseJobKinds(metadata);
+            silo.Services.AddSingleton(services => new WorkerCapabilities(
+                miner.Device, Environment.ProcessorCount, memoryMb, miner.GpuMemoryMb, models, slots, [.. services.GetRequiredService<JobKindRegistry>().Executed]));
             silo.Services.AddSingleton(Options.Create(miner));
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, WorkerRegistration>();
         }

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PoolAI.Hosting;
-using PoolAI.Inference;
+using PoolAI.Execution;
 using PoolAI.Placement;
 using PoolAI.Silo.Hosting;
 using PoolAI.Workers;
@@ -18,7 +18,7 @@ public sealed partial class WorkerRegistration(
     IGrainFactory grains,
     ILocalSiloDetails silo,
     WorkerCapabilities capabilities,
-    GenerationDrain drain,
+    WorkDrain drain,
     WorkerAvailability availability,
     IOptions<PoolMinerOptions> miner,
     IOptions<WorkerIdentity> identity,

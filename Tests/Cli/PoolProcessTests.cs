@@ -61,7 +61,33 @@ public sealed partial class PoolProcessTests
         var jobId = JobIdPattern().Match(cli.StandardError).Groups[1].Value;
         var job = await http.GetFromJsonAsync<JsonElement>($"/api/jobs/{jobId}");
         Assert.AreEqual("Succeeded", job.GetProperty("status").GetString());
-        Assert.AreEqual(expected.Text, job.GetProperty("result").GetProperty("text").GetString());
+        Assert.AreEqual(expected.Text, job.GetProperty("result").GetProperty("output").GetProperty("text").GetString());
+
+        var environment = new Dictionary<string, string> { ["POOLAI__Cluster__GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var cancel = await PoolaiProcess.RunAsync(environment, "cancel", jobId);
+        Assert.AreEqual(4, cancel.ExitCode, cancel.StandardError);
+        Assert.AreEqual($"poolai: job {jobId} has finished (Succeeded); it cannot be cancelled", cancel.StandardError.Trim());
+
+        var probe = await PoolaiProcess.RunAsync(environment, "system", "probe", "--param", "tokens=4");
+        Assert.AreEqual(0, probe.ExitCode, probe.StandardError);
+        var artifactLine = ArtifactPattern().Match(probe.StandardOutput);
+        Assert.IsTrue(artifactLine.Success, probe.StandardOutput);
+        var file = Path.Combine(Path.GetTempPath(), $"poolai-probe-{Guid.NewGuid():N}.json");
+        try
+        {
+            var get = await PoolaiProcess.RunAsync(environment, "artifact", "get", artifactLine.Groups[1].Value, "--out", file);
+            Assert.AreEqual(0, get.ExitCode, get.StandardError);
+            Assert.AreEqual(artifactLine.Groups[1].Value, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(file))));
+            Assert.AreEqual(4, JsonDocument.Parse(await File.ReadAllBytesAsync(file)).RootElement.GetProperty("models")[0].GetProperty("tokens").GetInt32());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        var badId = await PoolaiProcess.RunAsync(environment, "artifact", "get", "not-an-id");
+        Assert.AreEqual(2, badId.ExitCode);
+        Assert.AreEqual("poolai: invalid id: must be an artifact id: 64 hex characters (a SHA-256), as a job lists it; was 'not-an-id'", badId.StandardError.Trim());
 
         Assert.AreEqual(HttpStatusCode.NotFound, (await http.GetAsync($"/api/jobs/{Guid.NewGuid()}")).StatusCode);
         var models = await http.GetFromJsonAsync<JsonElement>("/api/models");
@@ -145,4 +171,7 @@ public sealed partial class PoolProcessTests
 
     [GeneratedRegex(@"job ([0-9a-f\-]{36})")]
     private static partial Regex JobIdPattern();
+
+    [GeneratedRegex(@"^artifact ([0-9a-f]{64}) probe\.json ", RegexOptions.Multiline)]
+    private static partial Regex ArtifactPattern();
 }

@@ -26,7 +26,7 @@ public sealed class DirectAdmissionTests
     {
         await using var cluster = await OneSlotPoolAsync();
         var pool = new PoolClient(cluster.Client);
-        var queue = cluster.Client.GetGrain<IJobQueueGrain>(TestModels.Shakespeare);
+        var queue = cluster.Client.GetGrain<IJobQueueGrain>(JobQueueKeys.For(JobKind.TextGeneration, TestModels.Shakespeare));
 
         var first = await pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 400, seed: 1)));
         Assert.AreNotEqual(JobStatus.Queued, first.Status, "the free slot was taken in the submit");
@@ -55,7 +55,7 @@ public sealed class DirectAdmissionTests
     {
         await using var cluster = await OneSlotPoolAsync();
         var pool = new PoolClient(cluster.Client);
-        var queue = cluster.Client.GetGrain<IJobQueueGrain>(TestModels.Shakespeare);
+        var queue = cluster.Client.GetGrain<IJobQueueGrain>(JobQueueKeys.For(JobKind.TextGeneration, TestModels.Shakespeare));
 
         // A cuda job on a CPU-only pool waits until its time to live ends; the CPU slot stays free.
         var cuda = await pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 5, seed: 1)) with { Requirements = new JobRequirements("cuda") });

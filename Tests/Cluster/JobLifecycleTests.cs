@@ -23,9 +23,9 @@ public sealed class JobLifecycleTests
 
         Assert.AreEqual(JobStatus.Succeeded, done.Status, done.StatusMessage);
         Assert.IsNotNull(done.Result);
-        Assert.AreEqual(50, done.Result.TokensGenerated);
-        Assert.AreEqual(50, done.Result.Text.Length);
-        Assert.AreEqual("length", done.Result.FinishReason);
+        Assert.AreEqual(50, done.Result.Text!.TokensGenerated);
+        Assert.AreEqual(50, done.Result.Text.Text.Length);
+        Assert.AreEqual("length", done.Result.Text.FinishReason);
         var attempt = done.Attempts.Single();
         Assert.AreEqual("succeeded", attempt.Outcome);
         Assert.AreEqual(done.Result.Silo, attempt.Silo);
@@ -41,8 +41,8 @@ public sealed class JobLifecycleTests
         var first = await pool.GenerateAsync(TestModels.Shakespeare, settings);
         var second = await pool.GenerateAsync(TestModels.Shakespeare, settings);
 
-        Assert.AreEqual(direct.Text, first.Result!.Text);
-        Assert.AreEqual(direct.Text, second.Result!.Text);
+        Assert.AreEqual(direct.Text, first.Result!.Text!.Text);
+        Assert.AreEqual(direct.Text, second.Result!.Text!.Text);
     }
 
     [TestMethod]
@@ -57,34 +57,49 @@ public sealed class JobLifecycleTests
             pieces++;
         });
         Assert.AreEqual(JobStatus.Succeeded, done.Status, done.StatusMessage);
-        Assert.AreEqual(done.Result!.Text, streamed.ToString());
+        Assert.AreEqual(done.Result!.Text!.Text, streamed.ToString());
         Assert.IsTrue(pieces > 1, "the text arrived in one piece, not streamed");
     }
 
     [TestMethod]
-    public async Task CancelWhileRunningStopsTheJob()
+    public async Task CancelWhileRunningStopsTheJobAndKeepsWhatItGenerated()
     {
         var pool = await SharedPool.ClientAsync();
-        var submitted = await pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 4096)));
+        var settings = TestModels.Settings(maxTokens: 4096, seed: 17);
+        var submitted = await pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, settings));
+        var streamed = new System.Text.StringBuilder();
         await using (var stream = pool.StreamTextAsync(submitted.Id).GetAsyncEnumerator())
-            Assert.IsTrue(await stream.MoveNextAsync(), "no output arrived");
+        {
+            while (streamed.Length < 20 && await stream.MoveNextAsync())
+                streamed.Append(stream.Current);
+        }
 
         var cancelled = await pool.CancelAsync(submitted.Id, "test");
 
         Assert.AreEqual(JobStatus.Cancelled, cancelled.Status);
         Assert.AreEqual("cancelled: test", cancelled.StatusMessage);
-        Assert.IsNull(cancelled.Result);
         Assert.AreEqual("cancelled: test", cancelled.Attempts.Single().Outcome);
+        var partial = cancelled.Result!;
+        Assert.IsTrue(partial.Partial);
+        Assert.AreEqual("cancelled", partial.Text!.FinishReason);
+        StringAssert.StartsWith(partial.Text.Text, streamed.ToString(), "the partial result holds what was streamed before the cancel");
+        Assert.IsTrue(partial.Text.TokensGenerated >= streamed.Length, $"{partial.Text.TokensGenerated} tokens for {streamed.Length} streamed characters");
+        var full = new TextGenerator(TestModels.ShakespeareModel).Generate(settings with { MaxTokens = partial.Text.Text.Length });
+        Assert.AreEqual(full.Text, partial.Text.Text, "the partial text is the generation's own beginning");
         var later = await pool.WaitAsync(submitted.Id, TimeSpan.FromSeconds(5));
         Assert.AreEqual(JobStatus.Cancelled, later.Status);
+        Assert.AreEqual(partial, later.Result);
     }
 
     [TestMethod]
-    public async Task CancellingAFinishedJobChangesNothing()
+    public async Task CancellingAFinishedJobIsAConflictAndChangesNothing()
     {
         var pool = await SharedPool.ClientAsync();
         var done = await pool.GenerateAsync(TestModels.Shakespeare, TestModels.Settings(maxTokens: 5));
-        var after = await pool.CancelAsync(done.Id, "too late");
+        var refused = await Assert.ThrowsExactlyAsync<JobFinishedException>(() => pool.CancelAsync(done.Id, "too late"));
+        Assert.AreEqual($"job {done.Id} has finished (Succeeded); it cannot be cancelled", refused.Message);
+        Assert.AreEqual(JobStatus.Succeeded, refused.Status);
+        var after = await pool.GetAsync(done.Id);
         Assert.AreEqual(JobStatus.Succeeded, after.Status);
         Assert.AreEqual(done.Result, after.Result);
     }
@@ -121,7 +136,7 @@ public sealed class JobLifecycleTests
         var first = await pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 5, seed: 1)), id);
         var second = await pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 9, seed: 2)), id);
         Assert.AreEqual(first.Spec, second.Spec);
-        Assert.AreEqual(5, (await pool.WaitAsync(id, Patience)).Result!.TokensGenerated);
+        Assert.AreEqual(5, (await pool.WaitAsync(id, Patience)).Result!.Text!.TokensGenerated);
     }
 
     [TestMethod]

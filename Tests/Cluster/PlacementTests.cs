@@ -26,11 +26,11 @@ public sealed class PlacementTests
     private static string MinerAddress => _cluster.Silos[1].SiloAddress.ToString();
 
     [TestMethod]
-    public async Task EveryInferenceActivationIsOnTheSiloThatAdvertisesTheModel()
+    public async Task EveryExecutorActivationIsOnTheSiloThatAdvertisesTheModel()
     {
         var silos = new HashSet<string>();
         for (var i = 0; i < 50; i++)
-            silos.Add((await _cluster.Client.GetGrain<IInferenceGrain>(TestModels.Shakespeare).DescribeAsync()).Silo);
+            silos.Add((await _cluster.Client.GetGrain<PoolAI.Execution.IJobExecutorGrain>(PoolAI.Execution.ExecutorKeys.For(JobKind.TextGeneration, TestModels.Shakespeare)).DescribeAsync()).Silo);
         CollectionAssert.AreEqual(new[] { MinerAddress }, silos.ToArray());
     }
 
@@ -54,7 +54,7 @@ public sealed class PlacementTests
     [TestMethod]
     public async Task QueueCapacityIsTheSlotsTheMinerDeclares()
     {
-        var stats = await _cluster.Client.GetGrain<IJobQueueGrain>(TestModels.Shakespeare).GetStatsAsync();
+        var stats = await _cluster.Client.GetGrain<IJobQueueGrain>(JobQueueKeys.For(JobKind.TextGeneration, TestModels.Shakespeare)).GetStatsAsync();
         Assert.AreEqual(2, stats.Capacity);
     }
 }

@@ -31,7 +31,7 @@ public sealed class QueueWithoutServingSiloTests
 
         var later = await pool.WaitAsync(submitted.Id, TimeSpan.FromSeconds(2));
         Assert.AreEqual(JobStatus.Queued, later.Status);
-        var stats = await _cluster.Client.GetGrain<IJobQueueGrain>(TestModels.Shakespeare).GetStatsAsync();
+        var stats = await _cluster.Client.GetGrain<IJobQueueGrain>(JobQueueKeys.For(JobKind.TextGeneration, TestModels.Shakespeare)).GetStatsAsync();
         Assert.AreEqual(0, stats.Capacity);
         Assert.AreEqual($"no worker serves model {TestModels.Shakespeare}", stats.Blocked);
         await pool.CancelAsync(submitted.Id);
@@ -41,7 +41,7 @@ public sealed class QueueWithoutServingSiloTests
     public async Task CancelWhileQueuedRemovesTheJobFromItsQueue()
     {
         var pool = new PoolClient(_cluster.Client);
-        var queue = _cluster.Client.GetGrain<IJobQueueGrain>(TestModels.Shakespeare);
+        var queue = _cluster.Client.GetGrain<IJobQueueGrain>(JobQueueKeys.For(JobKind.TextGeneration, TestModels.Shakespeare));
         var before = (await queue.GetStatsAsync()).Pending;
         var submitted = await pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings()));
         Assert.AreEqual(before + 1, (await queue.GetStatsAsync()).Pending);
@@ -74,7 +74,7 @@ public sealed class QueueWithoutServingSiloTests
     public async Task BacklogIsParkedAndSurvivesTheQueueDeactivating()
     {
         var pool = new PoolClient(_cluster.Client);
-        var queue = _cluster.Client.GetGrain<IJobQueueGrain>(SystemTasks.Noop);
+        var queue = _cluster.Client.GetGrain<IJobQueueGrain>(JobQueueKeys.For(JobKind.System, SystemTasks.Noop));
         const int jobs = 2 * PoolAI.Storage.StoragePages.DefaultPageSize + 100;
         var ids = new List<Guid>(jobs);
         for (var i = 0; i < jobs; i += 100)
@@ -114,6 +114,6 @@ public sealed class QueueWithoutServingSiloTests
         CollectionAssert.AreEquivalent(ids, listed.ToList(), "the index read back from its pages");
         var sample = await pool.GetAsync(ids[^1]);
         Assert.AreEqual(JobStatus.Queued, sample.Status);
-        StringAssert.StartsWith(sample.StatusMessage, "no worker serves model noop");
+        StringAssert.StartsWith(sample.StatusMessage, "no worker serves system task noop");
     }
 }

@@ -56,13 +56,13 @@ public sealed class RequirementsTests
         var pool = new PoolClient(_cluster.Client);
         var tooBig = await pool.SubmitAsync(JobSpec.Noop() with { Priority = 5, Requirements = new JobRequirements(MinGpuMemoryMb: 80_000) });
         Assert.AreEqual(JobStatus.Queued, tooBig.Status);
-        Assert.AreEqual("no worker serving model noop meets the job's requirements (80000 MiB GPU memory)", tooBig.StatusMessage);
+        Assert.AreEqual("no worker serving system task noop meets the job's requirements (80000 MiB GPU memory)", tooBig.StatusMessage);
 
         var behind = await pool.SubmitAsync(JobSpec.Noop());
         var done = await pool.WaitAsync(behind.Id, TimeSpan.FromSeconds(30));
         Assert.AreEqual(JobStatus.Succeeded, done.Status, "a lower-priority job that fits runs");
         Assert.AreEqual(JobStatus.Queued, (await pool.GetAsync(tooBig.Id)).Status);
-        var stats = await _cluster.Client.GetGrain<IJobQueueGrain>(SystemTasks.Noop).GetStatsAsync();
+        var stats = await _cluster.Client.GetGrain<IJobQueueGrain>(JobQueueKeys.For(JobKind.System, SystemTasks.Noop)).GetStatsAsync();
         Assert.AreEqual(4, stats.Capacity, "both miners serve system tasks");
         StringAssert.Contains(stats.Blocked, "requirements");
         await pool.CancelAsync(tooBig.Id);
@@ -82,7 +82,7 @@ public sealed class RequirementsTests
         Assert.IsTrue(jobs.All(j => j.Attempts.Count == 1));
         CollectionAssert.AreEquivalent(new[] { SiloOf(1), SiloOf(2) }, jobs.Select(j => j.Result!.Silo).Distinct().ToArray(), "work spreads over both miners");
         Assert.AreEqual(0m, (await pool.GetRewardsAsync("cpu-miner")).Balance);
-        var stats = await _cluster.Client.GetGrain<IJobQueueGrain>(SystemTasks.Noop).GetStatsAsync();
+        var stats = await _cluster.Client.GetGrain<IJobQueueGrain>(JobQueueKeys.For(JobKind.System, SystemTasks.Noop)).GetStatsAsync();
         Assert.AreEqual(0, stats.Pending);
         Assert.AreEqual(0, stats.Running, "every slot was released");
     }

@@ -50,13 +50,13 @@ public sealed class ResultCacheTests
 
         Assert.AreEqual(JobStatus.Succeeded, second.Status, "a cached job is done as it is accepted");
         Assert.AreEqual(0, second.Attempts.Count);
-        Assert.AreEqual(first.Result!.Text, second.Result!.Text);
-        Assert.AreEqual(new TextGenerator(TestModels.ShakespeareModel).Generate(settings).Text, second.Result.Text);
+        Assert.AreEqual(first.Result!.Text!.Text, second.Result!.Text!.Text);
+        Assert.AreEqual(new TextGenerator(TestModels.ShakespeareModel).Generate(settings).Text, second.Result.Text!.Text);
         Assert.IsTrue(second.Result.Cached);
         Assert.AreEqual(first.Id, second.Result.CachedFrom);
         Assert.IsFalse(first.Result.Cached);
         Assert.AreEqual($"served from the result cache: job {first.Id} ran the same model checkpoint, settings and seed", second.StatusMessage);
-        Assert.AreEqual(second.Result.Text, string.Concat(await ToListAsync(Pool.StreamTextAsync(second.Id))));
+        Assert.AreEqual(second.Result.Text!.Text, string.Concat(await ToListAsync(Pool.StreamTextAsync(second.Id))));
 
         var history = await Pool.GetRewardHistoryAsync(Worker, limit: 1000);
         Assert.AreEqual(1, history.Entries.Count(e => e.JobId == first.Id));
@@ -77,7 +77,7 @@ public sealed class ResultCacheTests
         Assert.AreEqual(JobStatus.Succeeded, again.Status, again.StatusMessage);
         Assert.AreEqual("succeeded", again.Attempts.Single().Outcome);
         Assert.IsFalse(again.Result!.Cached);
-        Assert.AreEqual(first.Result!.Text, again.Result.Text);
+        Assert.AreEqual(first.Result!.Text!.Text, again.Result.Text!.Text);
         Assert.AreEqual(1, (await Pool.GetRewardHistoryAsync(Worker, limit: 1000)).Entries.Count(e => e.JobId == again.Id));
     }
 
@@ -123,7 +123,7 @@ public sealed class ResultCacheTests
             Assert.AreEqual(JobStatus.Succeeded, done.Status, done.StatusMessage);
             Assert.IsFalse(done.Result!.Cached);
             Assert.AreEqual(Worker, done.Attempts.Single().Worker);
-            Assert.AreEqual(first.Result!.Text, done.Result.Text);
+            Assert.AreEqual(first.Result!.Text!.Text, done.Result.Text!.Text);
         }
     }
 

@@ -25,7 +25,7 @@ public sealed class RunningAuditTests
         await cluster.DeployAsync();
         await TestPools.WaitForCapacityAsync(cluster, 1);
         var pool = new PoolClient(cluster.Client);
-        var queue = cluster.Client.GetGrain<IJobQueueGrain>(TestModels.Shakespeare);
+        var queue = cluster.Client.GetGrain<IJobQueueGrain>(JobQueueKeys.For(JobKind.TextGeneration, TestModels.Shakespeare));
 
         var finished = await pool.WaitAsync((await pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 5, seed: 1)))).Id, Patience);
         Assert.AreEqual(JobStatus.Succeeded, finished.Status, finished.StatusMessage);

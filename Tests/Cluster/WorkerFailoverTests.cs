@@ -63,7 +63,7 @@ public sealed class WorkerFailoverTests
         await cluster.Client.GetGrain<IWorkerGrain>("miner-b").SetStatusAsync(WorkerStatus.Paused);
         await WaitForCapacityAsync(cluster, 1);
         var job = await pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 1500, seed: seed)));
-        await WaitForStatusAsync(pool, job.Id, JobStatus.Running, v => v.TokensGenerated > 0);
+        await WaitForStatusAsync(pool, job.Id, JobStatus.Running, v => v.Progress is { Step: > 0 });
         await cluster.Client.GetGrain<IWorkerGrain>("miner-b").SetStatusAsync(WorkerStatus.Active);
         return (cluster.Silos[1].SiloAddress.ToString(), cluster.Silos[2].SiloAddress.ToString(), job);
     }
@@ -130,7 +130,7 @@ public sealed class WorkerFailoverTests
         await cluster.DeployAsync();
         var pool = new PoolClient(cluster.Client);
         var (siloA, _, job) = await RunLongJobOnMinerAAsync(cluster, pool, seed: 5);
-        var sink = cluster.Client.GetGrain<IJobGrain>(job.Id).AsReference<Inference.IGenerationSink>();
+        var sink = cluster.Client.GetGrain<IJobGrain>(job.Id).AsReference<PoolAI.Execution.IExecutionSink>();
         await sink.HandBackAsync(attempt: 2, siloA); // not the current attempt: ignored
         Assert.AreEqual(1, (await pool.GetAsync(job.Id)).Attempts.Count);
 

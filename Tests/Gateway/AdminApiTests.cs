@@ -108,6 +108,12 @@ public sealed class AdminApiTests
         Assert.AreEqual(before - total, after);
         await JsonAsync(await developer.GetAsync("api/leaderboard?period=all&top=5"), HttpStatusCode.OK);
         await JsonAsync(await developer.GetAsync("api/leaderboard?period=decade"), HttpStatusCode.BadRequest);
+
+        // A worker that never registered is not found, as in the CLI (exit 2) and the SDK (KeyNotFoundException).
+        var unknown = await JsonAsync(await developer.GetAsync("api/rewards/nobody-mines-here"), HttpStatusCode.NotFound);
+        Assert.AreEqual("no worker with id 'nobody-mines-here' has registered", unknown.GetProperty("detail").GetString());
+        await JsonAsync(await admin.PostAsJsonAsync("api/admin/rewards/nobody-mines-here/corrections", new { sequence, reason = "test" }), HttpStatusCode.NotFound);
+        await Assert.ThrowsExactlyAsync<KeyNotFoundException>(() => _gateway.Pool.GetRewardsAsync("nobody-mines-here"));
     }
 
     [TestMethod]

@@ -38,7 +38,7 @@ public sealed class GatewayResultCacheTests
         Assert.AreEqual(0, repeat.GetProperty("attempts").GetArrayLength());
         Assert.IsTrue(repeat.GetProperty("result").GetProperty("cached").GetBoolean());
         Assert.AreEqual(first.GetProperty("id").GetString(), repeat.GetProperty("result").GetProperty("cached_from").GetString());
-        Assert.AreEqual(first.GetProperty("result").GetProperty("text").GetString(), repeat.GetProperty("result").GetProperty("text").GetString());
+        Assert.AreEqual(first.GetProperty("result").GetProperty("output").GetProperty("text").GetString(), repeat.GetProperty("result").GetProperty("output").GetProperty("text").GetString());
         Assert.IsFalse(first.GetProperty("result").GetProperty("cached").GetBoolean());
 
         Assert.IsTrue(optedOut.GetProperty("spec").GetProperty("no_cache").GetBoolean());

@@ -117,6 +117,62 @@ public sealed class JobApiTests
         using var response = await http.PostAsJsonAsync("api/jobs", new { kind = "ImageGeneration", prompt = "a cat" });
         Assert.AreEqual(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
-        StringAssert.Contains(problem.GetProperty("errors").GetProperty("kind")[0].GetString(), "not served by this pool yet");
+        Assert.AreEqual("'ImageGeneration' is not a kind this pool runs; it runs TextGeneration, CodeGeneration, System", problem.GetProperty("errors").GetProperty("kind")[0].GetString());
+    }
+
+    [TestMethod]
+    public async Task CancellingOrReprioritisingAFinishedJobIsAConflict()
+    {
+        using var http = _gateway.Http(await _gateway.KeyAsync("developer"));
+        var id = (await GatewayFixture.SubmitJobAsync(http, new { prompt = "ROMEO:", max_tokens = 4, seed = 77, cache = false })).GetProperty("id").GetString()!;
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while ((await http.GetFromJsonAsync<JsonElement>($"api/jobs/{id}")).GetProperty("status").GetString() != "Succeeded")
+        {
+            Assert.IsTrue(DateTime.UtcNow < deadline, "the job did not succeed");
+            await Task.Delay(100);
+        }
+
+        using var cancel = await http.PostAsync($"api/jobs/{id}/cancel", null);
+        Assert.AreEqual(HttpStatusCode.Conflict, cancel.StatusCode, await cancel.Content.ReadAsStringAsync());
+        Assert.AreEqual($"job {id} has finished (Succeeded); it cannot be cancelled", (await cancel.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        using var priority = await http.PutAsJsonAsync($"api/jobs/{id}/priority", new { priority = 3 });
+        Assert.AreEqual(HttpStatusCode.Conflict, priority.StatusCode, await priority.Content.ReadAsStringAsync());
+        Assert.AreEqual($"job {id} has finished (Succeeded); its priority cannot change", (await priority.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        Assert.AreEqual("Succeeded", (await http.GetFromJsonAsync<JsonElement>($"api/jobs/{id}")).GetProperty("status").GetString());
+    }
+
+    [TestMethod]
+    public async Task ASystemTaskRunsOverHttpAndItsArtifactDownloadsWithItsTypeAndName()
+    {
+        using var http = _gateway.Http(await _gateway.KeyAsync("developer"));
+        var id = (await GatewayFixture.SubmitJobAsync(http, new { kind = "system", model = "probe", parameters = new Dictionary<string, string> { ["tokens"] = "4" } })).GetProperty("id").GetString()!;
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        JsonElement job;
+        while ((job = await http.GetFromJsonAsync<JsonElement>($"api/jobs/{id}")).GetProperty("status").GetString() != "Succeeded")
+        {
+            Assert.IsTrue(DateTime.UtcNow < deadline, $"the probe did not succeed: {job}");
+            await Task.Delay(100);
+        }
+
+        Assert.AreEqual("System", job.GetProperty("spec").GetProperty("kind").GetString());
+        var artifact = job.GetProperty("result").GetProperty("output").GetProperty("artifacts")[0];
+        var artifactId = artifact.GetProperty("id").GetString()!;
+        var listed = await http.GetFromJsonAsync<JsonElement>($"api/jobs/{id}/artifacts");
+        Assert.AreEqual(artifactId, listed[0].GetProperty("id").GetString());
+
+        using var download = await http.GetAsync($"api/jobs/{id}/artifacts/{artifactId}");
+        Assert.AreEqual(HttpStatusCode.OK, download.StatusCode);
+        Assert.AreEqual("application/json", download.Content.Headers.ContentType!.MediaType);
+        Assert.AreEqual("probe.json", download.Content.Headers.ContentDisposition!.FileNameStar ?? download.Content.Headers.ContentDisposition.FileName);
+        var bytes = await download.Content.ReadAsByteArrayAsync();
+        Assert.AreEqual(artifact.GetProperty("size").GetInt64(), bytes.Length);
+        Assert.AreEqual(artifactId, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)));
+        Assert.AreEqual(4, JsonDocument.Parse(bytes).RootElement.GetProperty("models")[0].GetProperty("tokens").GetInt32());
+
+        using var other = await http.GetAsync($"api/jobs/{id}/artifacts/{new string('0', 64)}");
+        Assert.AreEqual(HttpStatusCode.NotFound, other.StatusCode);
+        using var stranger = _gateway.Http(await _gateway.KeyAsync("developer"));
+        using var notTheirs = await stranger.GetAsync($"api/jobs/{id}/artifacts/{artifactId}");
+        Assert.AreEqual(HttpStatusCode.NotFound, notTheirs.StatusCode, "another developer's job and its artifacts are not found");
     }
 }

@@ -1,12 +1,15 @@
 using PoolAI.Jobs;
+using PoolAI.Kinds.Text;
 
 namespace PoolAI.Tests.Jobs;
 
 [TestClass]
 public sealed class JobSpecRulesTests
 {
+    private static readonly TextGenerationKind Text = new(JobKind.TextGeneration, TestModels.Registry);
+
     private static JobValidationException Broken(GenerationSettings settings) =>
-        Assert.ThrowsExactly<JobValidationException>(() => JobSpecRules.Validate(JobSpec.TextGeneration(TestModels.Shakespeare, settings)));
+        Assert.ThrowsExactly<JobValidationException>(() => Text.Validate(JobSpec.TextGeneration(TestModels.Shakespeare, settings)));
 
     [TestMethod]
     public void EmptyPromptIsRefused()
@@ -49,14 +52,14 @@ public sealed class JobSpecRulesTests
     [TestMethod]
     public void EdgeValuesAreAccepted()
     {
-        JobSpecRules.Validate(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 1, temperature: 0f, topP: 1f)));
-        JobSpecRules.Validate(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 4096, topP: 0.0001f)));
+        Text.Validate(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 1, temperature: 0f, topP: 1f)));
+        Text.Validate(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 4096, topP: 0.0001f)));
     }
 
     [TestMethod]
     public void UnknownModelIsRefusedNamingTheKnownOnes()
     {
-        var error = Assert.ThrowsExactly<JobValidationException>(() => TestModels.Registry.Validate(JobSpec.TextGeneration("gpt-17", TestModels.Settings())));
+        var error = Assert.ThrowsExactly<JobValidationException>(() => Text.Validate(JobSpec.TextGeneration("gpt-17", TestModels.Settings())));
         Assert.AreEqual("model", error.Field);
         StringAssert.StartsWith(error.Rule, "unknown model 'gpt-17'; known models: ");
         StringAssert.Contains(error.Rule, TestModels.Shakespeare);
@@ -65,16 +68,27 @@ public sealed class JobSpecRulesTests
     [TestMethod]
     public void PromptCharactersOutsideTheVocabularyAreRefusedByName()
     {
-        var error = Assert.ThrowsExactly<JobValidationException>(() => TestModels.Registry.Validate(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(prompt: "ROMEO: 5 € é"))));
+        var error = Assert.ThrowsExactly<JobValidationException>(() => Text.Validate(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(prompt: "ROMEO: 5 € é"))));
         Assert.AreEqual("prompt", error.Field);
         Assert.AreEqual("contains characters the model's tokenizer cannot encode: '5', '€', 'é'", error.Rule);
     }
 
     [TestMethod]
-    public void KindsThePoolDoesNotServeAreRefused()
+    public void ACodeJobOnATextModelIsRefusedNamingTheModel()
     {
-        var error = Assert.ThrowsExactly<JobValidationException>(() => TestModels.Registry.Validate(new JobSpec(JobKind.ImageGeneration, TestModels.Shakespeare)));
-        Assert.AreEqual("kind", error.Field);
+        var error = Assert.ThrowsExactly<JobValidationException>(() =>
+            new TextGenerationKind(JobKind.CodeGeneration, TestModels.Registry).Validate(new JobSpec(JobKind.CodeGeneration, TestModels.Shakespeare, TestModels.Settings())));
+        Assert.AreEqual("model", error.Field);
+        Assert.AreEqual("'shakespeare-char' is a text model, not a code model", error.Rule);
+    }
+
+    [TestMethod]
+    public void AnInputOfAnotherKindIsRefusedNamingTheInput()
+    {
+        var error = Assert.ThrowsExactly<JobValidationException>(() => Text.Validate(new JobSpec(JobKind.TextGeneration, TestModels.Shakespeare, new SystemTaskInput())));
+        Assert.AreEqual("input", error.Field);
+        Assert.AreEqual("must be a GenerationSettings for TextGeneration jobs; was a SystemTaskInput", error.Rule);
+        Assert.AreEqual("input", Assert.ThrowsExactly<JobValidationException>(() => Text.Validate(new JobSpec(JobKind.TextGeneration, TestModels.Shakespeare))).Field);
     }
 
     [TestMethod]

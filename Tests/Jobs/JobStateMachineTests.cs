@@ -14,7 +14,7 @@ public sealed class JobStateMachineTests
         return state;
     }
 
-    private static JobResult Result => new("text", 4, "length", TimeSpan.FromSeconds(1), "silo-a");
+    private static JobResult Result => new(new TextOutput("text", 4, "length"), TimeSpan.FromSeconds(1), "silo-a");
 
     [TestMethod]
     public void AcceptedJobIsQueuedWithExpiryFromItsTimeToLive()

@@ -75,8 +75,8 @@ public sealed class FailoverProcessTests
             Assert.IsTrue(after.All(v => v.Attempts.Count(a => a.Outcome == "succeeded") == 1));
             foreach (var view in after)
             {
-                var expected = new PoolAI.Models.TextGenerator(TestModels.ShakespeareModel).Generate(view.Spec.Generation!);
-                Assert.AreEqual(expected.Text, view.Result!.Text, "a retried job produced other text than its seed gives");
+                var expected = new PoolAI.Models.TextGenerator(TestModels.ShakespeareModel).Generate((GenerationSettings)view.Spec.Input!);
+                Assert.AreEqual(expected.Text, view.Result!.Text!.Text, "a retried job produced other text than its seed gives");
             }
         }
         finally

@@ -63,7 +63,7 @@ public sealed class RewardProcessTests
             entries = (await again.Client.GetRewardHistoryAsync(worker, limit: 1000)).Entries;
             var credit = entries.Single();
             Assert.AreEqual(done.Id, credit.JobId);
-            Assert.AreEqual(done.Result!.TokensGenerated, credit.WorkUnits);
+            Assert.AreEqual(done.Result!.Text!.TokensGenerated, credit.WorkUnits);
             var summary = await again.Client.GetRewardsAsync(worker);
             Assert.AreEqual(credit.Total, summary.Balance);
             var reloaded = await again.Client.GetAsync(done.Id);

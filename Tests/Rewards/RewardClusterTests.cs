@@ -22,9 +22,10 @@ public sealed class RewardClusterTests
         var entries = await EntriesOfAsync(pool, SharedPool.WorkerId, job.Id);
         var credit = entries.Single();
         Assert.AreEqual(RewardEntryKind.Credit, credit.Kind);
-        Assert.AreEqual(job.Result!.TokensGenerated, credit.WorkUnits);
+        Assert.AreEqual(job.Result!.Text!.TokensGenerated, credit.WorkUnits);
+        Assert.AreEqual(job.Result.WorkUnits, credit.WorkUnits);
         Assert.IsTrue(credit.Total > 0);
-        Assert.AreEqual(job.Result.TokensPerSecond, credit.TokensPerSecond, 1e-9);
+        Assert.AreEqual(job.Result.UnitsPerSecond, credit.TokensPerSecond, 1e-9);
 
         var summary = await pool.GetRewardsAsync(SharedPool.WorkerId);
         var all = await pool.GetRewardHistoryAsync(SharedPool.WorkerId, limit: 1000);
@@ -87,8 +88,8 @@ public sealed class RewardClusterTests
                     silo.AddIncomingGrainCallFilter(async context =>
                     {
                         await context.Invoke();
-                        if (context.Result is JobResult result)
-                            context.Result = result with { Text = new string(result.Text.Reverse().ToArray()) + "!" };
+                        if (context.Result is JobResult { Text: { } text } result)
+                            context.Result = result with { Output = text with { Text = new string(text.Text.Reverse().ToArray()) + "!" } };
                     });
                 }
             });
@@ -152,8 +153,8 @@ public sealed class RewardClusterTests
             }
 
             Assert.AreEqual(VerificationOutcome.Failed, (await pool.GetVerificationAsync(job.Id)).Outcome, $"job {job.Id}");
-            var again = await pool.GenerateAsync(TestModels.Shakespeare, job.Spec.Generation!);
-            Assert.AreEqual(new PoolAI.Models.TextGenerator(TestModels.ShakespeareModel).Generate(job.Spec.Generation!).Text, again.Result!.Text, $"job {job.Id}");
+            var again = await pool.GenerateAsync(TestModels.Shakespeare, (GenerationSettings)job.Spec.Input!);
+            Assert.AreEqual(new PoolAI.Models.TextGenerator(TestModels.ShakespeareModel).Generate((GenerationSettings)job.Spec.Input!).Text, again.Result!.Text!.Text, $"job {job.Id}");
             Assert.AreNotEqual(job.Id, again.Result.CachedFrom);
         }
     }

@@ -105,7 +105,7 @@ public sealed class WebhookTests
             Assert.AreEqual("job.final", payload.RootElement.GetProperty("event").GetString());
             Assert.AreEqual(job.Id.ToString(), payload.RootElement.GetProperty("job").GetProperty("id").GetString());
             Assert.AreEqual("Succeeded", payload.RootElement.GetProperty("job").GetProperty("status").GetString());
-            Assert.AreEqual(done.Result!.Text, payload.RootElement.GetProperty("job").GetProperty("result").GetProperty("text").GetString());
+            Assert.AreEqual(done.Result!.Text!.Text, payload.RootElement.GetProperty("job").GetProperty("result").GetProperty("output").GetProperty("text").GetString());
         }
     }
 
@@ -138,9 +138,9 @@ public sealed class WebhookTests
 
     /// <summary>By default a webhook may not reach loopback or private addresses (no calls into the pool's own network).</summary>
     [TestMethod]
-    public async Task PrivateAddressesAreRefusedUnlessAllowed()
+    public async Task PrivateAddressesAreRefusedAtSubmissionUnlessAllowed()
     {
-        foreach (var address in new[] { "127.0.0.1", "10.1.2.3", "172.20.0.1", "192.168.1.1", "169.254.169.254", "::1", "fd00::1", "0.0.0.0" })
+        foreach (var address in new[] { "127.0.0.1", "10.1.2.3", "172.20.0.1", "192.168.1.1", "169.254.169.254", "::1", "fd00::1", "0.0.0.0", "100.64.0.1" })
             Assert.IsTrue(PoolAI.Webhooks.WebhookSender.IsPrivate(System.Net.IPAddress.Parse(address)), address);
         foreach (var address in new[] { "8.8.8.8", "1.1.1.1", "2606:4700::1111" })
             Assert.IsFalse(PoolAI.Webhooks.WebhookSender.IsPrivate(System.Net.IPAddress.Parse(address)), address);
@@ -149,10 +149,20 @@ public sealed class WebhookTests
         await cluster.DeployAsync();
         var pool = new PoolClient(cluster.Client);
         using var receiver = new Receiver(failures: 0);
-        var job = await pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 5, seed: 7)) with { WebhookUrl = $"http://127.0.0.1:{receiver.Port}/hook" });
-        Assert.AreEqual(JobStatus.Succeeded, (await pool.WaitAsync(job.Id, TimeSpan.FromSeconds(60))).Status);
-        var view = await WaitForWebhookAsync(pool, job.Id, v => v.WebhookAttempts?.Count == 4);
-        StringAssert.Contains(view.WebhookAttempts![0].Error, "private address");
+        foreach (var url in new[] { $"http://127.0.0.1:{receiver.Port}/hook", "http://localhost/hook", "https://10.0.0.7/hook", "http://[::1]:9/hook" })
+        {
+            var id = Guid.NewGuid();
+            var refused = await Assert.ThrowsExactlyAsync<JobValidationException>(() =>
+                pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 5, seed: 7)) with { WebhookUrl = url }, id));
+            Assert.AreEqual("webhook_url", refused.Field, url);
+            StringAssert.StartsWith(refused.Rule, "must reach a public address; ", url);
+            StringAssert.EndsWith(refused.Rule, "which webhooks may not call (PoolAI:Webhooks:AllowPrivateAddresses is off)", url);
+            await Assert.ThrowsExactlyAsync<KeyNotFoundException>(() => pool.GetAsync(id), "nothing is stored for a refused job");
+        }
+
+        var missing = await Assert.ThrowsExactlyAsync<JobValidationException>(() =>
+            pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 5)) with { WebhookUrl = "https://no-such-host.invalid/hook" }));
+        Assert.AreEqual(("webhook_url", "the host 'no-such-host.invalid' does not exist (DNS has no address for it)"), (missing.Field, missing.Rule));
         Assert.AreEqual(0, receiver.Requests.Count);
     }
 }

@@ -1,14 +1,14 @@
-using PoolAI.Inference;
+using PoolAI.Execution;
 
 namespace PoolAI.Tests.Jobs;
 
 [TestClass]
-public sealed class GenerationDrainTests
+public sealed class WorkDrainTests
 {
     [TestMethod]
     public async Task DrainWaitsForRunningGenerationsThatFinishInTime()
     {
-        using var drain = new GenerationDrain();
+        using var drain = new WorkDrain();
         var generation = drain.Enter("silo-a");
         var draining = drain.DrainAsync(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5));
         Assert.IsFalse(draining.IsCompleted);
@@ -20,7 +20,7 @@ public sealed class GenerationDrainTests
     [TestMethod]
     public async Task DrainHandsBackWhatIsStillRunningAfterTheTimeoutAndRefusesNewWork()
     {
-        using var drain = new GenerationDrain();
+        using var drain = new WorkDrain();
         var generation = drain.Enter("silo-a");
         drain.HandBack.Register(generation.Dispose); // a generation stops when it is told to hand back
         Assert.AreEqual(1, await drain.DrainAsync(TimeSpan.Zero, TimeSpan.FromSeconds(5)));

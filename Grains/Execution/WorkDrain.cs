@@ -1,12 +1,12 @@
-namespace PoolAI.Inference;
+namespace PoolAI.Execution;
 
 /// <summary>
-/// Counts the generations running on this silo so that a miner stopping gracefully can finish them or hand them back.
-/// <see cref="DrainAsync"/> refuses new generations, waits for the running ones up to a timeout, then cancels the rest
-/// through <see cref="HandBack"/>; the inference grain turns that cancellation into a
+/// Counts the job attempts running on this silo so that a miner stopping gracefully can finish them or hand them back.
+/// <see cref="DrainAsync"/> refuses new attempts, waits for the running ones up to a timeout, then cancels the rest
+/// through <see cref="HandBack"/>; the executor grain turns that cancellation into a
 /// <see cref="WorkHandedBackException"/>, and the job goes back to the queue without losing an attempt.
 /// </summary>
-public sealed class GenerationDrain : IDisposable
+public sealed class WorkDrain : IDisposable
 {
     private readonly CancellationTokenSource _handBack = new();
     private readonly object _gate = new();
@@ -17,7 +17,7 @@ public sealed class GenerationDrain : IDisposable
     /// <summary>Cancelled when the silo gives back what it still runs.</summary>
     public CancellationToken HandBack => _handBack.Token;
 
-    /// <summary>Generations running now.</summary>
+    /// <summary>Attempts running now.</summary>
     public int Running
     {
         get
@@ -27,8 +27,8 @@ public sealed class GenerationDrain : IDisposable
         }
     }
 
-    /// <summary>Registers a generation; dispose the result when it ends.</summary>
-    /// <exception cref="WorkHandedBackException">The silo is draining and takes no new generation.</exception>
+    /// <summary>Registers an attempt; dispose the result when it ends.</summary>
+    /// <exception cref="WorkHandedBackException">The silo is draining and takes no new attempt.</exception>
     public IDisposable Enter(string silo)
     {
         lock (_gate)
@@ -43,7 +43,7 @@ public sealed class GenerationDrain : IDisposable
     }
 
     /// <summary>
-    /// Stops taking generations, waits up to <paramref name="timeout"/> for the running ones to finish, then hands back
+    /// Stops taking attempts, waits up to <paramref name="timeout"/> for the running ones to finish, then hands back
     /// the rest and waits up to <paramref name="handBackTimeout"/> for them to report it. Returns how many were handed back.
     /// </summary>
     public async Task<int> DrainAsync(TimeSpan timeout, TimeSpan handBackTimeout)
@@ -84,7 +84,7 @@ public sealed class GenerationDrain : IDisposable
         }
     }
 
-    private sealed class Registration(GenerationDrain drain) : IDisposable
+    private sealed class Registration(WorkDrain drain) : IDisposable
     {
         private int _disposed;
 

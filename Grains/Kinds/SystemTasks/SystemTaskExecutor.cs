@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using PoolAI.Execution;
+using PoolAI.Inference;
+using PoolAI.Jobs;
+using PoolAI.Libraries;
+using PoolAI.Placement;
+
+namespace PoolAI.Kinds.SystemTasks;
+
+/// <summary>
+/// Runs the built-in system tasks on this silo: <see cref="Jobs.SystemTasks.Noop"/> does nothing;
+/// <see cref="Jobs.SystemTasks.Probe"/> measures the silo (hardware, native libraries, and the speed of a short greedy
+/// generation on every model it serves) and stores the report as the JSON artifact <c>probe.json</c>.
+/// </summary>
+public sealed class SystemTaskExecutor(ModelHost host, LocalSiloMetadata metadata) : IJobExecutor<SystemTaskInput, SystemTaskOutput>
+{
+    private static readonly JsonSerializerOptions ReportJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+
+    /// <inheritdoc />
+    public Task<SystemTaskOutput> ExecuteAsync(JobExecution<SystemTaskInput> job, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return job.Target switch
+        {
+            Jobs.SystemTasks.Noop => Task.FromResult(new SystemTaskOutput(string.Empty, [])),
+            Jobs.SystemTasks.Probe => ProbeAsync(job, cancellationToken),
+            _ => throw new JobValidationException("model", $"'{job.Target}' is not a system task; known: {string.Join(", ", Jobs.SystemTasks.All)}"),
+        };
+    }
+
+    private async Task<SystemTaskOutput> ProbeAsync(JobExecution<SystemTaskInput> job, CancellationToken cancellationToken)
+    {
+        var tokens = SystemTaskKind.ProbeTokens(job.Input);
+        var served = SiloCapabilities.Models(metadata.Values);
+        var models = new List<ProbedModel>();
+        for (var i = 0; i < served.Count; i++)
+        {
+            job.Report(i, served.Count, "models", $"generating {tokens} tokens on {served[i]}");
+            var batcher = host.Get(served[i]);
+            var prompt = batcher.Model.Tokenizer.Vocabulary[..1];
+            var watch = Stopwatch.StartNew();
+            var outcome = await batcher.GenerateAsync(new GenerationSettings(prompt, tokens, Temperature: 0), null, cancellationToken);
+            models.Add(new ProbedModel(served[i], batcher.Model.Model.ParameterCount, outcome.Tokens, outcome.Elapsed.TotalMilliseconds,
+                outcome.Elapsed > TimeSpan.Zero ? Math.Round(outcome.Tokens / outcome.Elapsed.TotalSeconds, 1) : 0, watch.Elapsed.TotalMilliseconds));
+        }
+
+        job.Report(served.Count, served.Count, "models");
+        var libraries = TorchLibraries.Inspect();
+        var report = new ProbeReport(
+            job.Silo,
+            metadata.Values.GetValueOrDefault(PoolKeys.WorkerMetadata),
+            metadata.Values.GetValueOrDefault(PoolKeys.DeviceMetadata) ?? "cpu",
+            Environment.ProcessorCount,
+            SiloCapabilities.Megabytes(metadata.Values, PoolKeys.MemoryMetadata),
+            SiloCapabilities.Megabytes(metadata.Values, PoolKeys.GpuMemoryMetadata),
+            RuntimeInformation.OSDescription,
+            RuntimeInformation.ProcessArchitecture.ToString(),
+            Environment.Version.ToString(),
+            new ProbedLibraries(libraries.Status, libraries.TorchSharpVersion, libraries.LibTorchVersion, libraries.Threads),
+            models,
+            DateTimeOffset.UtcNow);
+        var artifact = await job.StoreArtifactAsync(JsonSerializer.SerializeToUtf8Bytes(report, ReportJson), "application/json", "probe.json", cancellationToken);
+        var speeds = models.Count == 0 ? "serves no model" : string.Join(", ", models.Select(m => $"{m.Model} {m.TokensPerSecond:0.#} tokens/s"));
+        return new SystemTaskOutput($"probe of {job.Silo}: {report.Cores} cores, {report.Device}; {speeds}", [artifact]);
+    }
+
+    /// <summary>The probe's report (<c>probe.json</c>).</summary>
+    private sealed record ProbeReport(
+        string Silo, string? Worker, string Device, int Cores, long MemoryMb, long GpuMemoryMb, string Os, string Architecture, string Dotnet,
+        ProbedLibraries Libraries, IReadOnlyList<ProbedModel> Models, DateTimeOffset MeasuredAt);
+
+    /// <summary>The native ML libraries as the library manager found them.</summary>
+    private sealed record ProbedLibraries(string Status, string TorchSharp, string? LibTorch, int Threads);
+
+    /// <summary>One model's greedy generation: tokens, the generation's own time (ms) and rate, and the wall time with waiting and loading (ms).</summary>
+    private sealed record ProbedModel(string Model, long Parameters, int Tokens, double ElapsedMs, double TokensPerSecond, double WallMs);
+}

@@ -1,0 +1,79 @@
+using System.Globalization;
+using PoolAI.Execution;
+using PoolAI.Jobs;
+using PoolAI.Models;
+using PoolAI.Placement;
+
+namespace PoolAI.Kinds.Text;
+
+/// <summary>
+/// Text and code generation: input <see cref="GenerationSettings"/> (prompt and sampling), output
+/// <see cref="TextOutput"/>, streamed as it is sampled. A <see cref="JobKind.TextGeneration"/> job runs on a model whose
+/// config says <c>text</c>, a <see cref="JobKind.CodeGeneration"/> job on a <c>code</c> model; both on silos that
+/// advertise the model (<see cref="PoolKeys.ModelsMetadata"/>).
+/// <list type="bullet">
+/// <item>Work units: generated tokens (<see cref="TextOutput.TokensGenerated"/>), paid at the formula's text rate.</item>
+/// <item>Reproducible: the same checkpoint, settings and seed give the same tokens on one device class, so results are
+/// cached (the identity holds the checkpoint's weights hash and every sampling setting) and verified by re-running
+/// (the fingerprint is the text).</item>
+/// <item>A cancelled job keeps the text and tokens streamed so far.</item>
+/// </list>
+/// </summary>
+/// <param name="kind"><see cref="JobKind.TextGeneration"/> or <see cref="JobKind.CodeGeneration"/>.</param>
+/// <param name="models">The model registry.</param>
+public sealed class TextGenerationKind(JobKind kind, ModelRegistry models) : JobKindDescriptor<GenerationSettings, TextOutput>(kind)
+{
+    /// <summary>The <c>kind</c> a model's config must have for this job kind: <c>text</c> or <c>code</c>.</summary>
+    public string ModelKind { get; } = kind == JobKind.CodeGeneration ? "code" : "text";
+
+    /// <summary>Names the decoder's arithmetic in cache identities: a decoder that sums in another order samples other tokens.</summary>
+    public const string DecoderArithmetic = "libtorch-rows-of-4";
+
+    /// <inheritdoc />
+    public override string WorkUnit => "generated tokens";
+
+    /// <inheritdoc />
+    public override IEnumerable<string> KnownTargets => models.Models.Where(m => m.Kind == ModelKind).Select(m => m.Id);
+
+    /// <inheritdoc />
+    public override bool Serves(IReadOnlyDictionary<string, string> silo, string target) =>
+        SiloCapabilities.Models(silo).Contains(target, StringComparer.Ordinal);
+
+    /// <inheritdoc />
+    protected override void Validate(JobSpec spec, GenerationSettings input)
+    {
+        JobSpecRules.Validate(input);
+        models.Validate(spec.Model, ModelKind, input.Prompt);
+    }
+
+    /// <inheritdoc />
+    protected override long WorkUnits(TextOutput output) => output.TokensGenerated;
+
+    /// <inheritdoc />
+    public override IJobOutput? PartialOutput(string streamed, JobProgress? progress) =>
+        new TextOutput(streamed, (int)Math.Min(progress?.Step ?? 0, int.MaxValue), "cancelled");
+
+    /// <inheritdoc />
+    protected override string? Fingerprint(TextOutput output) => output.Text;
+
+    /// <summary>
+    /// The checkpoint's weights hash (so a retrained model never serves the old one's results), the decoder's arithmetic
+    /// version (a new decoder samples other tokens) and every setting that changes the tokens. Stop sequences count as
+    /// a set: generation ends at the earliest match of any, so their order and repeats do not change the text. Null
+    /// when the checkpoint has no weights hash to identify it by.
+    /// </summary>
+    protected override string? CacheIdentity(JobSpec spec, GenerationSettings input)
+    {
+        if (!models.Contains(spec.Model) || models.Get(spec.Model).Weights?.Sha256 is not { Length: > 0 } weights)
+            return null;
+        var stop = (input.Stop ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        return CacheText.Join(
+            [weights.ToLowerInvariant(), DecoderArithmetic, input.Prompt, Integer(input.MaxTokens), Number(input.Temperature),
+             Integer(input.TopK), Number(input.TopP), input.Seed.ToString(CultureInfo.InvariantCulture), Integer(stop.Count), .. stop]);
+    }
+
+    private static string Integer(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    // Round-trip form of the float the sampler receives; -0 is 0 to the sampler.
+    private static string Number(float value) => (value == 0 ? 0f : value).ToString("R", CultureInfo.InvariantCulture);
+}
