@@ -16,9 +16,6 @@ internal interface IJobHost
     /// <summary>Answers everyone waiting for the job to finish.</summary>
     void Finished();
 
-    /// <summary>Ends the job <c>Expired</c>.</summary>
-    Task ExpireAsync();
-
     /// <summary>Registers a timer of the job's activation: every <paramref name="period"/>, or once after it.</summary>
     IGrainTimer RegisterTimer(Func<Task> tick, TimeSpan period, bool once = false);
 
@@ -51,9 +48,6 @@ internal sealed partial class JobAttemptRunner(
     private JobRecord Record => host.Record;
 
     private JobState Job => host.Record.Job;
-
-    /// <summary>True once an attempt was started by this activation.</summary>
-    public bool StartedHere => _run is not null;
 
     /// <summary>
     /// Starts an attempt of this <c>Queued</c> job on the slot its queue took for it at <paramref name="placement"/>. It
@@ -118,8 +112,37 @@ internal sealed partial class JobAttemptRunner(
         return true;
     }
 
-    /// <summary>Stops waiting for the running attempt (cancel, expiry); its ending releases the slot.</summary>
-    public void Stop() => _run?.Cancel();
+    /// <summary>Cancels the unfinished job, keeping what its running attempt had produced.</summary>
+    public async Task CancelAsync(string reason)
+    {
+        var wasQueued = Job.Status == JobStatus.Queued;
+        if (JobStateMachine.Cancel(Job, reason, time.GetUtcNow(), PartialResult()))
+            await FinishEarlyAsync(wasQueued);
+    }
+
+    /// <summary>Expires the unfinished job whose time to live has ended, keeping what its running attempt had produced.</summary>
+    public async Task ExpireAsync()
+    {
+        var wasQueued = Job.Status == JobStatus.Queued;
+        if (JobStateMachine.Expire(Job, time.GetUtcNow(), PartialResult()))
+            await FinishEarlyAsync(wasQueued);
+    }
+
+    /// <summary>Ends a job whose state was just cancelled or expired: stores it, frees its place, tells everyone, settles it.</summary>
+    private async Task FinishEarlyAsync(bool wasQueued)
+    {
+        await Record.SaveAsync();
+        if (wasQueued)
+            await Record.Queue.RemoveAsync(Record.Id);
+        else if (_run is null)
+            await Record.Queue.ReleaseAsync(Record.Id); // the attempt holding the slot ran in an earlier activation
+        else
+            _run.Cancel(); // the attempt's own ending releases its slot
+        Record.Publish(Record.Watchers.OutputLength, string.Empty);
+        host.Finished();
+        LogEnded(Record.Id, Job.Status, Job.StatusMessage);
+        await host.SettleAsync();
+    }
 
     /// <summary>A lease renewal from <paramref name="silo"/>; false when the attempt is not current.</summary>
     public bool Renew(int attempt, string silo)
@@ -172,7 +195,7 @@ internal sealed partial class JobAttemptRunner(
 
         if (time.GetUtcNow() >= Job.ExpiresAt)
         {
-            await host.ExpireAsync(); // a waiting job's expiry is its queue's to notice (it sweeps), a running one's is ours
+            await ExpireAsync(); // a waiting job's expiry is its queue's to notice (it sweeps), a running one's is ours
             return;
         }
 
@@ -280,6 +303,9 @@ internal sealed partial class JobAttemptRunner(
                 await Record.Queue.ReleaseAsync(Record.Id);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ended {Status}: {Message}")]
+    private partial void LogEnded(Guid jobId, JobStatus status, string? message);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} attempt {Attempt} handed back by {Silo}, which is shutting down")]
     private partial void LogHandedBack(Guid jobId, int attempt, string silo);

@@ -31,12 +31,11 @@ public sealed partial class JobGrain(
     TimeProvider time,
     ILogger<JobGrain> logger) : Grain, IJobGrain, IExecutionSink, IJobHost
 {
-    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly JobCompletion _completion = new(time);
     private JobRecord? _record;
     private JobAttemptRunner? _runner;
     private JobSettler? _settler;
     private bool _parked;
-    private int _waiters;
 
     JobRecord IJobHost.Record => Record;
 
@@ -58,7 +57,7 @@ public sealed partial class JobGrain(
         Record.ReportToIndex();
         if (Job.Status.IsFinal())
         {
-            _finished.TrySetResult();
+            _completion.Finished();
             if (!Job.Settled)
                 Settler.Schedule(TimeSpan.Zero); // the activation that finished it died before settling
             return;
@@ -98,7 +97,7 @@ public sealed partial class JobGrain(
             // starts no verification, but still delivers the webhook.
             JobStateMachine.ServeFromCache(Job, cached, time.GetUtcNow());
             await Record.SaveAsync();
-            _finished.TrySetResult();
+            _completion.Finished();
             LogServedFromCache(Id, spec.Model, cached.JobId);
             await SettleAsync();
             return Record.View();
@@ -135,7 +134,7 @@ public sealed partial class JobGrain(
     /// <inheritdoc />
     public Task ParkAsync()
     {
-        if (!Record.Exists || (Job.Status == JobStatus.Queued && _waiters == 0 && Record.Watchers.Count == 0 && (_settler?.Idle ?? true)))
+        if (!Record.Exists || (Job.Status == JobStatus.Queued && _completion.Waiting == 0 && Record.Watchers.Count == 0 && (_settler?.Idle ?? true)))
         {
             _parked = true;
             this.DeactivateOnIdle();
@@ -177,9 +176,7 @@ public sealed partial class JobGrain(
     {
         Record.Require();
         RequireUnfinished("it cannot be cancelled");
-        var wasQueued = Job.Status == JobStatus.Queued;
-        if (JobStateMachine.Cancel(Job, string.IsNullOrWhiteSpace(reason) ? "by request" : reason, time.GetUtcNow(), Attempts.PartialResult()))
-            await FinishEarlyAsync(wasQueued);
+        await Attempts.CancelAsync(string.IsNullOrWhiteSpace(reason) ? "by request" : reason);
         return Record.View();
     }
 
@@ -188,19 +185,7 @@ public sealed partial class JobGrain(
     {
         Record.Require();
         if (!Job.Status.IsFinal())
-        {
-            _waiters++;
-            try
-            {
-                // WaitAsync drops its timer when the job finishes first (Task.Delay's would live out the timeout).
-                await _finished.Task.WaitAsync(timeout, time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
-            }
-            finally
-            {
-                _waiters--;
-            }
-        }
-
+            await _completion.WaitAsync(timeout);
         return Record.View();
     }
 
@@ -264,35 +249,13 @@ public sealed partial class JobGrain(
     /// <inheritdoc />
     public Task<bool> AddArtifactAsync(int attempt, ArtifactRef artifact) => Attempts.AddArtifactAsync(attempt, artifact);
 
-    /// <summary>Ends a job that had not finished (already cancelled or expired in its state): stores it, frees its place, tells everyone, settles it.</summary>
-    private async Task FinishEarlyAsync(bool wasQueued)
-    {
-        await Record.SaveAsync();
-        if (wasQueued)
-            await Record.Queue.RemoveAsync(Id);
-        else if (_runner is not { StartedHere: true })
-            await Record.Queue.ReleaseAsync(Id); // the attempt holding the slot ran in an earlier activation
-        else
-            Attempts.Stop(); // the attempt's own ending releases its slot
-        Record.Publish(Record.Watchers.OutputLength, string.Empty);
-        _finished.TrySetResult();
-        LogEnded(Id, Job.Status, Job.StatusMessage);
-        await SettleAsync();
-    }
-
-    /// <inheritdoc />
-    public async Task ExpireAsync()
-    {
-        var wasQueued = Job.Status == JobStatus.Queued;
-        if (JobStateMachine.Expire(Job, time.GetUtcNow(), Attempts.PartialResult()))
-            await FinishEarlyAsync(wasQueued);
-    }
+    private Task ExpireAsync() => Attempts.ExpireAsync();
 
     /// <inheritdoc />
     public Task SettleAsync() => Settler.SettleAsync();
 
     /// <inheritdoc />
-    public void Finished() => _finished.TrySetResult();
+    public void Finished() => _completion.Finished();
 
     /// <inheritdoc />
     public IGrainTimer RegisterTimer(Func<Task> tick, TimeSpan period, bool once = false) =>
@@ -317,8 +280,5 @@ public sealed partial class JobGrain(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} on {Model} served from the result cache (job {SourceJobId}'s result)")]
     private partial void LogServedFromCache(Guid jobId, string model, Guid sourceJobId);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ended {Status}: {Message}")]
-    private partial void LogEnded(Guid jobId, JobStatus status, string? message);
 
 }

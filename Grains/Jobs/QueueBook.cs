@@ -132,6 +132,49 @@ public sealed class QueueBook(string queue, StoragePages pages, int maxRunningPe
         return null;
     }
 
+    /// <summary>
+    /// The unit a newly accepted job starts on at once, its slot taken (and the start counted); null when it must wait
+    /// in line. Only when no waiting job could take a free slot now: one that waits for capacity no silo offers (a cuda
+    /// job on a CPU pool, a check job whose only worker is excluded) or whose requester is at the cap does not stop the
+    /// jobs that fit from starting at once, and one that could start keeps its turn.
+    /// </summary>
+    public ServingSilo? Admit(QueuedJob job, DateTimeOffset now)
+    {
+        if (_running.ContainsKey(job.JobId) || Pending.Contains(job.JobId) || !UnderCap(job.Requester))
+            return null;
+        if ((Pending.Count > 0 && NextStart(now) is not null) || Slots.Pick(job) is not { } unit)
+            return null;
+        MarkRunning(job.JobId, unit.Key, job.Requester);
+        CountStart(job.Requester);
+        return unit;
+    }
+
+    /// <summary>
+    /// Settles a start in flight with the job's answer: <paramref name="placed"/> null (the job is final or no longer
+    /// queued) frees the reserved slot; a placement on another unit (the job already ran there, its start forgotten in a
+    /// crash) moves the count to the slot it really holds. Returns whether the book changed.
+    /// </summary>
+    public bool EndStart(QueuedJob job, ServingSilo unit, JobPlacement? placed)
+    {
+        Starting.Remove(job.JobId);
+        if (placed is null)
+            return StopRunning(job.JobId);
+        var key = ServingSilo.UnitKey(placed.Silo, placed.Worker);
+        if (key == unit.Key)
+            return false;
+        StopRunning(job.JobId);
+        MarkRunning(job.JobId, key, job.Requester);
+        return true;
+    }
+
+    /// <summary>A start in flight failed (the job could not be reached): the job waits again and its slot is free.</summary>
+    public void FailStart(QueuedJob job)
+    {
+        Starting.Remove(job.JobId);
+        StopRunning(job.JobId);
+        AddPending(job);
+    }
+
     /// <summary>Takes <paramref name="job"/> off the waiting list onto <paramref name="unit"/>'s slot as a start in flight.</summary>
     public void BeginStart(QueuedJob job, ServingSilo unit)
     {
