@@ -130,9 +130,9 @@ public sealed class PoolClient(IGrainFactory grains)
                 offset += text.Length;
             }
 
-            // The final update can overtake the last pieces; the stored result is complete.
+            // The final update can overtake the last pieces; the job's output is complete.
             var view = await job.GetAsync();
-            var rest = view.Result?.Text is { } result ? watcher.Accept(0, result.Text) : string.Empty;
+            var rest = watcher.Accept(0, await job.GetOutputAsync());
             yield return new JobEvent(view.Status, view.StatusMessage, offset, rest, view.Progress);
         }
         finally

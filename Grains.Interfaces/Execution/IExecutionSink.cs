@@ -9,9 +9,12 @@ namespace PoolAI.Execution;
 [Alias("poolai.IExecutionSink")]
 public interface IExecutionSink : IAddressable
 {
-    /// <summary>New streamed output and/or progress; one-way so that reporting never slows the work. Updates carry
-    /// offsets because one-way calls may arrive out of order.</summary>
-    [OneWay, Alias("OnUpdate")]
+    /// <summary>
+    /// New streamed output and/or progress. The executing silo sends updates one after another in the background
+    /// (the work never waits for them) and waits for the last one before it answers the run, so the job holds all the
+    /// attempt's output before its result. Updates carry offsets all the same: a resent or late one is placed, not appended.
+    /// </summary>
+    [Alias("OnUpdate")]
     Task OnUpdateAsync(ExecutionUpdate update);
 
     /// <summary>

@@ -48,6 +48,11 @@ public interface IJobGrain : IGrainWithGuidKey
     [Alias("Watch")]
     Task<JobWatchStart> WatchAsync(IJobObserver observer);
 
+    /// <summary>The job's streamed output: a text job's result text once it has one, else what its current (or last) attempt streamed while this activation ran.</summary>
+    /// <exception cref="KeyNotFoundException">No job with this id was submitted.</exception>
+    [Alias("GetOutput"), AlwaysInterleave]
+    Task<string> GetOutputAsync();
+
     /// <summary>Stops sending updates to <paramref name="observer"/>.</summary>
     [Alias("Unwatch")]
     Task UnwatchAsync(IJobObserver observer);

@@ -8,8 +8,9 @@ namespace PoolAI.Execution;
 /// <summary>
 /// One attempt on the executing silo, between the executor and the job that holds the lease: it gathers streamed text
 /// and progress and sends them to the job at most every chunk interval (the first at once, the last when the attempt
-/// ends), and stores artifacts and checkpoints. Thread-safe: an executor may write from any thread (the text executor
-/// writes from the model's batching thread), and writing never blocks on the network.
+/// ends), one update after another in the background, and stores artifacts and checkpoints. Thread-safe: an executor
+/// may write from any thread (the text executor writes from the model's batching thread), and writing never blocks on
+/// the network.
 /// </summary>
 public sealed class ExecutionChannel : IDisposable
 {
@@ -24,6 +25,7 @@ public sealed class ExecutionChannel : IDisposable
     private bool _progressChanged;
     private long _lastSent;
     private bool _flushScheduled;
+    private Task _sent = Task.CompletedTask;
 
     internal ExecutionChannel(ExecutionRequest request, string silo, IGrainFactory grains, TimeSpan chunkInterval)
     {
@@ -98,6 +100,13 @@ public sealed class ExecutionChannel : IDisposable
         }
     }
 
+    /// <summary>Completes when every update sent so far has reached the job (or failed to); never throws.</summary>
+    public Task SentAsync()
+    {
+        lock (_gate)
+            return _sent;
+    }
+
     /// <summary>Sends whatever is held now.</summary>
     public void Flush()
     {
@@ -137,6 +146,20 @@ public sealed class ExecutionChannel : IDisposable
     /// <inheritdoc />
     public void Dispose() => _flushTimer.Dispose();
 
+    /// <summary>Sends <paramref name="update"/> once <paramref name="previous"/> has been sent, so updates reach the job in order.</summary>
+    private static async Task SendAfterAsync(Task previous, IExecutionSink sink, ExecutionUpdate update)
+    {
+        await previous;
+        try
+        {
+            await sink.OnUpdateAsync(update);
+        }
+        catch (Exception)
+        {
+            // Lost on the way (the coordinator restarting, say): the result and the lease carry what matters.
+        }
+    }
+
     private void SendOrSchedule()
     {
         if (_lastSent == 0 || Stopwatch.GetElapsedTime(_lastSent) >= _interval)
@@ -154,7 +177,7 @@ public sealed class ExecutionChannel : IDisposable
     {
         if (Request.Sink is not { } sink || (_pending.Length == 0 && !_progressChanged))
             return;
-        sink.OnUpdateAsync(new ExecutionUpdate(Request.Attempt, _pendingOffset, _pending.ToString(), _progressChanged ? _progress : null, Silo)).Ignore();
+        _sent = SendAfterAsync(_sent, sink, new ExecutionUpdate(Request.Attempt, _pendingOffset, _pending.ToString(), _progressChanged ? _progress : null, Silo));
         _pending.Clear();
         _progressChanged = false;
         _lastSent = Stopwatch.GetTimestamp();

@@ -56,10 +56,6 @@ public sealed class JobKindRegistry
 /// <summary>The kinds a silo advertises in its metadata (<see cref="PoolKeys.KindsMetadata"/>).</summary>
 public static class SiloKinds
 {
-    /// <summary>The kinds listed in <paramref name="silo"/>'s metadata.</summary>
-    public static IReadOnlyList<string> Of(IReadOnlyDictionary<string, string> silo) =>
-        silo.TryGetValue(PoolKeys.KindsMetadata, out var kinds) ? kinds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
-
     /// <summary>True when <paramref name="silo"/>'s metadata lists <paramref name="kind"/>.</summary>
     public static bool Advertises(IReadOnlyDictionary<string, string> silo, JobKind kind) =>
         silo.TryGetValue(PoolKeys.KindsMetadata, out var kinds) && kinds.Split(',', StringSplitOptions.TrimEntries).Contains(kind.Name, StringComparer.Ordinal);

@@ -198,6 +198,13 @@ public sealed partial class JobGrain(
     }
 
     /// <inheritdoc />
+    public Task<string> GetOutputAsync()
+    {
+        Record.Require();
+        return Task.FromResult(Job.Result?.Text?.Text ?? Record.Watchers.Output);
+    }
+
+    /// <inheritdoc />
     public Task UnwatchAsync(IJobObserver observer)
     {
         Record.Watchers.Remove(observer);
