@@ -4,6 +4,7 @@ using Orleans.Dashboard;
 using PoolAI.Gateway;
 using PoolAI.Gateway.Admin;
 using PoolAI.Gateway.Auth;
+using PoolAI.Gateway.Binding;
 using PoolAI.Gateway.Jobs;
 using PoolAI.Gateway.OpenAi;
 using Scalar.AspNetCore;
@@ -82,6 +83,7 @@ try
     app.UseAuthentication();
     app.UseAuthorization();
     app.UseRateLimiter();
+    app.UseJsonBodyTextCheck();
     app.MapAuthApi();
     app.MapJobsApi();
     app.MapOpenAiApi();

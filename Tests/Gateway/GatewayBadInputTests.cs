@@ -174,6 +174,50 @@ public sealed class GatewayBadInputTests
         Assert.AreEqual($"{field}: {rule}", problem.GetProperty("error").GetProperty("message").GetString());
     }
 
+    [TestMethod]
+    [DataRow("v1/chat/completions", "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":\"RO\\ud800MEO\"}]}", "messages[0].content", "\\ud800")]
+    [DataRow("v1/chat/completions", "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"\\udc00\"}]}]}", "messages[0].content[0].text", "\\udc00")]
+    [DataRow("v1/chat/completions", "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"te\\uDBFFxt\",\"text\":\"hi\"}]}]}", "messages[0].content[0].type", "\\uDBFF")]
+    [DataRow("v1/chat/completions", "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stop\":\"\\ud83d\\ud83d\\ude00\"}", "stop", "\\ud83d")]
+    [DataRow("v1/completions", "{\"model\":\"shakespeare-char\",\"prompt\":\"\\ud800\"}", "prompt", "\\ud800")]
+    [DataRow("v1/completions", "{\"model\":\"shakespeare-char\",\"prompt\":[\"\\ude00\\ud83d\"]}", "prompt[0]", "\\ude00")]
+    [DataRow("v1/completions", "{\"model\":\"shakespeare-char\",\"prompt\":\"ROMEO:\",\"stop\":[\"a\",\"b\\ud800\"]}", "stop[1]", "\\ud800")]
+    [DataRow("api/jobs", "{\"prompt\":\"\\ud800\"}", "prompt", "\\ud800")]
+    [DataRow("api/jobs", "{\"prompt\":\"ROMEO:\",\"stop\":[\"\\udfff\"]}", "stop[0]", "\\udfff")]
+    public async Task AStringHoldingALoneSurrogateIsA400NamingItsField(string path, string body, string field, string escape)
+    {
+        using var http = _gateway.Http(_key);
+        using var response = await http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.AreEqual(HttpStatusCode.BadRequest, response.StatusCode, text);
+        var problem = JsonDocument.Parse(text).RootElement;
+        var expected = $"{field}: must be valid Unicode text: {escape} is half of a UTF-16 surrogate pair without the other half";
+        Assert.AreEqual(expected, problem.GetProperty("detail").GetString());
+        Assert.AreEqual(field, problem.GetProperty("error").GetProperty("param").GetString());
+        Assert.AreEqual(expected, problem.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [TestMethod]
+    [DataRow("v1/chat/completions", "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":\"", "\"}]}", 66)]
+    [DataRow("v1/completions", "{\"model\":\"shakespeare-char\",\"prompt\":\"", "\"}", 38)]
+    [DataRow("api/jobs", "{\"prompt\":\"RO", "\"}", 13)]
+    public async Task ABodyThatIsNotUtf8IsA400NamingTheBody(string path, string start, string end, int offset)
+    {
+        // Latin-1 "ÿþ" where UTF-8 was due: JSON that is well formed but not UTF-8.
+        var body = Encoding.UTF8.GetBytes(start).Concat(new byte[] { 0xFF, 0xFE }).Concat(Encoding.UTF8.GetBytes(end)).ToArray();
+        Assert.AreEqual(0xFF, body[offset]);
+        using var http = _gateway.Http(_key);
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await http.PostAsync(path, content);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.AreEqual(HttpStatusCode.BadRequest, response.StatusCode, text);
+        var problem = JsonDocument.Parse(text).RootElement;
+        var expected = $"body: must be JSON encoded as UTF-8: the byte 0xFF at offset {offset} is not UTF-8";
+        Assert.AreEqual(expected, problem.GetProperty("detail").GetString());
+        Assert.AreEqual("body", problem.GetProperty("error").GetProperty("param").GetString());
+    }
+
     private static bool NamesField(string body, string field)
     {
         var problem = JsonDocument.Parse(body).RootElement;
