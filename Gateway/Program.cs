@@ -37,7 +37,7 @@ try
             };
         }
     });
-    builder.Services.AddOpenApi();
+    builder.Services.AddOpenApi(o => o.AddNumberRules());
     builder.Services.AddGatewayAuth(builder.Configuration);
     builder.Services.AddGatewayRateLimits(builder.Configuration);
     builder.Services.TryAddSingleton(TimeProvider.System);

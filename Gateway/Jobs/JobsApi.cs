@@ -217,6 +217,7 @@ public sealed record WebhookSecretResponse(string Secret, string Header);
 public sealed record PriorityRequest
 {
     /// <summary>−10 to 10; higher runs first.</summary>
+    [PoolAI.Gateway.Binding.NumberRule(PoolAI.Gateway.Binding.RequestNumber.Priority)]
     public int? Priority { get; init; }
 }
 
