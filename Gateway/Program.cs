@@ -94,7 +94,8 @@ try
     if (hostsPool)
     {
         app.MapDashboardSignIn();
-        app.MapOrleansDashboard(DashboardSignIn.DashboardPath).RequireAuthorization(GatewayAuth.AdminPolicy);
+        // The dashboard's own routes are its page's plumbing, not the pool's API: keep them out of the OpenAPI document.
+        app.MapOrleansDashboard(DashboardSignIn.DashboardPath).RequireAuthorization(GatewayAuth.AdminPolicy).ExcludeFromDescription();
     }
     app.MapGet("/healthz", () => TypedResults.Ok("ok")).AllowAnonymous();
     await app.RunAsync();

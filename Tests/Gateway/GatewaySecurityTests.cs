@@ -152,6 +152,17 @@ public sealed class GatewaySecurityTests
     }
 
     [TestMethod]
+    public async Task TheOpenApiDocumentListsThePublicApiButNotTheDashboardOrTheSignInPage()
+    {
+        using var http = _gateway.Http();
+        var paths = JsonDocument.Parse(await http.GetStringAsync("openapi/v1.json")).RootElement.GetProperty("paths")
+            .EnumerateObject().Select(p => p.Name).ToList();
+        CollectionAssert.Contains(paths, "/v1/chat/completions");
+        CollectionAssert.Contains(paths, "/api/jobs");
+        Assert.AreEqual("", string.Join(", ", paths.Where(p => p.StartsWith("/dashboard", StringComparison.Ordinal) || p.StartsWith("/signin", StringComparison.Ordinal))));
+    }
+
+    [TestMethod]
     public async Task TheOpenApiDocumentStatesTheTypeAndRangeOfTheNumbersInRequestBodies()
     {
         using var http = _gateway.Http();
