@@ -15,6 +15,8 @@ using PoolAI.Silo.Hosting;
 try
 {
     var builder = WebApplication.CreateBuilder(args);
+    // Generated signing keys (and the embedded pool's database) live in the pool home: the owner's alone.
+    PoolHome.Secure();
     builder.Services.ConfigureHttpJsonOptions(o =>
     {
         o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;

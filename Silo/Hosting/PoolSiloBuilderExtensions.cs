@@ -27,13 +27,14 @@ public static class PoolSiloBuilderExtensions
     /// <summary>
     /// Adds PoolAI for the role in <c>PoolAI:Role</c>: grain storage, jobs and queues, and — for
     /// <c>miner</c> and <c>all-in-one</c> — model serving with its silo metadata; and the membership clock
-    /// (<see cref="MembershipClock"/>). Clustering is separate
+    /// (<see cref="MembershipClock"/>). An existing pool home is made the owner's alone (<see cref="PoolHome.Secure"/>). Clustering is separate
     /// (<see cref="UsePoolClustering"/>) so that test clusters can bring their own.
     /// </summary>
     /// <exception cref="PoolConfigurationException">A setting is wrong; the message names it.</exception>
     public static ISiloBuilder AddPoolAI(this ISiloBuilder silo, IConfiguration configuration)
     {
         var role = PoolRoles.Parse(configuration[PoolRoles.Key]);
+        PoolHome.Secure();
         // Orleans' watchdog can read its clock before setting it at start; see MembershipClock.
         silo.Services.AddKeyedSingleton<TimeProvider>(MembershipClock.Key, (services, _) => new MembershipClock(services.GetRequiredService<TimeProvider>()));
         silo.AddPoolStorage(configuration)
