@@ -8,7 +8,7 @@ internal static class JobCommands
 {
     public static Command Status()
     {
-        var id = new Argument<Guid>("job") { Description = "Job id" };
+        var id = new Argument<Guid>("job") { Description = "Job id" }.AsJobId();
         var command = new Command("status", "Show a job's status, attempts and result") { id };
         command.SetAction(async (result, cancellationToken) => await CliRunner.RunAsync(async (connection, _) =>
         {
@@ -21,7 +21,7 @@ internal static class JobCommands
 
     public static Command Cancel()
     {
-        var id = new Argument<Guid>("job") { Description = "Job id" };
+        var id = new Argument<Guid>("job") { Description = "Job id" }.AsJobId();
         var reason = new Option<string>("--reason") { Description = "Why", DefaultValueFactory = _ => "by requester" };
         var command = new Command("cancel", "Cancel a job that has not finished") { id, reason };
         command.SetAction(async (result, cancellationToken) => await CliRunner.RunAsync(async (connection, _) =>
@@ -42,8 +42,9 @@ internal static class JobCommands
 
     public static Command Priority()
     {
-        var id = new Argument<Guid>("job") { Description = "Job id" };
-        var priority = new Argument<int>("priority") { Description = $"New priority, {JobSpecRules.MinPriority}…{JobSpecRules.MaxPriority} (higher runs first)" };
+        var id = new Argument<Guid>("job") { Description = "Job id" }.AsJobId();
+        var priority = new Argument<int>("priority") { Description = $"New priority, {JobSpecRules.MinPriority}…{JobSpecRules.MaxPriority} (higher runs first)" }
+            .AsNumber($"between {JobSpecRules.MinPriority} and {JobSpecRules.MaxPriority}");
         var command = new Command("priority", "Change the priority of a job that has not finished (queued, assigned or running)") { id, priority };
         command.SetAction(async (result, cancellationToken) =>
         {

@@ -28,13 +28,42 @@ public sealed class PoolaiCliTests
     }
 
     [TestMethod]
-    [DataRow("--max-tokens", "abc", "poolai: Cannot parse argument 'abc' for option '--max-tokens'")]
+    [DataRow("--max-tokens", "abc", "poolai: invalid --max-tokens: must be an integer between 1 and 4096; was 'abc'")]
     [DataRow("--bogus", "1", "poolai: Unrecognized command or argument '--bogus'")]
     public async Task TyposAreBadInputExitTwoAndPrintNoHelp(string option, string value, string expected)
     {
         var outcome = await PoolaiProcess.RunAsync("generate", "ROMEO:", option, value);
         Assert.AreEqual(2, outcome.ExitCode, outcome.StandardError);
         StringAssert.StartsWith(outcome.StandardError, expected);
+        Assert.AreEqual(string.Empty, outcome.StandardOutput);
+    }
+
+    [TestMethod]
+    [DataRow("poolai: invalid JOB: must be a job id (a GUID such as 3f2b9c4e-8d1a-4b7e-9f60-2c5d1e8a7b34); was 'abc'", "status", "abc")]
+    [DataRow("poolai: invalid JOB: must be a job id (a GUID such as 3f2b9c4e-8d1a-4b7e-9f60-2c5d1e8a7b34); was '42'", "cancel", "42")]
+    [DataRow("poolai: invalid JOB: must be a job id (a GUID such as 3f2b9c4e-8d1a-4b7e-9f60-2c5d1e8a7b34); was 'x'", "priority", "x", "1")]
+    [DataRow("poolai: invalid PRIORITY: must be an integer between -10 and 10; was 'high'", "priority", "3f2b9c4e-8d1a-4b7e-9f60-2c5d1e8a7b34", "high")]
+    [DataRow("poolai: invalid --period: must be one of day, week, month, all; was 'year'", "leaderboard", "--period", "year")]
+    [DataRow("poolai: invalid --period: must be one of day, week, month, all; was '2'", "leaderboard", "--period", "2")]
+    [DataRow("poolai: invalid --top: must be an integer between 1 and 1000; was 'ten'", "leaderboard", "--top", "ten")]
+    [DataRow("poolai: invalid --limit: must be an integer between 1 and 1000; was '1.5'", "rewards", "w1", "--limit", "1.5")]
+    [DataRow("poolai: invalid --temperature: must be a number between 0 and 10; was 'hot'", "generate", "ROMEO:", "--temperature", "hot")]
+    [DataRow("poolai: invalid --temperature: must be a number between 0 and 10; was '1e308'", "generate", "ROMEO:", "--temperature", "1e308")]
+    [DataRow("poolai: invalid --top-p: must be a number in (0, 1]; was 'NaN'", "generate", "ROMEO:", "--top-p", "NaN")]
+    [DataRow("poolai: invalid --top-k: must be an integer between 0 (all) and 2147483647; was '99999999999'", "generate", "ROMEO:", "--top-k", "99999999999")]
+    [DataRow("poolai: invalid --seed: must be an integer; was '1e5'", "generate", "ROMEO:", "--seed", "1e5")]
+    [DataRow("poolai: invalid --seed: must be an integer between -9223372036854775808 and 9223372036854775807; was '99999999999999999999'", "generate", "ROMEO:", "--seed", "99999999999999999999")]
+    [DataRow("poolai: invalid --priority: must be an integer between -10 and 10; was 'urgent'", "generate", "ROMEO:", "--priority", "urgent")]
+    [DataRow("poolai: invalid --min-memory-mb: must be an integer between 0 and 16777216; was '8G'", "generate", "ROMEO:", "--min-memory-mb", "8G")]
+    [DataRow("poolai: invalid --layers: must be an integer; was 'four'", "train", "--layers", "four")]
+    [DataRow("poolai: invalid --steps: must be an integer between -2147483648 and 2147483647; was '99999999999'", "train", "--steps", "99999999999")]
+    [DataRow("poolai: invalid --lr: must be a number; was 'fast'", "train", "--lr", "fast")]
+    [DataRow("poolai: invalid --dropout: must be a finite number; was '1e400'", "train", "--dropout", "1e400")]
+    public async Task AValueOfTheWrongKindIsSaidInWordsWithTheAllowedValuesNeverAsADotNetType(string expected, params string[] args)
+    {
+        var outcome = await PoolaiProcess.RunAsync(args);
+        Assert.AreEqual(2, outcome.ExitCode, outcome.StandardError);
+        Assert.AreEqual($"{expected}\npoolai: see 'poolai --help'", outcome.StandardError.Trim().ReplaceLineEndings("\n"));
         Assert.AreEqual(string.Empty, outcome.StandardOutput);
     }
 
