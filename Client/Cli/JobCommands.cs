@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PoolAI.Jobs;
+using Spectre.Console;
 
 namespace PoolAI.Client.Cli;
 
@@ -9,11 +10,15 @@ internal static class JobCommands
     public static Command Status()
     {
         var id = new Argument<Guid>("job") { Description = "Job id" }.AsJobId();
-        var command = new Command("status", "Show a job's status, attempts and result") { id };
+        var json = new Option<bool>("--json") { Description = "Print the whole job as JSON (snake_case, as the HTTP API)" };
+        var command = new Command("status", "Show a job's status, attempts and result") { id, json };
         command.SetAction(async (result, cancellationToken) => await CliRunner.RunAsync(async (connection, _) =>
         {
             var view = await connection.Client.GetAsync(result.GetValue(id));
-            Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(view, JsonOutput.Options));
+            if (result.GetValue(json))
+                Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(view, JsonOutput.Options));
+            else
+                AnsiConsole.Write(JobStatusTable.Render(view));
             return CliRunner.Ok;
         }, validate: null, cancellationToken));
         return command;
@@ -60,12 +65,13 @@ internal static class JobCommands
     }
 }
 
-/// <summary>JSON as the CLI prints it.</summary>
+/// <summary>JSON as the CLI prints it: indented, snake_case, enums by name, and text as written (no <c>\u0027</c> for <c>'</c>: the output is read by people and parsers, never embedded in HTML).</summary>
 internal static class JsonOutput
 {
     public static readonly System.Text.Json.JsonSerializerOptions Options = new()
     {
         WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
     };

@@ -285,6 +285,38 @@ public sealed class PoolaiCliTests
         StringAssert.StartsWith(outcome.StandardOutput, $"shakespeare-char: validation loss {recorded:F4} nats/token over 111,540 held-out characters");
     }
 
+    [TestMethod]
+    public async Task StatusShowsAJobAsATableAndWithJsonAsJsonWithoutNeedlessEscapes()
+    {
+        var gatewayPort = TestPorts.FreeText();
+        await using var pool = await OpenJoinablePoolAsync(gatewayPort);
+        var submitted = await pool.Client.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, new GenerationSettings("ROMEO:", MaxTokens: 8, Seed: 4, Stop: ["'"])) with { Requester = "o'brien" });
+        var job = await pool.Client.WaitAsync(submitted.Id);
+        Assert.AreEqual(JobStatus.Succeeded, job.Status, job.StatusMessage);
+        var environment = new Dictionary<string, string> { ["POOLAI__Cluster__GatewayPort"] = gatewayPort };
+
+        var table = await PoolaiProcess.RunAsync(environment, "status", job.Id.ToString());
+        var json = await PoolaiProcess.RunAsync(environment, "status", job.Id.ToString(), "--json");
+
+        Assert.AreEqual(0, table.ExitCode, table.StandardError);
+        var lines = table.StandardOutput.Split('\n').Select(line => line.TrimEnd()).ToList();
+        CollectionAssert.Contains(lines, $"job        {job.Id}");
+        CollectionAssert.Contains(lines, "status     Succeeded");
+        CollectionAssert.Contains(lines, "kind       TextGeneration");
+        CollectionAssert.Contains(lines, $"model      {TestModels.Shakespeare}");
+        CollectionAssert.Contains(lines, "requester  o'brien");
+        CollectionAssert.Contains(lines, $"created    {job.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC");
+        StringAssert.Contains(table.StandardOutput, $"result     8 tokens in ");
+        Assert.IsTrue(lines.Any(line => line.StartsWith("│ 1 ", StringComparison.Ordinal) && line.Contains($"│ {job.Attempts[0].Worker} ", StringComparison.Ordinal) && line.Contains("│ succeeded ", StringComparison.Ordinal)), table.StandardOutput);
+        Assert.AreEqual(0, json.ExitCode, json.StandardError);
+        StringAssert.Contains(json.StandardOutput, "\"requester\": \"o'brien\"");
+        Assert.IsFalse(json.StandardOutput.Contains("\\u", StringComparison.Ordinal), json.StandardOutput);
+        var parsed = System.Text.Json.JsonDocument.Parse(json.StandardOutput).RootElement;
+        Assert.AreEqual("Succeeded", parsed.GetProperty("status").GetString());
+        Assert.AreEqual("'", parsed.GetProperty("spec").GetProperty("generation").GetProperty("stop")[0].GetString());
+        Assert.AreEqual(job.Result!.Text, parsed.GetProperty("result").GetProperty("text").GetString());
+    }
+
     /// <summary>An embedded pool in this process on <paramref name="gatewayPort"/>, which the tool, given that port, joins as a client.</summary>
     private static Task<PoolConnection> OpenJoinablePoolAsync(string gatewayPort) => PoolConnection.OpenAsync(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
     {
