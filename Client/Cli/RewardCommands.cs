@@ -42,9 +42,7 @@ internal static class RewardCommands
                     AnsiConsole.MarkupLineInterpolated($"  {suspicion.At:u} {suspicion.Reason}");
             }
 
-            // The job id is shortened (--json has every field in full); piped output is not wrapped at 80 columns.
-            if (Console.IsOutputRedirected)
-                AnsiConsole.Profile.Width = 200;
+            // The job id is shortened (--json has every field in full).
             var table = new Table().AddColumns("#", "time (UTC)", "kind", "job", "units", "speed", "quality", "streak", "total");
             foreach (var e in page.Entries)
             {

@@ -286,6 +286,19 @@ public sealed class PoolaiCliTests
     }
 
     [TestMethod]
+    public async Task ATableIsAsWideAsItsContentWhenTheOutputIsRedirectedNotCutAt80Columns()
+    {
+        var outcome = await PoolaiProcess.RunAsync("libs");
+
+        Assert.AreEqual(0, outcome.ExitCode, outcome.StandardError);
+        var native = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+        var lines = outcome.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.TrimEnd('\r')).ToList();
+        Assert.IsTrue(lines.Any(line => line.StartsWith("│ libLibTorchSharp.so │ " + native + " ", StringComparison.Ordinal)), outcome.StandardOutput);
+        Assert.IsTrue(lines.All(line => line.Length == lines[0].Length), outcome.StandardOutput);
+        Assert.IsTrue(lines[0].Length > native.Length + 20, outcome.StandardOutput);
+    }
+
+    [TestMethod]
     public async Task StatusShowsAJobAsATableAndWithJsonAsJsonWithoutNeedlessEscapes()
     {
         var gatewayPort = TestPorts.FreeText();
