@@ -27,5 +27,6 @@ if (parsed.Errors.Count > 0)
     return 2;
 }
 
+CliConsole.UseOutputWidth();
 // On Ctrl+C or SIGTERM the command cancels its job and closes its pool; give that time before the process exits.
 return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(20) });

@@ -4,6 +4,7 @@ using Orleans.Dashboard;
 using PoolAI.Gateway;
 using PoolAI.Gateway.Admin;
 using PoolAI.Gateway.Auth;
+using PoolAI.Gateway.Binding;
 using PoolAI.Gateway.Jobs;
 using PoolAI.Gateway.OpenAi;
 using Scalar.AspNetCore;
@@ -14,6 +15,8 @@ using PoolAI.Silo.Hosting;
 try
 {
     var builder = WebApplication.CreateBuilder(args);
+    // Generated signing keys (and the embedded pool's database) live in the pool home: the owner's alone.
+    PoolHome.Secure();
     builder.Services.ConfigureHttpJsonOptions(o =>
     {
         o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
@@ -36,7 +39,7 @@ try
             };
         }
     });
-    builder.Services.AddOpenApi();
+    builder.Services.AddOpenApi(o => o.AddNumberRules());
     builder.Services.AddGatewayAuth(builder.Configuration);
     builder.Services.AddGatewayRateLimits(builder.Configuration);
     builder.Services.TryAddSingleton(TimeProvider.System);
@@ -82,6 +85,7 @@ try
     app.UseAuthentication();
     app.UseAuthorization();
     app.UseRateLimiter();
+    app.UseJsonBodyTextCheck();
     app.MapAuthApi();
     app.MapJobsApi();
     app.MapOpenAiApi();
@@ -92,7 +96,8 @@ try
     if (hostsPool)
     {
         app.MapDashboardSignIn();
-        app.MapOrleansDashboard(DashboardSignIn.DashboardPath).RequireAuthorization(GatewayAuth.AdminPolicy);
+        // The dashboard's own routes are its page's plumbing, not the pool's API: keep them out of the OpenAPI document.
+        app.MapOrleansDashboard(DashboardSignIn.DashboardPath).RequireAuthorization(GatewayAuth.AdminPolicy).ExcludeFromDescription();
     }
     app.MapGet("/healthz", () => TypedResults.Ok("ok")).AllowAnonymous();
     await app.RunAsync();

@@ -11,16 +11,21 @@ internal static class GenerateCommand
     {
         var prompt = new Argument<string>("prompt") { Description = "Text for the model to continue" };
         var model = new Option<string>("--model", "-m") { Description = "Model id", DefaultValueFactory = _ => "shakespeare-char" };
-        var maxTokens = new Option<int>("--max-tokens", "-n") { Description = $"Tokens to generate (1 to {JobSpecRules.MaxTokensLimit})", DefaultValueFactory = _ => 256 };
-        var temperature = new Option<float>("--temperature", "-t") { Description = $"Sampling temperature, 0 to {JobSpecRules.MaxTemperature} (0 = greedy)", DefaultValueFactory = _ => 0.8f };
-        var topK = new Option<int>("--top-k") { Description = "Keep the K most likely tokens (0 = all)", DefaultValueFactory = _ => 0 };
-        var topP = new Option<float>("--top-p") { Description = "Nucleus sampling mass, in (0, 1]", DefaultValueFactory = _ => 1.0f };
-        var seed = new Option<long>("--seed", "-s") { Description = "Sampler seed; the same seed and settings give the same text", DefaultValueFactory = _ => 0 };
+        var maxTokens = new Option<int>("--max-tokens", "-n") { Description = $"Tokens to generate (1 to {JobSpecRules.MaxTokensLimit})", DefaultValueFactory = _ => 256 }
+            .AsNumber($"between 1 and {JobSpecRules.MaxTokensLimit}");
+        var temperature = new Option<float>("--temperature", "-t") { Description = $"Sampling temperature, 0 to {JobSpecRules.MaxTemperature} (0 = greedy)", DefaultValueFactory = _ => 0.8f }
+            .AsNumber($"between 0 and {JobSpecRules.MaxTemperature}");
+        var topK = new Option<int>("--top-k") { Description = "Keep the K most likely tokens (0 = all)", DefaultValueFactory = _ => 0 }.AsNumber($"between 0 (all) and {int.MaxValue}");
+        var topP = new Option<float>("--top-p") { Description = "Nucleus sampling mass, in (0, 1]", DefaultValueFactory = _ => 1.0f }.AsNumber("in (0, 1]");
+        var seed = new Option<long>("--seed", "-s") { Description = "Sampler seed; the same seed and settings give the same text", DefaultValueFactory = _ => 0 }.AsNumber();
         var stop = new Option<string[]>("--stop") { Description = "Stop before this text (repeatable)", AllowMultipleArgumentsPerToken = false };
-        var priority = new Option<int>("--priority") { Description = "Job priority, -10 to 10", DefaultValueFactory = _ => 0 };
+        var priority = new Option<int>("--priority") { Description = "Job priority, -10 to 10", DefaultValueFactory = _ => 0 }
+            .AsNumber($"between {JobSpecRules.MinPriority} and {JobSpecRules.MaxPriority}");
         var device = new Option<string?>("--device") { Description = "Run only on a silo of this device class: cpu or cuda" };
-        var minMemory = new Option<long>("--min-memory-mb") { Description = "Run only on a silo with at least this much memory, MiB" };
-        var minGpuMemory = new Option<long>("--min-gpu-memory-mb") { Description = "Run only on a cuda silo with at least this much GPU memory, MiB" };
+        var minMemory = new Option<long>("--min-memory-mb") { Description = "Run only on a silo with at least this much memory, MiB" }
+            .AsNumber($"between 0 and {JobRequirements.MaxMemoryMb}");
+        var minGpuMemory = new Option<long>("--min-gpu-memory-mb") { Description = "Run only on a cuda silo with at least this much GPU memory, MiB" }
+            .AsNumber($"between 0 and {JobRequirements.MaxMemoryMb}");
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the generated text (no prompt, no summary)" };
         var noCache = new Option<bool>("--no-cache") { Description = "Run the job on a worker even if the pool has the result of an identical request cached" };
 

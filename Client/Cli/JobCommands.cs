@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PoolAI.Jobs;
+using Spectre.Console;
 
 namespace PoolAI.Client.Cli;
 
@@ -8,12 +9,16 @@ internal static class JobCommands
 {
     public static Command Status()
     {
-        var id = new Argument<Guid>("job") { Description = "Job id" };
-        var command = new Command("status", "Show a job's status, attempts and result") { id };
+        var id = new Argument<Guid>("job") { Description = "Job id" }.AsJobId();
+        var json = new Option<bool>("--json") { Description = "Print the whole job as JSON (snake_case, as the HTTP API)" };
+        var command = new Command("status", "Show a job's status, attempts and result") { id, json };
         command.SetAction(async (result, cancellationToken) => await CliRunner.RunAsync(async (connection, _) =>
         {
             var view = await connection.Client.GetAsync(result.GetValue(id));
-            Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(view, JsonOutput.Options));
+            if (result.GetValue(json))
+                Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(view, JsonOutput.Options));
+            else
+                AnsiConsole.Write(JobStatusTable.Render(view));
             return CliRunner.Ok;
         }, validate: null, cancellationToken));
         return command;
@@ -21,7 +26,7 @@ internal static class JobCommands
 
     public static Command Cancel()
     {
-        var id = new Argument<Guid>("job") { Description = "Job id" };
+        var id = new Argument<Guid>("job") { Description = "Job id" }.AsJobId();
         var reason = new Option<string>("--reason") { Description = "Why", DefaultValueFactory = _ => "by requester" };
         var command = new Command("cancel", "Cancel a job that has not finished") { id, reason };
         command.SetAction(async (result, cancellationToken) => await CliRunner.RunAsync(async (connection, _) =>
@@ -35,8 +40,9 @@ internal static class JobCommands
 
     public static Command Priority()
     {
-        var id = new Argument<Guid>("job") { Description = "Job id" };
-        var priority = new Argument<int>("priority") { Description = $"New priority, {JobSpecRules.MinPriority}…{JobSpecRules.MaxPriority} (higher runs first)" };
+        var id = new Argument<Guid>("job") { Description = "Job id" }.AsJobId();
+        var priority = new Argument<int>("priority") { Description = $"New priority, {JobSpecRules.MinPriority}…{JobSpecRules.MaxPriority} (higher runs first)" }
+            .AsNumber($"between {JobSpecRules.MinPriority} and {JobSpecRules.MaxPriority}");
         var command = new Command("priority", "Change the priority of a job that has not finished (queued, assigned or running)") { id, priority };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -52,12 +58,13 @@ internal static class JobCommands
     }
 }
 
-/// <summary>JSON as the CLI prints it.</summary>
+/// <summary>JSON as the CLI prints it: indented, snake_case, enums by name, and text as written (no <c>\u0027</c> for <c>'</c>: the output is read by people and parsers, never embedded in HTML).</summary>
 internal static class JsonOutput
 {
     public static readonly System.Text.Json.JsonSerializerOptions Options = new()
     {
         WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
     };

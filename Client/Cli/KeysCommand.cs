@@ -27,7 +27,7 @@ internal static class KeysCommand
             }
             catch (ArgumentException)
             {
-                throw new PoolAI.Jobs.JobValidationException("--role", $"must be one of {string.Join(", ", ApiRoles.All)}, was '{result.GetValue(role)}'");
+                throw new PoolAI.Jobs.JobValidationException("--role", $"must be one of {string.Join(", ", ApiRoles.All)}; was '{result.GetValue(role)}'");
             }
         }, cancellationToken));
 

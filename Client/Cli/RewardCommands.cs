@@ -11,7 +11,7 @@ internal static class RewardCommands
     public static Command Rewards()
     {
         var worker = new Argument<string>("worker") { Description = "Worker id (the miner's PoolAI:Worker:WorkerId)" };
-        var limit = new Option<int>("--limit") { Description = "Recent entries to show (1–1000)", DefaultValueFactory = _ => 10 };
+        var limit = new Option<int>("--limit") { Description = "Recent entries to show (1–1000)", DefaultValueFactory = _ => 10 }.AsNumber("between 1 and 1000");
         var json = new Option<bool>("--json") { Description = "Print summary and entries as JSON" };
         var command = new Command("rewards", "Show a worker's balance, streak, trust, statistics and recent ledger entries") { worker, limit, json };
         command.SetAction(async (result, cancellationToken) => await CliRunner.RunAsync(async (connection, _) =>
@@ -40,9 +40,7 @@ internal static class RewardCommands
                     AnsiConsole.MarkupLineInterpolated($"  {suspicion.At:u} {suspicion.Reason}");
             }
 
-            // The job id is shortened (--json has every field in full); piped output is not wrapped at 80 columns.
-            if (Console.IsOutputRedirected)
-                AnsiConsole.Profile.Width = 200;
+            // The job id is shortened (--json has every field in full).
             var table = new Table().AddColumns("#", "time (UTC)", "kind", "job", "units", "speed", "quality", "streak", "total");
             foreach (var e in page.Entries)
             {
@@ -68,8 +66,8 @@ internal static class RewardCommands
 
     public static Command Leaderboard()
     {
-        var period = new Option<LeaderboardPeriod>("--period") { Description = "day, week, month or all", DefaultValueFactory = _ => LeaderboardPeriod.Week };
-        var top = new Option<int>("--top") { Description = "Rows (1–1000)", DefaultValueFactory = _ => 10 };
+        var period = new Option<LeaderboardPeriod>("--period") { Description = "day, week, month or all", DefaultValueFactory = _ => LeaderboardPeriod.Week }.AsChoice();
+        var top = new Option<int>("--top") { Description = "Rows (1–1000)", DefaultValueFactory = _ => 10 }.AsNumber("between 1 and 1000");
         var json = new Option<bool>("--json") { Description = "Print the rows as JSON" };
         var command = new Command("leaderboard", "Show the workers who earned most in a period") { period, top, json };
         command.SetAction(async (result, cancellationToken) => await CliRunner.RunAsync(async (connection, _) =>

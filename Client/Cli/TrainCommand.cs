@@ -23,21 +23,21 @@ internal static class TrainCommand
         var output = new Option<string?>("--out", "-o") { Description = "Checkpoint folder to write (default models/ID)" };
         var id = new Option<string>("--id") { Description = "Model id", DefaultValueFactory = _ => "shakespeare-char" };
         var preset = new Option<string?>("--preset") { Description = "nanogpt-cpu: nanoGPT's CPU configuration (4 layers, 4 heads, 128 wide, block 64, batch 12, 2000 steps; peak lr 2e-3)" };
-        var layers = new Option<int?>("--layers") { Description = "Transformer blocks" };
-        var heads = new Option<int?>("--heads") { Description = "Attention heads" };
-        var embedding = new Option<int?>("--embd") { Description = "Embedding width" };
-        var block = new Option<int?>("--block") { Description = "Context length (tokens)" };
-        var batch = new Option<int?>("--batch") { Description = "Sequences per step" };
-        var steps = new Option<int?>("--steps") { Description = "Optimizer steps" };
-        var decaySteps = new Option<int?>("--decay-steps") { Description = "Step where the cosine decay ends (default: --steps)" };
-        var lr = new Option<double?>("--lr") { Description = "Peak learning rate (default 1e-3; 2e-3 with --preset nanogpt-cpu)" };
-        var minLr = new Option<double>("--min-lr") { Description = "Final learning rate", DefaultValueFactory = _ => 1e-4 };
-        var warmup = new Option<int>("--warmup") { Description = "Warm-up steps", DefaultValueFactory = _ => 100 };
-        var dropout = new Option<double>("--dropout") { Description = "Dropout while training", DefaultValueFactory = _ => 0.0 };
-        var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay", DefaultValueFactory = _ => 0.1 };
-        var evalInterval = new Option<int>("--eval-interval") { Description = "Steps between validation losses", DefaultValueFactory = _ => 250 };
-        var seed = new Option<long>("--seed") { Description = "Seed of initialisation and batches", DefaultValueFactory = _ => 1337 };
-        var threads = new Option<int>("--threads") { Description = "Torch threads (0 = all cores)", DefaultValueFactory = _ => 0 };
+        var layers = new Option<int?>("--layers") { Description = "Transformer blocks" }.AsNumber();
+        var heads = new Option<int?>("--heads") { Description = "Attention heads" }.AsNumber();
+        var embedding = new Option<int?>("--embd") { Description = "Embedding width" }.AsNumber();
+        var block = new Option<int?>("--block") { Description = "Context length (tokens)" }.AsNumber();
+        var batch = new Option<int?>("--batch") { Description = "Sequences per step" }.AsNumber();
+        var steps = new Option<int?>("--steps") { Description = "Optimizer steps" }.AsNumber();
+        var decaySteps = new Option<int?>("--decay-steps") { Description = "Step where the cosine decay ends (default: --steps)" }.AsNumber();
+        var lr = new Option<double?>("--lr") { Description = "Peak learning rate (default 1e-3; 2e-3 with --preset nanogpt-cpu)" }.AsNumber();
+        var minLr = new Option<double>("--min-lr") { Description = "Final learning rate", DefaultValueFactory = _ => 1e-4 }.AsNumber();
+        var warmup = new Option<int>("--warmup") { Description = "Warm-up steps", DefaultValueFactory = _ => 100 }.AsNumber();
+        var dropout = new Option<double>("--dropout") { Description = "Dropout while training", DefaultValueFactory = _ => 0.0 }.AsNumber();
+        var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay", DefaultValueFactory = _ => 0.1 }.AsNumber();
+        var evalInterval = new Option<int>("--eval-interval") { Description = "Steps between validation losses", DefaultValueFactory = _ => 250 }.AsNumber();
+        var seed = new Option<long>("--seed") { Description = "Seed of initialisation and batches", DefaultValueFactory = _ => 1337 }.AsNumber();
+        var threads = new Option<int>("--threads") { Description = "Torch threads (0 = all cores)", DefaultValueFactory = _ => 0 }.AsNumber();
         var description = new Option<string?>("--description") { Description = "One line for model lists" };
 
         var command = new Command("train", "Train a character-level GPT and save it as a checkpoint the pool can serve")

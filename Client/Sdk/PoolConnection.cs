@@ -118,10 +118,8 @@ public sealed class PoolConnection : IAsyncDisposable
             [$"{PoolMinerOptions.Section}:DrainTimeout"] = configuration[$"{PoolMinerOptions.Section}:DrainTimeout"] ?? "00:00:00",
         });
         ConfigureLogging(builder, logLevel, configureLogging);
-        // The silo's advice to use server GC is for long-running servers, not a command-line tool; the
-        // watchdog's first check in a fresh process measures from an arbitrary origin and warns spuriously.
+        // The silo's advice to use server GC is for long-running servers, not a command-line tool.
         builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
-        builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
         // As the pool stops, the pulling agents of the in-memory event streams log their cancelled reads as errors.
         // Those streams are not durable by design (a lost event is made good from the ledgers), so on a command's
         // standard error that is noise; errors of theirs before the stop are still shown.

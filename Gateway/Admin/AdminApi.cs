@@ -6,6 +6,7 @@ using PoolAI.Gateway.Auth;
 using PoolAI.Gateway.Jobs;
 using PoolAI.Rewards;
 using PoolAI.Workers;
+using PoolAI.Gateway.Binding;
 
 namespace PoolAI.Gateway.Admin;
 
@@ -30,9 +31,11 @@ public sealed record WorkerActionRequest
 public sealed record CorrectionRequest
 {
     /// <summary>The credit entry to correct.</summary>
+    [NumberRule(RequestNumber.LedgerSequence)]
     public long? Sequence { get; init; }
 
     /// <summary>Credits to take back; absent for all that is left of the entry.</summary>
+    [NumberRule(RequestNumber.CreditAmount)]
     public decimal? Amount { get; init; }
 
     /// <summary>Why.</summary>

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Text.Json.Serialization;
 using PoolAI.Jobs;
+using PoolAI.Gateway.Binding;
 
 namespace PoolAI.Gateway.Jobs;
 
@@ -16,7 +17,7 @@ public sealed record GenerateRequest
     public JobKind Kind { get; init; } = JobKind.TextGeneration;
 
     /// <summary>Time to live, seconds.</summary>
-    [JsonPropertyName("ttl_seconds"), Description("Seconds the job may wait and run before it expires; default the pool's")]
+    [JsonPropertyName("ttl_seconds"), NumberRule(RequestNumber.TtlSeconds), Description("Seconds the job may wait and run before it expires; default the pool's")]
     public int? TtlSeconds { get; init; }
 
     /// <summary>Model id, or a task's name.</summary>
@@ -32,23 +33,23 @@ public sealed record GenerateRequest
     public string? Prompt { get; init; }
 
     /// <summary>Tokens to generate.</summary>
-    [JsonPropertyName("max_tokens"), Description("Tokens to generate, 1 to 4096")]
+    [JsonPropertyName("max_tokens"), NumberRule(RequestNumber.MaxTokens), Description("Tokens to generate, 1 to 4096")]
     public int MaxTokens { get; init; } = 256;
 
     /// <summary>Sampling temperature.</summary>
-    [Description("At least 0; 0 is greedy")]
+    [NumberRule(RequestNumber.Temperature), Description("0 to 10; 0 is greedy")]
     public float Temperature { get; init; } = 0.8f;
 
     /// <summary>Top-k.</summary>
-    [JsonPropertyName("top_k"), Description("Keep the K most likely tokens; 0 keeps all")]
+    [JsonPropertyName("top_k"), NumberRule(RequestNumber.TopK), Description("Keep the K most likely tokens; 0 keeps all")]
     public int TopK { get; init; }
 
     /// <summary>Top-p.</summary>
-    [JsonPropertyName("top_p"), Description("Nucleus mass in (0, 1]")]
+    [JsonPropertyName("top_p"), NumberRule(RequestNumber.TopP), Description("Nucleus mass in (0, 1]")]
     public float TopP { get; init; } = 1f;
 
     /// <summary>Sampler seed.</summary>
-    [Description("Same seed and settings give the same text")]
+    [NumberRule(RequestNumber.Seed), Description("Same seed and settings give the same text")]
     public long Seed { get; init; }
 
     /// <summary>Stop sequences.</summary>
@@ -60,7 +61,7 @@ public sealed record GenerateRequest
     public string? WebhookUrl { get; init; }
 
     /// <summary>Priority.</summary>
-    [Description("-10 to 10; higher runs first")]
+    [NumberRule(RequestNumber.Priority), Description("-10 to 10; higher runs first")]
     public int Priority { get; init; }
 
     /// <summary>What the serving silo must offer.</summary>
@@ -92,11 +93,11 @@ public sealed record RequirementsRequest
     public string? Device { get; init; }
 
     /// <summary>Least host memory, MiB.</summary>
-    [JsonPropertyName("min_memory_mb"), Description("Least host memory of the silo, MiB")]
+    [JsonPropertyName("min_memory_mb"), NumberRule(RequestNumber.MemoryMb), Description("Least host memory of the silo, MiB")]
     public long MinMemoryMb { get; init; }
 
     /// <summary>Least GPU memory, MiB.</summary>
-    [JsonPropertyName("min_gpu_memory_mb"), Description("Least GPU memory of the silo, MiB (implies cuda)")]
+    [JsonPropertyName("min_gpu_memory_mb"), NumberRule(RequestNumber.MemoryMb), Description("Least GPU memory of the silo, MiB (implies cuda)")]
     public long MinGpuMemoryMb { get; init; }
 
     /// <summary>The requirements this object states.</summary>

@@ -40,8 +40,6 @@ public static partial class JobsApi
     {
         try
         {
-            if (request.TtlSeconds is { } ttl && (ttl <= 0 || ttl > JobSpecRules.MaxTimeToLive.TotalSeconds))
-                return ApiErrors.Invalid("ttl_seconds", $"must be between 1 and {JobSpecRules.MaxTimeToLive.TotalSeconds:0} (30 days), was {ttl}");
             var view = await new PoolClient(grains).SubmitAsync(request.ToSpec(Requester(user)));
             return TypedResults.Accepted($"/api/jobs/{view.Id}", view);
         }
@@ -255,6 +253,7 @@ public sealed record WebhookSecretResponse(string Secret, string Header);
 public sealed record PriorityRequest
 {
     /// <summary>−10 to 10; higher runs first.</summary>
+    [PoolAI.Gateway.Binding.NumberRule(PoolAI.Gateway.Binding.RequestNumber.Priority)]
     public int? Priority { get; init; }
 }
 

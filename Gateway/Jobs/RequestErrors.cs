@@ -5,8 +5,9 @@ using Microsoft.AspNetCore.Diagnostics;
 namespace PoolAI.Gateway.Jobs;
 
 /// <summary>
-/// Turns request bodies that cannot be read (malformed JSON, a value of the wrong type, an unknown field, no body)
-/// into 400 problem details that name the field and say what it must be, in API terms rather than .NET type names;
+/// Turns request bodies that cannot be read (malformed JSON, a value of the wrong type, a number outside its field's
+/// rule, an unknown field, no body) into 400 problem details that name the field and say what it must be, in API terms
+/// rather than .NET type names;
 /// anything else is a 500 problem without internals. Unreadable bodies are the client's error and are not logged as
 /// failures.
 /// </summary>
@@ -42,6 +43,8 @@ public static partial class RequestErrors
         if (bad.InnerException is not JsonException json)
             return ("body", bad.Message.Contains("no body was provided", StringComparison.Ordinal) ? "is required: a JSON object" : bad.Message);
         var field = json.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : "body";
+        if (json is Binding.NumberRuleException broken)
+            return (field, broken.Rule);
         var message = json.Message;
         if (UnknownProperty().Match(message) is { Success: true } unknown)
             return (unknown.Groups[1].Value, "is not a field of this request");
@@ -52,9 +55,8 @@ public static partial class RequestErrors
 
     private static string Expected(string type, string field) => type switch
     {
-        // Also an integer too large for its type: say the type's range (the field's own rule applies within it).
-        _ when type.Contains("Int32", StringComparison.Ordinal) => $"must be an integer from {int.MinValue} to {int.MaxValue}",
-        _ when type.Contains("Int64", StringComparison.Ordinal) => $"must be an integer from {long.MinValue} to {long.MaxValue}",
+        // Numbers of request bodies carry their own rule (NumberRuleAttribute); never show a .NET type's range.
+        _ when type.Contains("Int32", StringComparison.Ordinal) || type.Contains("Int64", StringComparison.Ordinal) => "must be an integer",
         _ when type.Contains("Single", StringComparison.Ordinal) || type.Contains("Double", StringComparison.Ordinal) || type.Contains("Decimal", StringComparison.Ordinal) => "must be a number",
         _ when type.Contains("Boolean", StringComparison.Ordinal) => "must be true or false",
         _ when type.Contains("String[]", StringComparison.Ordinal) || type.Contains("List`1[System.String]", StringComparison.Ordinal) => "must be an array of strings",

@@ -96,18 +96,13 @@ public static class OpenAiApi
 
     private static IResult? Common(OpenAiSamplingRequest request, ModelRegistry registry, out string[]? stop)
     {
-        var (model, n, frequencyPenalty, presencePenalty, stopElement) = (request.Model, request.N, request.FrequencyPenalty, request.PresencePenalty, request.Stop);
+        // n, frequency_penalty and presence_penalty (only 1, only 0) are checked while the body is read (RequestNumbers).
+        var (model, stopElement) = (request.Model, request.Stop);
         stop = null;
         if (string.IsNullOrWhiteSpace(model))
             return ApiErrors.Invalid("model", "is required");
         if (!registry.Contains(model))
             return ApiErrors.NotFound($"The model '{model}' does not exist (models: {string.Join(", ", registry.Ids)})", "model", "model_not_found");
-        if (n is not (null or 1))
-            return ApiErrors.Invalid("n", $"only 1 is supported; was {n}");
-        if (frequencyPenalty is not (null or 0))
-            return ApiErrors.Invalid("frequency_penalty", $"only 0 is supported; was {frequencyPenalty}");
-        if (presencePenalty is not (null or 0))
-            return ApiErrors.Invalid("presence_penalty", $"only 0 is supported; was {presencePenalty}");
         switch (stopElement.ValueKind)
         {
             case JsonValueKind.Undefined or JsonValueKind.Null:

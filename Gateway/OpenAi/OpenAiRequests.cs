@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using PoolAI.Gateway.Binding;
 
 namespace PoolAI.Gateway.OpenAi;
 
@@ -10,15 +11,19 @@ public abstract record OpenAiSamplingRequest
     public string? Model { get; init; }
 
     /// <summary>Tokens to generate (for chat, the deprecated name of <c>max_completion_tokens</c>).</summary>
+    [NumberRule(RequestNumber.MaxTokens)]
     public int? MaxTokens { get; init; }
 
     /// <summary>Sampling temperature (default 1).</summary>
+    [NumberRule(RequestNumber.Temperature)]
     public float? Temperature { get; init; }
 
     /// <summary>Nucleus mass (default 1).</summary>
+    [NumberRule(RequestNumber.TopP)]
     public float? TopP { get; init; }
 
     /// <summary>Choices; only 1.</summary>
+    [NumberRule(RequestNumber.Choices)]
     public int? N { get; init; }
 
     /// <summary>Stream server-sent events.</summary>
@@ -31,15 +36,18 @@ public abstract record OpenAiSamplingRequest
     public JsonElement Stop { get; init; }
 
     /// <summary>Sampler seed (default 0).</summary>
+    [NumberRule(RequestNumber.Seed)]
     public long? Seed { get; init; }
 
     /// <summary>End-user id; accepted.</summary>
     public string? User { get; init; }
 
     /// <summary>Must be 0 or absent.</summary>
+    [NumberRule(RequestNumber.Penalty)]
     public float? FrequencyPenalty { get; init; }
 
     /// <summary>Must be 0 or absent.</summary>
+    [NumberRule(RequestNumber.Penalty)]
     public float? PresencePenalty { get; init; }
 
     /// <summary>PoolAI's extension: <c>false</c> runs the request on a worker even when the result of an identical request (same model, prompt, settings and seed) is in the result cache; absent or <c>true</c> may serve it from there.</summary>
@@ -60,6 +68,7 @@ public sealed record ChatCompletionRequest : OpenAiSamplingRequest
     public List<ChatMessage>? Messages { get; init; }
 
     /// <summary>Tokens to generate (default 256).</summary>
+    [NumberRule(RequestNumber.MaxTokens)]
     public int? MaxCompletionTokens { get; init; }
 }
 
@@ -93,6 +102,7 @@ public sealed record ImageGenerationRequest
     public string? Prompt { get; init; }
 
     /// <summary>Images.</summary>
+    [NumberRule(RequestNumber.Images)]
     public int? N { get; init; }
 
     /// <summary>Size, e.g. 512x512.</summary>

@@ -17,9 +17,17 @@ public static class PoolSecrets
         if (File.Exists(path))
             return Convert.FromBase64String(File.ReadAllText(path).Trim());
         if (!OperatingSystem.IsWindows())
-            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        {
+            // The home first, so that a home this creates is the owner's alone from the start (it holds pool.db too).
+            const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+            if (!Directory.Exists(Home))
+                Directory.CreateDirectory(Home, OwnerOnly);
+            Directory.CreateDirectory(directory, OwnerOnly);
+        }
         else
+        {
             Directory.CreateDirectory(directory);
+        }
         var secret = System.Security.Cryptography.RandomNumberGenerator.GetBytes(bytes);
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())

@@ -53,8 +53,9 @@ public static class LibStdCxxRepair
 
     /// <summary>
     /// Repairs the library at <paramref name="path"/> if it needs it: writes the patched bytes to a new
-    /// file beside it and renames that over the original, so a hard link to the NuGet cache is broken,
-    /// never written through. Running it again changes nothing.
+    /// file beside it, with the original's mode and last-write time (the size is the same: two bytes flip), and renames
+    /// that over the original, so a hard link to the NuGet cache is broken, never written through. Running it again
+    /// changes nothing, and a rebuild leaves the repaired file in place.
     /// </summary>
     /// <returns>The actions taken (empty when the library needed nothing or was repaired before).</returns>
     /// <exception cref="LibraryRepairException">The library needs versions that cannot safely be weakened.</exception>
@@ -91,6 +92,10 @@ public static class LibStdCxxRepair
 
             if (!OperatingSystem.IsWindows())
                 File.SetUnixFileMode(temp, File.GetUnixFileMode(path));
+            // The same size and last-write time as the original: MSBuild's copy of NuGet's file into a build output
+            // (Copy with SkipUnchangedFiles, as every `dotnet run` and `dotnet build` does) then finds the repaired copy
+            // unchanged and keeps it, instead of putting the unrepaired one back to be repaired at the next start.
+            File.SetLastWriteTimeUtc(temp, File.GetLastWriteTimeUtc(path));
             File.Move(temp, path, overwrite: true);
         }
         finally

@@ -30,13 +30,17 @@ public static class PoolSiloBuilderExtensions
     /// <summary>
     /// Adds PoolAI for the role in <c>PoolAI:Role</c>: grain storage, jobs and queues with the built-in job kinds (text
     /// and code generation, system tasks), rewards, and — for <c>miner</c> and <c>all-in-one</c> — model serving with its
-    /// silo metadata. Clustering is separate (<see cref="UsePoolClustering"/>) so that test clusters can bring their own;
-    /// so is any further job kind (<see cref="JobKindSiloBuilderExtensions.AddJobKind{TInput, TOutput}"/>).
+    /// silo metadata; and the membership clock (<see cref="MembershipClock"/>). An existing pool home is made the owner's
+    /// alone (<see cref="PoolHome.Secure"/>). Clustering is separate (<see cref="UsePoolClustering"/>) so that test
+    /// clusters can bring their own; so is any further job kind (<see cref="JobKindSiloBuilderExtensions.AddJobKind{TInput, TOutput}"/>).
     /// </summary>
     /// <exception cref="PoolConfigurationException">A setting is wrong; the message names it.</exception>
     public static ISiloBuilder AddPoolAI(this ISiloBuilder silo, IConfiguration configuration)
     {
         var role = PoolRoles.Parse(configuration[PoolRoles.Key]);
+        PoolHome.Secure();
+        // Orleans' watchdog can read its clock before setting it at start; see MembershipClock.
+        silo.Services.AddKeyedSingleton<TimeProvider>(MembershipClock.Key, (services, _) => new MembershipClock(services.GetRequiredService<TimeProvider>()));
         silo.AddPoolStorage(configuration)
             .AddPoolJobs(configuration)
             .AddTextGeneration()

@@ -81,13 +81,6 @@ public sealed class PoolMinerOptions
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
-/// <summary>Where PoolAI keeps its local files.</summary>
-public static class PoolHome
-{
-    /// <summary><c>POOLAI_HOME</c>, or <c>~/.poolai</c>.</summary>
-    public static string Directory => PoolAI.Hosting.PoolSecrets.Home;
-}
-
 /// <summary>The shared PostgreSQL database of a multi-machine pool (configuration section <c>PoolAI:Database</c>).</summary>
 public sealed class PoolDatabaseOptions
 {

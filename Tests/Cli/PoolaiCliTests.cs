@@ -28,13 +28,42 @@ public sealed class PoolaiCliTests
     }
 
     [TestMethod]
-    [DataRow("--max-tokens", "abc", "poolai: Cannot parse argument 'abc' for option '--max-tokens'")]
+    [DataRow("--max-tokens", "abc", "poolai: invalid --max-tokens: must be an integer between 1 and 4096; was 'abc'")]
     [DataRow("--bogus", "1", "poolai: Unrecognized command or argument '--bogus'")]
     public async Task TyposAreBadInputExitTwoAndPrintNoHelp(string option, string value, string expected)
     {
         var outcome = await PoolaiProcess.RunAsync("generate", "ROMEO:", option, value);
         Assert.AreEqual(2, outcome.ExitCode, outcome.StandardError);
         StringAssert.StartsWith(outcome.StandardError, expected);
+        Assert.AreEqual(string.Empty, outcome.StandardOutput);
+    }
+
+    [TestMethod]
+    [DataRow("poolai: invalid JOB: must be a job id (a GUID such as 3f2b9c4e-8d1a-4b7e-9f60-2c5d1e8a7b34); was 'abc'", "status", "abc")]
+    [DataRow("poolai: invalid JOB: must be a job id (a GUID such as 3f2b9c4e-8d1a-4b7e-9f60-2c5d1e8a7b34); was '42'", "cancel", "42")]
+    [DataRow("poolai: invalid JOB: must be a job id (a GUID such as 3f2b9c4e-8d1a-4b7e-9f60-2c5d1e8a7b34); was 'x'", "priority", "x", "1")]
+    [DataRow("poolai: invalid PRIORITY: must be an integer between -10 and 10; was 'high'", "priority", "3f2b9c4e-8d1a-4b7e-9f60-2c5d1e8a7b34", "high")]
+    [DataRow("poolai: invalid --period: must be one of day, week, month, all; was 'year'", "leaderboard", "--period", "year")]
+    [DataRow("poolai: invalid --period: must be one of day, week, month, all; was '2'", "leaderboard", "--period", "2")]
+    [DataRow("poolai: invalid --top: must be an integer between 1 and 1000; was 'ten'", "leaderboard", "--top", "ten")]
+    [DataRow("poolai: invalid --limit: must be an integer between 1 and 1000; was '1.5'", "rewards", "w1", "--limit", "1.5")]
+    [DataRow("poolai: invalid --temperature: must be a number between 0 and 10; was 'hot'", "generate", "ROMEO:", "--temperature", "hot")]
+    [DataRow("poolai: invalid --temperature: must be a number between 0 and 10; was '1e308'", "generate", "ROMEO:", "--temperature", "1e308")]
+    [DataRow("poolai: invalid --top-p: must be a number in (0, 1]; was 'NaN'", "generate", "ROMEO:", "--top-p", "NaN")]
+    [DataRow("poolai: invalid --top-k: must be an integer between 0 (all) and 2147483647; was '99999999999'", "generate", "ROMEO:", "--top-k", "99999999999")]
+    [DataRow("poolai: invalid --seed: must be an integer; was '1e5'", "generate", "ROMEO:", "--seed", "1e5")]
+    [DataRow("poolai: invalid --seed: must be an integer between -9223372036854775808 and 9223372036854775807; was '99999999999999999999'", "generate", "ROMEO:", "--seed", "99999999999999999999")]
+    [DataRow("poolai: invalid --priority: must be an integer between -10 and 10; was 'urgent'", "generate", "ROMEO:", "--priority", "urgent")]
+    [DataRow("poolai: invalid --min-memory-mb: must be an integer between 0 and 16777216; was '8G'", "generate", "ROMEO:", "--min-memory-mb", "8G")]
+    [DataRow("poolai: invalid --layers: must be an integer; was 'four'", "train", "--layers", "four")]
+    [DataRow("poolai: invalid --steps: must be an integer between -2147483648 and 2147483647; was '99999999999'", "train", "--steps", "99999999999")]
+    [DataRow("poolai: invalid --lr: must be a number; was 'fast'", "train", "--lr", "fast")]
+    [DataRow("poolai: invalid --dropout: must be a finite number; was '1e400'", "train", "--dropout", "1e400")]
+    public async Task AValueOfTheWrongKindIsSaidInWordsWithTheAllowedValuesNeverAsADotNetType(string expected, params string[] args)
+    {
+        var outcome = await PoolaiProcess.RunAsync(args);
+        Assert.AreEqual(2, outcome.ExitCode, outcome.StandardError);
+        Assert.AreEqual($"{expected}\npoolai: see 'poolai --help'", outcome.StandardError.Trim().ReplaceLineEndings("\n"));
         Assert.AreEqual(string.Empty, outcome.StandardOutput);
     }
 
@@ -254,6 +283,51 @@ public sealed class PoolaiCliTests
         Assert.AreEqual(0, outcome.ExitCode, outcome.StandardError);
         var recorded = TestModels.Registry.Get(TestModels.Shakespeare).Training!.ValLoss;
         StringAssert.StartsWith(outcome.StandardOutput, $"shakespeare-char: validation loss {recorded:F4} nats/token over 111,540 held-out characters");
+    }
+
+    [TestMethod]
+    public async Task ATableIsAsWideAsItsContentWhenTheOutputIsRedirectedNotCutAt80Columns()
+    {
+        var outcome = await PoolaiProcess.RunAsync("libs");
+
+        Assert.AreEqual(0, outcome.ExitCode, outcome.StandardError);
+        var native = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+        var lines = outcome.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.TrimEnd('\r')).ToList();
+        Assert.IsTrue(lines.Any(line => line.StartsWith("│ libLibTorchSharp.so │ " + native + " ", StringComparison.Ordinal)), outcome.StandardOutput);
+        Assert.IsTrue(lines.All(line => line.Length == lines[0].Length), outcome.StandardOutput);
+        Assert.IsTrue(lines[0].Length > native.Length + 20, outcome.StandardOutput);
+    }
+
+    [TestMethod]
+    public async Task StatusShowsAJobAsATableAndWithJsonAsJsonWithoutNeedlessEscapes()
+    {
+        var gatewayPort = TestPorts.FreeText();
+        await using var pool = await OpenJoinablePoolAsync(gatewayPort);
+        var submitted = await pool.Client.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, new GenerationSettings("ROMEO:", MaxTokens: 8, Seed: 4, Stop: ["'"])) with { Requester = "o'brien" });
+        var job = await pool.Client.WaitAsync(submitted.Id);
+        Assert.AreEqual(JobStatus.Succeeded, job.Status, job.StatusMessage);
+        var environment = new Dictionary<string, string> { ["POOLAI__Cluster__GatewayPort"] = gatewayPort };
+
+        var table = await PoolaiProcess.RunAsync(environment, "status", job.Id.ToString());
+        var json = await PoolaiProcess.RunAsync(environment, "status", job.Id.ToString(), "--json");
+
+        Assert.AreEqual(0, table.ExitCode, table.StandardError);
+        var lines = table.StandardOutput.Split('\n').Select(line => line.TrimEnd()).ToList();
+        CollectionAssert.Contains(lines, $"job        {job.Id}");
+        CollectionAssert.Contains(lines, "status     Succeeded");
+        CollectionAssert.Contains(lines, "kind       TextGeneration");
+        CollectionAssert.Contains(lines, $"model      {TestModels.Shakespeare}");
+        CollectionAssert.Contains(lines, "requester  o'brien");
+        CollectionAssert.Contains(lines, $"created    {job.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC");
+        StringAssert.Contains(table.StandardOutput, $"result     8 tokens in ");
+        Assert.IsTrue(lines.Any(line => line.StartsWith("│ 1 ", StringComparison.Ordinal) && line.Contains($"│ {job.Attempts[0].Worker} ", StringComparison.Ordinal) && line.Contains("│ succeeded ", StringComparison.Ordinal)), table.StandardOutput);
+        Assert.AreEqual(0, json.ExitCode, json.StandardError);
+        StringAssert.Contains(json.StandardOutput, "\"requester\": \"o'brien\"");
+        Assert.IsFalse(json.StandardOutput.Contains("\\u", StringComparison.Ordinal), json.StandardOutput);
+        var parsed = System.Text.Json.JsonDocument.Parse(json.StandardOutput).RootElement;
+        Assert.AreEqual("Succeeded", parsed.GetProperty("status").GetString());
+        Assert.AreEqual("'", parsed.GetProperty("spec").GetProperty("input").GetProperty("stop")[0].GetString());
+        Assert.AreEqual(job.Result!.Text!.Text, parsed.GetProperty("result").GetProperty("output").GetProperty("text").GetString());
     }
 
     /// <summary>An embedded pool in this process on <paramref name="gatewayPort"/>, which the tool, given that port, joins as a client.</summary>

@@ -161,8 +161,27 @@ public sealed class GatewayBadInputTests
     [TestMethod]
     [DataRow("api/auth/token", "{\"apiKey\":\"pai_bad\"}", "apiKey", "must be a PoolAI API key (pai_…)")]
     [DataRow("api/auth/token", "{}", "apiKey", "is required")]
-    [DataRow("api/jobs", "{\"prompt\":\"ROMEO:\",\"max_tokens\":99999999999}", "max_tokens", "must be an integer from -2147483648 to 2147483647")]
-    [DataRow("api/jobs", "{\"prompt\":\"ROMEO:\",\"max_tokens\":\"many\"}", "max_tokens", "must be an integer from -2147483648 to 2147483647")]
+    [DataRow("api/jobs", "{\"prompt\":\"ROMEO:\",\"max_tokens\":99999999999}", "max_tokens", "must be between 1 and 4096, was 99999999999")]
+    [DataRow("api/jobs", "{\"prompt\":\"ROMEO:\",\"max_tokens\":\"many\"}", "max_tokens", "must be an integer between 1 and 4096, was \"many\"")]
+    [DataRow("api/jobs", "{\"prompt\":\"ROMEO:\",\"max_tokens\":1.5}", "max_tokens", "must be an integer between 1 and 4096, was 1.5")]
+    [DataRow("api/jobs", "{\"prompt\":\"ROMEO:\",\"temperature\":1e308}", "temperature", "must be between 0 and 10, was 1e308")]
+    [DataRow("api/jobs", "{\"prompt\":\"ROMEO:\",\"temperature\":-1e400}", "temperature", "must be between 0 and 10, was -1e400")]
+    [DataRow("api/jobs", "{\"prompt\":\"ROMEO:\",\"temperature\":\"hot\"}", "temperature", "must be a number between 0 and 10, was \"hot\"")]
+    [DataRow("api/jobs", "{\"prompt\":\"ROMEO:\",\"top_p\":1e308}", "top_p", "must be in (0, 1], was 1e308")]
+    [DataRow("api/jobs", "{\"prompt\":\"ROMEO:\",\"top_k\":99999999999}", "top_k", "must be between 0 (off) and 2147483647, was 99999999999")]
+    [DataRow("api/jobs", "{\"prompt\":\"ROMEO:\",\"seed\":1e30}", "seed", "must be between -9223372036854775808 and 9223372036854775807, was 1e30")]
+    [DataRow("api/jobs", "{\"prompt\":\"ROMEO:\",\"priority\":99999999999}", "priority", "must be between -10 and 10, was 99999999999")]
+    [DataRow("api/jobs", "{\"prompt\":\"ROMEO:\",\"ttl_seconds\":1e10}", "ttl_seconds", "must be between 1 and 2592000 (30 days), was 1e10")]
+    [DataRow("api/jobs", "{\"prompt\":\"ROMEO:\",\"requirements\":{\"min_memory_mb\":1e30}}", "requirements.min_memory_mb", "must be between 0 and 16777216, was 1e30")]
+    [DataRow("api/jobs", "{\"prompt\":\"ROMEO:\",\"requirements\":{\"min_gpu_memory_mb\":-99999999999999999999}}", "requirements.min_gpu_memory_mb", "must be between 0 and 16777216, was -99999999999999999999")]
+    [DataRow("v1/chat/completions", "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":1e308}", "temperature", "must be between 0 and 10, was 1e308")]
+    [DataRow("v1/chat/completions", "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_completion_tokens\":99999999999}", "max_completion_tokens", "must be between 1 and 4096, was 99999999999")]
+    [DataRow("v1/chat/completions", "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":99999999999}", "max_tokens", "must be between 1 and 4096, was 99999999999")]
+    [DataRow("v1/chat/completions", "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"frequency_penalty\":1e308}", "frequency_penalty", "only 0 is supported, was 1e308")]
+    [DataRow("v1/completions", "{\"model\":\"shakespeare-char\",\"prompt\":\"ROMEO:\",\"n\":99999999999}", "n", "only 1 is supported, was 99999999999")]
+    [DataRow("v1/completions", "{\"model\":\"shakespeare-char\",\"prompt\":\"ROMEO:\",\"presence_penalty\":-1e308}", "presence_penalty", "only 0 is supported, was -1e308")]
+    [DataRow("v1/completions", "{\"model\":\"shakespeare-char\",\"prompt\":\"ROMEO:\",\"top_p\":1e-400}", "top_p", "must be in (0, 1], was 1e-400")]
+    [DataRow("v1/completions", "{\"model\":\"shakespeare-char\",\"prompt\":\"ROMEO:\",\"seed\":99999999999999999999}", "seed", "must be between -9223372036854775808 and 9223372036854775807, was 99999999999999999999")]
     public async Task AProblemSaysTheFieldAndTheRuleInItsDetailAndInOpenAisErrorObject(string path, string body, string field, string rule)
     {
         using var http = _gateway.Http(_key);
@@ -172,6 +191,50 @@ public sealed class GatewayBadInputTests
         Assert.AreEqual($"{field}: {rule}", problem.GetProperty("detail").GetString());
         Assert.AreEqual(field, problem.GetProperty("error").GetProperty("param").GetString());
         Assert.AreEqual($"{field}: {rule}", problem.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [TestMethod]
+    [DataRow("v1/chat/completions", "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":\"RO\\ud800MEO\"}]}", "messages[0].content", "\\ud800")]
+    [DataRow("v1/chat/completions", "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"\\udc00\"}]}]}", "messages[0].content[0].text", "\\udc00")]
+    [DataRow("v1/chat/completions", "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"te\\uDBFFxt\",\"text\":\"hi\"}]}]}", "messages[0].content[0].type", "\\uDBFF")]
+    [DataRow("v1/chat/completions", "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stop\":\"\\ud83d\\ud83d\\ude00\"}", "stop", "\\ud83d")]
+    [DataRow("v1/completions", "{\"model\":\"shakespeare-char\",\"prompt\":\"\\ud800\"}", "prompt", "\\ud800")]
+    [DataRow("v1/completions", "{\"model\":\"shakespeare-char\",\"prompt\":[\"\\ude00\\ud83d\"]}", "prompt[0]", "\\ude00")]
+    [DataRow("v1/completions", "{\"model\":\"shakespeare-char\",\"prompt\":\"ROMEO:\",\"stop\":[\"a\",\"b\\ud800\"]}", "stop[1]", "\\ud800")]
+    [DataRow("api/jobs", "{\"prompt\":\"\\ud800\"}", "prompt", "\\ud800")]
+    [DataRow("api/jobs", "{\"prompt\":\"ROMEO:\",\"stop\":[\"\\udfff\"]}", "stop[0]", "\\udfff")]
+    public async Task AStringHoldingALoneSurrogateIsA400NamingItsField(string path, string body, string field, string escape)
+    {
+        using var http = _gateway.Http(_key);
+        using var response = await http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.AreEqual(HttpStatusCode.BadRequest, response.StatusCode, text);
+        var problem = JsonDocument.Parse(text).RootElement;
+        var expected = $"{field}: must be valid Unicode text: {escape} is half of a UTF-16 surrogate pair without the other half";
+        Assert.AreEqual(expected, problem.GetProperty("detail").GetString());
+        Assert.AreEqual(field, problem.GetProperty("error").GetProperty("param").GetString());
+        Assert.AreEqual(expected, problem.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [TestMethod]
+    [DataRow("v1/chat/completions", "{\"model\":\"shakespeare-char\",\"messages\":[{\"role\":\"user\",\"content\":\"", "\"}]}", 66)]
+    [DataRow("v1/completions", "{\"model\":\"shakespeare-char\",\"prompt\":\"", "\"}", 38)]
+    [DataRow("api/jobs", "{\"prompt\":\"RO", "\"}", 13)]
+    public async Task ABodyThatIsNotUtf8IsA400NamingTheBody(string path, string start, string end, int offset)
+    {
+        // Latin-1 "ÿþ" where UTF-8 was due: JSON that is well formed but not UTF-8.
+        var body = Encoding.UTF8.GetBytes(start).Concat(new byte[] { 0xFF, 0xFE }).Concat(Encoding.UTF8.GetBytes(end)).ToArray();
+        Assert.AreEqual(0xFF, body[offset]);
+        using var http = _gateway.Http(_key);
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await http.PostAsync(path, content);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.AreEqual(HttpStatusCode.BadRequest, response.StatusCode, text);
+        var problem = JsonDocument.Parse(text).RootElement;
+        var expected = $"body: must be JSON encoded as UTF-8: the byte 0xFF at offset {offset} is not UTF-8";
+        Assert.AreEqual(expected, problem.GetProperty("detail").GetString());
+        Assert.AreEqual("body", problem.GetProperty("error").GetProperty("param").GetString());
     }
 
     private static bool NamesField(string body, string field)

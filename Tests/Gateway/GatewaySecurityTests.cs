@@ -152,6 +152,40 @@ public sealed class GatewaySecurityTests
     }
 
     [TestMethod]
+    public async Task TheOpenApiDocumentListsThePublicApiButNotTheDashboardOrTheSignInPage()
+    {
+        using var http = _gateway.Http();
+        var paths = JsonDocument.Parse(await http.GetStringAsync("openapi/v1.json")).RootElement.GetProperty("paths")
+            .EnumerateObject().Select(p => p.Name).ToList();
+        CollectionAssert.Contains(paths, "/v1/chat/completions");
+        CollectionAssert.Contains(paths, "/api/jobs");
+        Assert.AreEqual("", string.Join(", ", paths.Where(p => p.StartsWith("/dashboard", StringComparison.Ordinal) || p.StartsWith("/signin", StringComparison.Ordinal))));
+    }
+
+    [TestMethod]
+    public async Task TheOpenApiDocumentStatesTheTypeAndRangeOfTheNumbersInRequestBodies()
+    {
+        using var http = _gateway.Http();
+        var schemas = JsonDocument.Parse(await http.GetStringAsync("openapi/v1.json")).RootElement.GetProperty("components").GetProperty("schemas");
+        var job = schemas.GetProperty("GenerateRequest").GetProperty("properties");
+        Assert.AreEqual("""{"type":"number","minimum":0,"maximum":10}""", Range(job.GetProperty("temperature")));
+        Assert.AreEqual("""{"type":"number","exclusiveMinimum":0,"maximum":1}""", Range(job.GetProperty("top_p")));
+        Assert.AreEqual("""{"type":"integer","minimum":1,"maximum":4096}""", Range(job.GetProperty("max_tokens")));
+        Assert.AreEqual("""{"type":["null","integer"],"minimum":1,"maximum":2592000}""", Range(job.GetProperty("ttl_seconds")));
+        var chat = schemas.GetProperty("ChatCompletionRequest").GetProperty("properties");
+        Assert.AreEqual("""{"type":["null","integer"],"minimum":1,"maximum":4096}""", Range(chat.GetProperty("max_completion_tokens")));
+        Assert.AreEqual("""{"type":["null","integer"],"minimum":1,"maximum":1}""", Range(chat.GetProperty("n")));
+
+        static string Range(JsonElement schema) => JsonSerializer.Serialize(new Dictionary<string, JsonElement?>
+        {
+            ["type"] = schema.GetProperty("type"),
+            ["minimum"] = schema.TryGetProperty("minimum", out var min) ? min : null,
+            ["exclusiveMinimum"] = schema.TryGetProperty("exclusiveMinimum", out var exclusive) ? exclusive : null,
+            ["maximum"] = schema.GetProperty("maximum"),
+        }.Where(p => p.Value is not null).ToDictionary());
+    }
+
+    [TestMethod]
     public async Task TheOpenApiDocumentAndItsReferencePageAreServed()
     {
         using var http = _gateway.Http();

@@ -65,6 +65,28 @@ public sealed class LibStdCxxRepairTests
     }
 
     [TestMethod]
+    public void ARepairedLibraryKeepsTheOriginalsSizeAndLastWriteTimeSoThatABuildKeepsIt()
+    {
+        // MSBuild copies NuGet's file into a build output unless the target has the same size and last-write time
+        // (Copy with SkipUnchangedFiles): a repaired copy that kept both survives the next `dotnet run`.
+        var copy = CopyOriginal();
+        try
+        {
+            var shipped = new DateTime(2026, 5, 7, 10, 3, 28, DateTimeKind.Utc);
+            File.SetLastWriteTimeUtc(copy, shipped);
+
+            Assert.AreEqual(2, LibStdCxxRepair.Apply(copy, Gcc12Host).Count);
+
+            Assert.AreEqual(new FileInfo(Original).Length, new FileInfo(copy).Length);
+            Assert.AreEqual(shipped, File.GetLastWriteTimeUtc(copy));
+        }
+        finally
+        {
+            File.Delete(copy);
+        }
+    }
+
+    [TestMethod]
     public void RepairChangesOnlyTwoBytes()
     {
         var copy = CopyOriginal();
