@@ -187,8 +187,8 @@ internal static unsafe class Kernels
     /// <summary>
     /// Causal self-attention of one row and one head over positions 0 … <paramref name="position"/> of its cache row
     /// (Vaswani et al., 2017): scores <c>q·k_t / √head_size</c>, softmax with the maximum subtracted
-    /// (<see cref="DecoderMath.Exp"/>, sum in <see cref="Sum8"/> order), then <c>Σ_t p_t·v_t</c> accumulated over t in
-    /// order and divided by the sum.
+    /// (<see cref="DecoderMath.Exp"/>, sum in <see cref="Sum8"/> order), then <c>Σ_t p_t·v_t</c> as two sums, over the even
+    /// and the odd t, each accumulated in order, added, and divided by the sum.
     /// </summary>
     /// <param name="query"><c>[head_size]</c>.</param>
     /// <param name="keys">This row and head's keys, transposed: <c>[head_size, keyStride]</c>.</param>
@@ -242,29 +242,62 @@ internal static unsafe class Kernels
         var sum = Sum8(scores, count, T.Count > 1);
         var total = T.Broadcast(sum);
 
+        // Two chains per column (even and odd positions) keep the multiply-adds from waiting on each other.
         var j = 0;
         for (; j + 2 * T.Count <= headSize; j += 2 * T.Count)
         {
-            T a0 = T.Zero, a1 = T.Zero;
+            T even0 = T.Zero, even1 = T.Zero, odd0 = T.Zero, odd1 = T.Zero;
             var v = values + j;
-            for (t = 0; t < count; t++, v += headSize)
+            for (t = 0; t + 1 < count; t += 2, v += 2 * headSize)
             {
                 var p = T.Broadcast(scores[t]);
-                a0 = T.MultiplyAdd(p, T.Load(v), a0);
-                a1 = T.MultiplyAdd(p, T.Load(v + T.Count), a1);
+                even0 = T.MultiplyAdd(p, T.Load(v), even0);
+                even1 = T.MultiplyAdd(p, T.Load(v + T.Count), even1);
+                p = T.Broadcast(scores[t + 1]);
+                odd0 = T.MultiplyAdd(p, T.Load(v + headSize), odd0);
+                odd1 = T.MultiplyAdd(p, T.Load(v + headSize + T.Count), odd1);
             }
 
-            (a0 / total).Store(output + j);
-            (a1 / total).Store(output + j + T.Count);
+            if (t < count)
+            {
+                var p = T.Broadcast(scores[t]);
+                even0 = T.MultiplyAdd(p, T.Load(v), even0);
+                even1 = T.MultiplyAdd(p, T.Load(v + T.Count), even1);
+            }
+
+            ((even0 + odd0) / total).Store(output + j);
+            ((even1 + odd1) / total).Store(output + j + T.Count);
         }
 
-        for (; j < headSize; j++)
+        for (; j < headSize; j += T.Count)
         {
-            var a = 0f;
-            for (t = 0; t < count; t++)
-                a = MathF.FusedMultiplyAdd(scores[t], values[t * headSize + j], a);
-            output[j] = a / sum;
+            var columns = Math.Min(T.Count, headSize - j);
+            if (columns == T.Count)
+                WeightedValues<T>(scores, count, values + j, headSize, total).Store(output + j);
+            else
+            {
+                for (var c = 0; c < columns; c++)
+                    WeightedValues<Lanes1>(scores, count, values + j + c, headSize, Lanes1.Broadcast(sum)).Store(output + j + c);
+            }
         }
+    }
+
+    /// <summary>One vector of <c>Σ_t p_t·v_t / total</c>, even and odd positions in separate chains, added at the end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T WeightedValues<T>(float* scores, int count, float* values, int headSize, T total)
+        where T : struct, ILanes<T>
+    {
+        T even = T.Zero, odd = T.Zero;
+        var t = 0;
+        for (; t + 1 < count; t += 2)
+        {
+            even = T.MultiplyAdd(T.Broadcast(scores[t]), T.Load(values + t * headSize), even);
+            odd = T.MultiplyAdd(T.Broadcast(scores[t + 1]), T.Load(values + (t + 1) * headSize), odd);
+        }
+
+        if (t < count)
+            even = T.MultiplyAdd(T.Broadcast(scores[t]), T.Load(values + t * headSize), even);
+        return (even + odd) / total;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

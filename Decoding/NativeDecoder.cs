@@ -18,7 +18,7 @@ namespace PoolAI.Decoding;
 /// </para>
 /// Not thread-safe: one thread drives it.
 /// </summary>
-public sealed unsafe class NativeDecoder : IDecoder
+public sealed unsafe class NativeDecoder : IDecoder, IDisposable
 {
     /// <summary>
     /// This decoder's arithmetic version (<see cref="IDecoder.Version"/>). Any change that could change one bit of a
@@ -42,7 +42,9 @@ public sealed unsafe class NativeDecoder : IDecoder
     private readonly AlignedFloats _projected;
     private readonly AlignedFloats _mlp;
     private readonly AlignedFloats _logits;
-    private readonly AlignedFloats _scores;
+    private readonly AlignedFloats[] _scores;
+    private readonly WorkerGang? _gang;
+    private object? _work;
     private readonly int[] _prefillRows;
     private readonly int[] _prefillPositions;
 
@@ -50,10 +52,15 @@ public sealed unsafe class NativeDecoder : IDecoder
     /// <param name="weights">The model (shared: decoders only read it).</param>
     /// <param name="rows">Cache rows, that is sequences it holds at once; at least 1.</param>
     /// <param name="lanes">Kernel vector width; every width gives the same bits.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> is not positive, or <paramref name="lanes"/> is not a width.</exception>
-    public NativeDecoder(DecoderWeights weights, int rows, DecoderLanes lanes = DecoderLanes.Auto)
+    /// <param name="threads">
+    /// Threads a pass runs on: the caller and <c>threads − 1</c> helpers, sharing each matrix product by output panels and
+    /// the attention by rows and heads; every thread count gives the same bits.
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> or <paramref name="threads"/> is not positive, or <paramref name="lanes"/> is not a width.</exception>
+    public NativeDecoder(DecoderWeights weights, int rows, DecoderLanes lanes = DecoderLanes.Auto, int threads = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         if (!Enum.IsDefined(lanes))
             throw new ArgumentOutOfRangeException(nameof(lanes), lanes, "not a vector width");
         _weights = weights;
@@ -75,7 +82,8 @@ public sealed unsafe class NativeDecoder : IDecoder
         _projected = new AlignedFloats(_activationRows * stride);
         _mlp = new AlignedFloats(_activationRows * _mlpStride);
         _logits = new AlignedFloats(_activationRows * weights.Head.OutStride);
-        _scores = new AlignedFloats(_keyStride);
+        _scores = Enumerable.Range(0, threads).Select(_ => new AlignedFloats(_keyStride)).ToArray();
+        _gang = threads > 1 ? new WorkerGang(threads) : null;
         _prefillRows = new int[weights.BlockSize];
         _prefillPositions = Enumerable.Range(0, weights.BlockSize).ToArray();
     }
@@ -88,6 +96,9 @@ public sealed unsafe class NativeDecoder : IDecoder
 
     /// <summary>The kernel width in use (never <see cref="DecoderLanes.Auto"/>).</summary>
     public DecoderLanes Lanes { get; }
+
+    /// <summary>Threads a pass runs on.</summary>
+    public int Threads => _gang?.Threads ?? 1;
 
     /// <inheritdoc />
     public string Version => ArithmeticVersion;
@@ -165,6 +176,9 @@ public sealed unsafe class NativeDecoder : IDecoder
         }
     }
 
+    /// <summary>Stops the helper threads, if any.</summary>
+    public void Dispose() => _gang?.Dispose();
+
     private static DecoderLanes Widest() =>
         Vector512.IsHardwareAccelerated ? DecoderLanes.Sixteen
         : Vector256.IsHardwareAccelerated ? DecoderLanes.Eight
@@ -224,23 +238,23 @@ public sealed unsafe class NativeDecoder : IDecoder
             var layer = _weights.Layers[l];
             for (var a = 0; a < count; a++)
                 Kernels.LayerNorm<T>(x + a * stride, normalised + a * stride, embedding, layer.AttentionNorm);
-            Kernels.MatMul<T>(normalised, stride, count, layer.Attention, _qkv.Pointer, _qkvStride, 0, Kernels.Panels(layer.Attention));
+            MatMul<T>(normalised, stride, count, layer.Attention, _qkv.Pointer, _qkvStride);
             Store(l, pass);
             Attend<T>(l, pass);
-            Kernels.MatMul<T>(_attention.Pointer, stride, count, layer.AttentionProjection, _projected.Pointer, stride, 0, Kernels.Panels(layer.AttentionProjection));
+            MatMul<T>(_attention.Pointer, stride, count, layer.AttentionProjection, _projected.Pointer, stride);
             Kernels.Add<T>(x, _projected.Pointer, count * stride);
 
             for (var a = 0; a < count; a++)
                 Kernels.LayerNorm<T>(x + a * stride, normalised + a * stride, embedding, layer.MlpNorm);
-            Kernels.MatMul<T>(normalised, stride, count, layer.Mlp, _mlp.Pointer, _mlpStride, 0, Kernels.Panels(layer.Mlp));
+            MatMul<T>(normalised, stride, count, layer.Mlp, _mlp.Pointer, _mlpStride);
             Kernels.Gelu<T>(_mlp.Pointer, count * _mlpStride);
-            Kernels.MatMul<T>(_mlp.Pointer, _mlpStride, count, layer.MlpProjection, _projected.Pointer, stride, 0, Kernels.Panels(layer.MlpProjection));
+            MatMul<T>(_mlp.Pointer, _mlpStride, count, layer.MlpProjection, _projected.Pointer, stride);
             Kernels.Add<T>(x, _projected.Pointer, count * stride);
         }
 
         for (var a = pass.FirstLogits; a < count; a++)
             Kernels.LayerNorm<T>(x + a * stride, normalised + a * stride, embedding, _weights.FinalNorm);
-        Kernels.MatMul<T>(normalised + pass.FirstLogits * stride, stride, count - pass.FirstLogits, _weights.Head, _logits.Pointer, _weights.Head.OutStride, 0, Kernels.Panels(_weights.Head));
+        MatMul<T>(normalised + pass.FirstLogits * stride, stride, count - pass.FirstLogits, _weights.Head, _logits.Pointer, _weights.Head.OutStride);
     }
 
     /// <summary>Writes each activation's key (transposed: <c>[heads, head_size, block]</c> per cache row) and value (<c>[heads, block, head_size]</c>).</summary>
@@ -264,27 +278,100 @@ public sealed unsafe class NativeDecoder : IDecoder
         }
     }
 
+    private void MatMul<T>(float* x, int xStride, int rows, DecoderWeights.Linear layer, float* y, int yStride)
+        where T : struct, ILanes<T>
+    {
+        if (_gang is null)
+        {
+            Kernels.MatMul<T>(x, xStride, rows, layer, y, yStride, 0, Kernels.Panels(layer));
+            return;
+        }
+
+        var work = Work<T>();
+        work.Set(x, xStride, rows, layer, y, yStride);
+        _gang.Run(work);
+    }
+
     private void Attend<T>(int layer, Pass pass)
         where T : struct, ILanes<T>
     {
+        if (_gang is null)
+        {
+            Attend<T>(layer, pass, 0, pass.Count * _weights.Heads, _scores[0].Pointer);
+            return;
+        }
+
+        var work = Work<T>();
+        work.Set(layer, pass);
+        _gang.Run(work);
+    }
+
+    /// <summary>Attention of the (activation, head) pairs <paramref name="first"/> … <paramref name="end"/> − 1 (activation-major).</summary>
+    private void Attend<T>(int layer, Pass pass, int first, int end, float* scores)
+        where T : struct, ILanes<T>
+    {
+        var heads = _weights.Heads;
         var keys = _keys[layer].Pointer;
         var values = _values[layer].Pointer;
-        for (var a = 0; a < pass.Count; a++)
+        for (var i = first; i < end; i++)
         {
-            for (var h = 0; h < _weights.Heads; h++)
+            var (a, h) = (i / heads, i % heads);
+            var head = pass.Rows[a] * heads + h;
+            Kernels.Attend<T>(
+                _qkv.Pointer + a * _qkvStride + h * _headSize,
+                keys + head * _headSize * _keyStride,
+                _keyStride,
+                values + head * _weights.BlockSize * _headSize,
+                _headSize,
+                pass.Positions[a],
+                _scale,
+                scores,
+                _attention.Pointer + a * _weights.EmbeddingStride + h * _headSize);
+        }
+    }
+
+    private PassWork<T> Work<T>()
+        where T : struct, ILanes<T> =>
+        (PassWork<T>)(_work ??= new PassWork<T>(this));
+
+    /// <summary>The decoder's parallel pieces: a matrix product split by output panels, or attention split by (row, head).</summary>
+    private sealed class PassWork<T>(NativeDecoder decoder) : IParallelWork
+        where T : struct, ILanes<T>
+    {
+        private bool _attention;
+        private float* _x;
+        private int _xStride;
+        private int _rows;
+        private DecoderWeights.Linear? _layer;
+        private float* _y;
+        private int _yStride;
+        private int _layerIndex;
+        private Pass _pass;
+
+        public void Set(float* x, int xStride, int rows, DecoderWeights.Linear layer, float* y, int yStride)
+        {
+            _attention = false;
+            _x = x;
+            _xStride = xStride;
+            _rows = rows;
+            _layer = layer;
+            _y = y;
+            _yStride = yStride;
+        }
+
+        public void Set(int layer, Pass pass) => (_attention, _layerIndex, _pass) = (true, layer, pass);
+
+        public void Run(int part, int parts)
+        {
+            if (_attention)
             {
-                var head = pass.Rows[a] * _weights.Heads + h;
-                Kernels.Attend<T>(
-                    _qkv.Pointer + a * _qkvStride + h * _headSize,
-                    keys + head * _headSize * _keyStride,
-                    _keyStride,
-                    values + head * _weights.BlockSize * _headSize,
-                    _headSize,
-                    pass.Positions[a],
-                    _scale,
-                    _scores.Pointer,
-                    _attention.Pointer + a * _weights.EmbeddingStride + h * _headSize);
+                var pairs = _pass.Count * decoder._weights.Heads;
+                decoder.Attend<T>(_layerIndex, _pass, pairs * part / parts, pairs * (part + 1) / parts, decoder._scores[part].Pointer);
+                return;
             }
+
+            var panels = Kernels.Panels(_layer!);
+            Kernels.MatMul<T>(_x, _xStride, _rows, _layer!, _y, _yStride, panels * part / parts, panels * (part + 1) / parts);
         }
     }
 

@@ -163,6 +163,28 @@ public sealed class NativeDecoderTests
     }
 
     [TestMethod]
+    public void EveryThreadCountGivesTheSameBits()
+    {
+        // Helpers take whole output panels and whole (row, head) attention pairs, so a number never changes hands mid-sum.
+        var prompts = Enumerable.Range(0, 5).Select(i => TextTokens(700 * i, 20 + 9 * i)).ToArray();
+        var results = new[] { 1, 2, 3 }.Select(threads =>
+        {
+            using var decoder = new NativeDecoder(Weights, rows: 5, threads: threads);
+            Assert.AreEqual(threads, decoder.Threads);
+            var prefill = new float[prompts[4].Length * Vocabulary];
+            decoder.Prefill(4, prompts[4], prefill);
+            for (var row = 0; row < 4; row++)
+                decoder.Prefill(row, prompts[row], new float[Vocabulary]);
+            var logits = new float[5 * Vocabulary];
+            decoder.Decode([0, 1, 2, 3, 4], [1, 2, 3, 4, 5], prompts.Select(p => p.Length).ToArray(), logits);
+            return prefill.Concat(logits).ToArray();
+        }).ToArray();
+
+        AssertSameBits(results[0], results[1], "2 threads against 1");
+        AssertSameBits(results[0], results[2], "3 threads against 1");
+    }
+
+    [TestMethod]
     public void CopiedRowsDecodeLikeTheirSource()
     {
         var tokens = TextTokens(300, 40);
