@@ -17,7 +17,7 @@ namespace PoolAI.Models;
 /// </summary>
 public sealed class ContinuousBatcher : IDisposable
 {
-    /// <summary>Default of <see cref="MaxBatch"/>.</summary>
+    /// <summary>Default of <see cref="MaxBatch"/>: a decoding pass of 16 sequences of the shipped model costs the native decoder about 4 to 10 times one of a single sequence on a 2-core CPU (more as their contexts grow), for 16 times the tokens.</summary>
     public const int DefaultMaxBatch = 16;
 
     private readonly ConcurrentQueue<Request> _waiting = new();
