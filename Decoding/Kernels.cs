@@ -9,6 +9,8 @@ namespace PoolAI.Decoding;
 /// the row count, the tile it falls in or the vector width. Matrix products accumulate <c>x[i]·W[i, j]</c> for
 /// i = 0, 1, …, in − 1 with fused multiply-adds starting from 0, vectorised across output columns j (never across i);
 /// sums over a row (layer norm, softmax) use eight interleaved partial sums added pairwise, then the tail in order.
+/// The entry points are compiled fully optimised on first use (no tiered start), so the first request on a silo
+/// decodes at full speed.
 /// </summary>
 internal static unsafe class Kernels
 {
@@ -17,6 +19,7 @@ internal static unsafe class Kernels
     /// <paramref name="firstPanel"/> ≤ panel &lt; <paramref name="endPanel"/> of <paramref name="layer"/> only (so
     /// threads can share a product by panels). Padding columns come out 0.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MatMul<T>(float* x, int xStride, int rows, DecoderWeights.Linear layer, float* y, int yStride, int firstPanel, int endPanel)
         where T : struct, ILanes<T>
     {
@@ -54,6 +57,7 @@ internal static unsafe class Kernels
     public static int Panels(DecoderWeights.Linear layer) => (layer.OutStride + DecoderWeights.PanelWidth - 1) / DecoderWeights.PanelWidth;
 
     /// <summary><c>y[i] += x[i]</c> for i &lt; <paramref name="count"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add<T>(float* y, float* x, int count)
         where T : struct, ILanes<T>
     {
@@ -65,6 +69,7 @@ internal static unsafe class Kernels
     }
 
     /// <summary><c>y[i] = a[i] + b[i]</c> for i &lt; <paramref name="count"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Sum<T>(float* y, float* a, float* b, int count)
         where T : struct, ILanes<T>
     {
@@ -76,6 +81,7 @@ internal static unsafe class Kernels
     }
 
     /// <summary><c>x[i] = GELU(x[i])</c> for i &lt; <paramref name="count"/> (<see cref="DecoderMath.Gelu"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gelu<T>(float* x, int count)
         where T : struct, ILanes<T>
     {
@@ -91,6 +97,7 @@ internal static unsafe class Kernels
     /// over <paramref name="count"/> floats (two passes, <see cref="Sum8"/> order), then
     /// <c>y = (x − mean) · (1 / √(var + ε)) · scale (+ shift)</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LayerNorm<T>(float* x, float* y, int count, DecoderWeights.Norm norm)
         where T : struct, ILanes<T>
     {
@@ -110,6 +117,7 @@ internal static unsafe class Kernels
     /// whole groups of eight, added as ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)), then the tail in order.
     /// <paramref name="vector"/> picks 8-lane vectors or eight scalars; both give the same bits.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Sum8(float* v, int count, bool vector)
     {
         var i = 0;
@@ -145,6 +153,7 @@ internal static unsafe class Kernels
     }
 
     /// <summary>Σ (v[i] − mean)² in <see cref="Sum8"/>'s order, each square added by a fused multiply-add.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float SquaredDeviations8(float* v, int count, float mean, bool vector)
     {
         var i = 0;
@@ -199,6 +208,7 @@ internal static unsafe class Kernels
     /// <param name="scale">1 / √head_size.</param>
     /// <param name="scores">Scratch of <paramref name="keyStride"/> floats.</param>
     /// <param name="output"><c>[head_size]</c>.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Attend<T>(float* query, float* keys, int keyStride, float* values, int headSize, int position, float scale, float* scores, float* output)
         where T : struct, ILanes<T>
     {

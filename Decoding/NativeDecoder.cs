@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace PoolAI.Decoding;
@@ -222,6 +223,7 @@ public sealed unsafe class NativeDecoder : IDecoder, IDisposable
             new ReadOnlySpan<float>(_logits.Pointer + r * stride, vocab).CopyTo(logits.Slice(r * vocab, vocab));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Forward<T>(Pass pass)
         where T : struct, ILanes<T>
     {
@@ -258,6 +260,7 @@ public sealed unsafe class NativeDecoder : IDecoder, IDisposable
     }
 
     /// <summary>Writes each activation's key (transposed: <c>[heads, head_size, block]</c> per cache row) and value (<c>[heads, block, head_size]</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Store(int layer, Pass pass)
     {
         var keys = _keys[layer].Pointer;
@@ -307,6 +310,7 @@ public sealed unsafe class NativeDecoder : IDecoder, IDisposable
     }
 
     /// <summary>Attention of the (activation, head) pairs <paramref name="first"/> … <paramref name="end"/> − 1 (activation-major).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Attend<T>(int layer, Pass pass, int first, int end, float* scores)
         where T : struct, ILanes<T>
     {

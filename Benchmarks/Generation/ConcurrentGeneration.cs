@@ -33,6 +33,10 @@ public static class ConcurrentGeneration
             ["PoolAI:Cluster:GatewayPort"] = "0",
             ["PoolAI:Miner:Slots"] = largest,
             ["PoolAI:Miner:MaxBatch"] = largest,
+            // A lone stream decodes tens of times faster per job than each of 16 batched ones (or the first, cold ones),
+            // which the rewards' plausibility check (10× the pool's median job) would take for cheating and pause the
+            // only worker for; this measures speed, not rewards.
+            ["PoolAI:Rewards:ImplausibleSpeedup"] = "1000",
         }).Build();
         await using var pool = await PoolConnection.OpenAsync(configuration);
 
