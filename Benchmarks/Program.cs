@@ -134,6 +134,7 @@ async Task<int> RunAllAsync()
         ["generation.torch_tokens_per_s_2_threads_max"] = Round(Num(Torch(generation, 2), "TokensPerSecond", "Max")),
         ["generation.torch_tokens_per_s_1_thread"] = Round(Num(Torch(generation, 1), "TokensPerSecond", "Median")),
         ["generation.torch_skipped"] = Torch(generation, 2)?["SkipReason"]?.GetValue<string>(),
+        ["generation.torch_blas"] = Torch(generation, 1)?["Blas"]?.GetValue<string>(),
         ["generation.pool_over_torch_threads"] = generation?["TorchThreads"]?.GetValue<int>(),
         ["generation.pool_over_torch"] = Round(Num(generation, "PoolOverTorch", "Median"), 2),
         ["generation.pool_over_torch_min"] = Round(Num(generation, "PoolOverTorch", "Min"), 2),
@@ -163,7 +164,7 @@ async Task<int> RunAllAsync()
     Row("Hangfire PostgreSQL, jobs/s", Range(hangfire), "(reference)", null);
     Row("generation, tokens/s at 1 / 4 / 16", $"{g1:F0} / {Num(generation, "Pool", "TokensPerSecond", "4", "Median"):F0} / {Num(generation, "Pool", "TokensPerSecond", "16", "Median"):F0}", "16 ≥ 4× 1", Num(generation, "Pool", "TokensPerSecond", "16", "Median") >= 4 * g1);
     foreach (var threads in new[] { 2, 1 })
-        Row($"PyTorch eager, one stream, {threads} thread(s), tokens/s", Torch(generation, threads)?["SkipReason"] is { } skipped ? $"skipped: {skipped}" : Range(Torch(generation, threads)?["TokensPerSecond"]), "(reference)", null);
+        Row($"PyTorch eager, one stream, {threads} thread(s), tokens/s (BLAS: {Path.GetFileName(Path.GetDirectoryName(Torch(generation, threads)?["Blas"]?.GetValue<string>() ?? "/?/"))})", Torch(generation, threads)?["SkipReason"] is { } skipped ? $"skipped: {skipped}" : Range(Torch(generation, threads)?["TokensPerSecond"]), "(reference)", null);
     Row($"pool one stream / PyTorch one stream ({generation?["TorchThreads"]} thread(s), the faster)", Range(generation?["PoolOverTorch"], "F2"), "≥ 1", generation?["PoolOverTorch"] is null ? null : Num(generation, "PoolOverTorch", "Median") >= 1);
     Row("native decoder directly, tokens/s at batch 1 / 16", $"{Direct(generation, 1, 1):F0} / {Direct(generation, 16, 1):F0} (2 threads: {Direct(generation, 1, 2):F0} / {Direct(generation, 16, 2):F0})", "(reference)", null);
     Row("pool / direct, one stream", Range(direct?["Ratio"], "F3"), "≥ 0.95", Num(direct, "Ratio", "Median") >= 0.95);

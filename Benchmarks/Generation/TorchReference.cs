@@ -46,7 +46,7 @@ public static class TorchReference
         }
 
         var figures = JsonSerializer.Deserialize<ScriptOutput>(last)!;
-        return new TorchReferenceResult(figures.Torch, figures.Threads, Summary.Of(figures.TokensPerSecond), null);
+        return new TorchReferenceResult(figures.Torch, figures.Threads, figures.Blas, Summary.Of(figures.TokensPerSecond), null);
     }
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
@@ -54,16 +54,18 @@ public static class TorchReference
     private sealed record ScriptOutput(
         [property: JsonPropertyName("torch")] string Torch,
         [property: JsonPropertyName("threads")] int Threads,
+        [property: JsonPropertyName("blas")] string? Blas,
         [property: JsonPropertyName("tokens_per_s")] double[] TokensPerSecond);
 }
 
 /// <summary>Figures of <see cref="TorchReference"/>.</summary>
 /// <param name="Torch">torch's version, or null when skipped.</param>
 /// <param name="Threads">torch threads.</param>
+/// <param name="Blas">The BLAS library torch loaded (Debian's reference BLAS is several times slower than OpenBLAS).</param>
 /// <param name="TokensPerSecond">Tokens/s of one stream over the repeats, or null when skipped.</param>
 /// <param name="SkipReason">Why it did not run, or null.</param>
-public sealed record TorchReferenceResult(string? Torch, int Threads, Summary? TokensPerSecond, string? SkipReason)
+public sealed record TorchReferenceResult(string? Torch, int Threads, string? Blas, Summary? TokensPerSecond, string? SkipReason)
 {
     /// <summary>A reference that did not run, and why.</summary>
-    public static TorchReferenceResult Skipped(int threads, string reason) => new(null, threads, null, reason);
+    public static TorchReferenceResult Skipped(int threads, string reason) => new(null, threads, null, null, reason);
 }

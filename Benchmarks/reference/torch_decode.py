@@ -6,15 +6,24 @@ vocabulary 65, no biases, GELU, pre-norm, output head tied to the token embeddin
 not depend on their values), and generates one stream the way PoolAI does: the prompt is prefilled into a key/value
 cache preallocated to the block size, then one token per step, each sampled at temperature 0.8 from a seeded
 generator; when the cache is full it is rebuilt from the last 3/4 block. Eager mode, torch.inference_mode, float32,
-CPU, --threads threads. Prints one JSON line: tokens/s of each repeat and their median, min and max.
+CPU, --threads threads (torch's and, when torch's BLAS is OpenBLAS, OpenBLAS's). Prints one JSON line: tokens/s of
+each repeat and their median, min and max, and the BLAS library torch loaded (Debian's python3-torch uses whatever
+libblas.so.3 points to: the slow reference BLAS unless an optimised one such as libopenblas0-pthread is installed).
 
 Usage: /usr/bin/python3 torch_decode.py [--tokens 200] [--prompt-tokens 6] [--repeats 3] [--threads 2]
 """
 import argparse
 import json
 import math
+import os
 import statistics
+import sys
 import time
+
+if __name__ == "__main__":
+    # OpenBLAS starts its own threads at import: one pool of the requested size, not one per core beside torch's.
+    _threads = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv else "2"
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", _threads)
 
 import torch
 import torch.nn as nn
@@ -94,6 +103,13 @@ def generate(model, prompt, tokens, generator):
     return context[len(prompt):]
 
 
+def blas_library():
+    """The BLAS shared library this process loaded (torch links libblas.so.3, whichever it points to)."""
+    with open("/proc/self/maps") as maps:
+        paths = {line.split()[-1] for line in maps if "blas" in line.lower() and "/" in line}
+    return sorted(paths)[0] if paths else None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=200)
@@ -116,6 +132,7 @@ def main():
     print(json.dumps({
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        "blas": blas_library(),
         "tokens": args.tokens,
         "prompt_tokens": args.prompt_tokens,
         "tokens_per_s": rates,
