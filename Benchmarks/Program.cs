@@ -16,7 +16,7 @@ using Spectre.Console;
 //   ... -- generation [--tokens 200] [--repeats 3]        (through the pool at 1, 4 and 16, the decoder directly, PyTorch)
 //   ... -- vs-torch [--tokens 200] [--repeats 3]          (the quick part: one stream through the pool, the decoder directly, PyTorch)
 //   ... -- pool-vs-direct [--tokens 500] [--repeats 5]
-//   ... -- failover --database CONNECTION [--jobs 300] [--tokens 40]
+//   ... -- failover --database CONNECTION [--jobs 300] [--tokens 600]
 // Every command but "all" prints its figures as one JSON line on standard output, progress on standard error.
 var command = args.Length > 0 ? args[0] : "all";
 void Log(string line) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
@@ -29,7 +29,7 @@ switch (command)
     case "failover":
         if (string.IsNullOrWhiteSpace(Text("--database")))
             return Refuse("failover", "--database", "an empty PostgreSQL database's connection string is required");
-        var scenario = new FailoverScenario(Text("--database")!, Log) { Jobs = Argument("--jobs", 300), MaxTokens = Argument("--tokens", 40) };
+        var scenario = new FailoverScenario(Text("--database")!, Log) { Jobs = Argument("--jobs", 300), MaxTokens = Argument("--tokens", 600) };
         var summary = await scenario.RunAsync();
         Console.WriteLine(JsonSerializer.Serialize(summary));
         return summary.Succeeded == summary.Submitted && summary.Duplicates == 0 && summary.Lost == 0 ? 0 : 1;
