@@ -13,9 +13,10 @@ using Spectre.Console;
 //   ... -- noop --storage memory|postgres [--database CONNECTION] [--jobs 20000] [--in-flight 500] [--latency-jobs 2000] [--repeats 3]
 //   ... -- hangfire --database CONNECTION [--jobs 20000] [--repeats 3]
 //   ... -- scale [--miners 1000] [--slots 4] [--jobs 100000]
-//   ... -- generation [--tokens 200] [--repeats 3]
+//   ... -- generation [--tokens 200] [--repeats 3]        (through the pool at 1, 4 and 16, the decoder directly, PyTorch)
+//   ... -- vs-torch [--tokens 200] [--repeats 3]          (the quick part: one stream through the pool, the decoder directly, PyTorch)
 //   ... -- pool-vs-direct [--tokens 500] [--repeats 5]
-//   ... -- failover --database CONNECTION [--jobs 300] [--tokens 40]
+//   ... -- failover --database CONNECTION [--jobs 300] [--tokens 600]
 // Every command but "all" prints its figures as one JSON line on standard output, progress on standard error.
 var command = args.Length > 0 ? args[0] : "all";
 void Log(string line) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
@@ -28,7 +29,7 @@ switch (command)
     case "failover":
         if (string.IsNullOrWhiteSpace(Text("--database")))
             return Refuse("failover", "--database", "an empty PostgreSQL database's connection string is required");
-        var scenario = new FailoverScenario(Text("--database")!, Log) { Jobs = Argument("--jobs", 300), MaxTokens = Argument("--tokens", 40) };
+        var scenario = new FailoverScenario(Text("--database")!, Log) { Jobs = Argument("--jobs", 300), MaxTokens = Argument("--tokens", 600) };
         var summary = await scenario.RunAsync();
         Console.WriteLine(JsonSerializer.Serialize(summary));
         return summary.Succeeded == summary.Submitted && summary.Duplicates == 0 && summary.Lost == 0 ? 0 : 1;
@@ -51,7 +52,11 @@ switch (command)
 
     case "generation":
         TorchLibraries.EnsureLoaded();
-        return Emit(await ConcurrentGeneration.RunAsync(Argument("--tokens", 200), Argument("--repeats", 3), [1, 4, 16]));
+        return Emit(await GenerationBenchmark.RunAsync(Argument("--tokens", 200), Argument("--repeats", 3), [1, 4, 16], Log));
+
+    case "vs-torch":
+        TorchLibraries.EnsureLoaded();
+        return Emit(await GenerationBenchmark.RunAsync(Argument("--tokens", 200), Argument("--repeats", 3), [1], Log));
 
     case "pool-vs-direct":
         TorchLibraries.EnsureLoaded();
@@ -61,7 +66,7 @@ switch (command)
         return await RunAllAsync();
 
     default:
-        return Refuse(command, "command", "must be one of all, noop, hangfire, scale, generation, pool-vs-direct, failover");
+        return Refuse(command, "command", "must be one of all, noop, hangfire, scale, generation, vs-torch, pool-vs-direct, failover");
 }
 
 // Runs every benchmark in a child process of its own (so one's memory and threads do not weigh on the next, and the
@@ -117,11 +122,27 @@ async Task<int> RunAllAsync()
         ["hangfire_postgres.jobs_per_s_max"] = Round(Num(hangfire, "Max")),
         ["noop.jobs"] = int.Parse(noopJobs, CultureInfo.InvariantCulture),
         ["noop_postgres.jobs"] = int.Parse(databaseJobs, CultureInfo.InvariantCulture),
-        ["generation.tokens_per_s_1"] = Round(Num(generation, "TokensPerSecond", "1", "Median")),
-        ["generation.tokens_per_s_4"] = Round(Num(generation, "TokensPerSecond", "4", "Median")),
-        ["generation.tokens_per_s_16"] = Round(Num(generation, "TokensPerSecond", "16", "Median")),
-        ["generation.tokens_per_s_16_min"] = Round(Num(generation, "TokensPerSecond", "16", "Min")),
-        ["generation.tokens_per_s_16_max"] = Round(Num(generation, "TokensPerSecond", "16", "Max")),
+        ["generation.tokens_per_s_1"] = Round(Num(generation, "Pool", "TokensPerSecond", "1", "Median")),
+        ["generation.tokens_per_s_1_min"] = Round(Num(generation, "Pool", "TokensPerSecond", "1", "Min")),
+        ["generation.tokens_per_s_1_max"] = Round(Num(generation, "Pool", "TokensPerSecond", "1", "Max")),
+        ["generation.tokens_per_s_4"] = Round(Num(generation, "Pool", "TokensPerSecond", "4", "Median")),
+        ["generation.tokens_per_s_16"] = Round(Num(generation, "Pool", "TokensPerSecond", "16", "Median")),
+        ["generation.tokens_per_s_16_min"] = Round(Num(generation, "Pool", "TokensPerSecond", "16", "Min")),
+        ["generation.tokens_per_s_16_max"] = Round(Num(generation, "Pool", "TokensPerSecond", "16", "Max")),
+        ["generation.torch_tokens_per_s_2_threads"] = Round(Num(Torch(generation, 2), "TokensPerSecond", "Median")),
+        ["generation.torch_tokens_per_s_2_threads_min"] = Round(Num(Torch(generation, 2), "TokensPerSecond", "Min")),
+        ["generation.torch_tokens_per_s_2_threads_max"] = Round(Num(Torch(generation, 2), "TokensPerSecond", "Max")),
+        ["generation.torch_tokens_per_s_1_thread"] = Round(Num(Torch(generation, 1), "TokensPerSecond", "Median")),
+        ["generation.torch_skipped"] = Torch(generation, 2)?["SkipReason"]?.GetValue<string>(),
+        ["generation.torch_blas"] = Torch(generation, 1)?["Blas"]?.GetValue<string>(),
+        ["generation.pool_over_torch_threads"] = generation?["TorchThreads"]?.GetValue<int>(),
+        ["generation.pool_over_torch"] = Round(Num(generation, "PoolOverTorch", "Median"), 2),
+        ["generation.pool_over_torch_min"] = Round(Num(generation, "PoolOverTorch", "Min"), 2),
+        ["generation.pool_over_torch_max"] = Round(Num(generation, "PoolOverTorch", "Max"), 2),
+        ["generation.direct_tokens_per_s_1"] = Round(Direct(generation, 1, 1)),
+        ["generation.direct_tokens_per_s_16"] = Round(Direct(generation, 16, 1)),
+        ["generation.direct_tokens_per_s_1_2_threads"] = Round(Direct(generation, 1, 2)),
+        ["generation.direct_tokens_per_s_16_2_threads"] = Round(Direct(generation, 16, 2)),
         ["pool_vs_direct.ratio"] = Round(Num(direct, "Ratio", "Median"), 3),
         ["pool_vs_direct.ratio_min"] = Round(Num(direct, "Ratio", "Min"), 3),
         ["pool_vs_direct.ratio_max"] = Round(Num(direct, "Ratio", "Max"), 3),
@@ -134,14 +155,18 @@ async Task<int> RunAllAsync()
         ["scale.throughput_ratio_1000_vs_10"] = Round(Num(scaleMany, "DispatchJobsPerSecond") / Num(scaleFew, "DispatchJobsPerSecond"), 3),
     };
 
-    var g1 = Num(generation, "TokensPerSecond", "1", "Median");
+    var g1 = Num(generation, "Pool", "TokensPerSecond", "1", "Median");
     var table = new Table().AddColumns("benchmark", "figure", "target", "met");
     void Row(string name, string figure, string target, bool? met) => table.AddRow(Markup.Escape(name), Markup.Escape(figure), Markup.Escape(target), met is null ? "-" : met.Value ? "[green]yes[/]" : "[red]no[/]");
     Row("no-op in memory, p50 / p99", $"{Num(memory, "P50Ms"):F3} / {Num(memory, "P99Ms"):F3} ms", "p50 ≤ 1 ms", Num(memory, "P50Ms") <= 1);
     Row("no-op in memory, jobs/s", Range(memory?["JobsPerSecond"]), "≥ 10,000", Num(memory, "JobsPerSecond", "Median") >= 10_000);
     Row("no-op PostgreSQL, jobs/s", Range(postgres?["JobsPerSecond"]), "≥ 2× Hangfire", postgres is null ? null : Num(postgres, "JobsPerSecond", "Median") >= 2 * Num(hangfire, "Median"));
     Row("Hangfire PostgreSQL, jobs/s", Range(hangfire), "(reference)", null);
-    Row("generation, tokens/s at 1 / 4 / 16", $"{g1:F0} / {Num(generation, "TokensPerSecond", "4", "Median"):F0} / {Num(generation, "TokensPerSecond", "16", "Median"):F0}", "16 ≥ 4× 1", Num(generation, "TokensPerSecond", "16", "Median") >= 4 * g1);
+    Row("generation, tokens/s at 1 / 4 / 16", $"{g1:F0} / {Num(generation, "Pool", "TokensPerSecond", "4", "Median"):F0} / {Num(generation, "Pool", "TokensPerSecond", "16", "Median"):F0}", "16 ≥ 4× 1", Num(generation, "Pool", "TokensPerSecond", "16", "Median") >= 4 * g1);
+    foreach (var threads in new[] { 2, 1 })
+        Row($"PyTorch eager, one stream, {threads} thread(s), tokens/s (BLAS: {Path.GetFileName(Path.GetDirectoryName(Torch(generation, threads)?["Blas"]?.GetValue<string>() ?? "/?/"))})", Torch(generation, threads)?["SkipReason"] is { } skipped ? $"skipped: {skipped}" : Range(Torch(generation, threads)?["TokensPerSecond"]), "(reference)", null);
+    Row($"pool one stream / PyTorch one stream ({generation?["TorchThreads"]} thread(s), the faster)", Range(generation?["PoolOverTorch"], "F2"), "≥ 1", generation?["PoolOverTorch"] is null ? null : Num(generation, "PoolOverTorch", "Median") >= 1);
+    Row("native decoder directly, tokens/s at batch 1 / 16", $"{Direct(generation, 1, 1):F0} / {Direct(generation, 16, 1):F0} (2 threads: {Direct(generation, 1, 2):F0} / {Direct(generation, 16, 2):F0})", "(reference)", null);
     Row("pool / direct, one stream", Range(direct?["Ratio"], "F3"), "≥ 0.95", Num(direct, "Ratio", "Median") >= 0.95);
     Row("scale: peak memory (1000 miners)", $"{Num(scaleMany, "PeakMb"):F0} MB", "≤ 1,500 MB", Num(scaleMany, "PeakMb") <= 1500);
     Row("scale: dispatch 1000 vs 10 miners", $"{Num(scaleMany, "DispatchJobsPerSecond"):F0} / {Num(scaleFew, "DispatchJobsPerSecond"):F0} jobs/s", "≥ 50%", Num(scaleMany, "DispatchJobsPerSecond") >= 0.5 * Num(scaleFew, "DispatchJobsPerSecond"));
@@ -176,6 +201,14 @@ async Task<JsonNode?> ChildAsync(params string[] childArgs)
 
     return JsonNode.Parse(last);
 }
+
+// The PyTorch reference run on the given thread count.
+static JsonNode? Torch(JsonNode? generation, int threads) =>
+    generation?["Torch"]?.AsArray().FirstOrDefault(t => t?["Threads"]?.GetValue<int>() == threads);
+
+// Median tokens/s of the native decoder called directly at the given batch and thread count.
+static double Direct(JsonNode? generation, int batch, int threads) =>
+    generation?["Direct"]?.AsArray().FirstOrDefault(c => c?["Batch"]?.GetValue<int>() == batch && c?["Threads"]?.GetValue<int>() == threads)?["TokensPerSecond"]?["Median"]?.GetValue<double>() ?? double.NaN;
 
 static string Range(JsonNode? summary, string format = "F0") => summary is null
     ? "not run"

@@ -3,7 +3,7 @@
 # port), a coordinator and two miners (the real Silo executable), submits 300 jobs, starts a third miner mid-run,
 # kills one miner with SIGKILL while it runs jobs, and waits for every job to end. Prints progress on stderr and, as
 # its last line, {"submitted":..,"succeeded":..,"failed":..,"duplicates":..,"lost":..,"requeue_seconds":..,...}.
-# Usage: bash scripts/failover-demo.sh [--jobs 300] [--tokens 40]
+# Usage: bash scripts/failover-demo.sh [--jobs 300] [--tokens 600]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -42,8 +42,11 @@ public sealed partial class FailoverScenario(string database, Action<string> log
     /// <summary>Jobs submitted.</summary>
     public int Jobs { get; init; } = 300;
 
-    /// <summary>Tokens each job generates.</summary>
-    public int MaxTokens { get; init; } = 40;
+    /// <summary>
+    /// Tokens each job generates: enough that the jobs outlast the third miner's start (a few seconds) after a fifth
+    /// of them have finished; a miner decodes thousands of tokens a second.
+    /// </summary>
+    public int MaxTokens { get; init; } = 600;
 
     /// <summary>Slots each miner declares.</summary>
     public int SlotsPerMiner { get; init; } = 2;

@@ -12,6 +12,9 @@ namespace PoolAI.Jobs;
 /// <param name="Partial">True for what a job had produced when it was cancelled or expired, false for a finished result.</param>
 /// <param name="WorkUnits">Units of work the kind counts for it (generated tokens for text; see the kind's reward
 /// rule), computed by the pool from <paramref name="Output"/>.</param>
+/// <param name="Concurrency">Mean number of jobs that shared the work's compute while this one ran (for text, the
+/// generations in its decode passes; 1 alone). <see cref="UnitsPerSecond"/> times this is the silo's throughput while it
+/// ran the job, which is what rewards compare between workers.</param>
 [GenerateSerializer, Immutable, Alias("poolai.JobResult")]
 public sealed record JobResult(
     IJobOutput Output,
@@ -19,7 +22,8 @@ public sealed record JobResult(
     [property: Id(4)] string Silo,
     [property: Id(5)] Guid? CachedFrom = null,
     [property: Id(7)] bool Partial = false,
-    [property: Id(8)] long WorkUnits = 0)
+    [property: Id(8)] long WorkUnits = 0,
+    [property: Id(9)] double Concurrency = 1)
 {
     [Id(6)] private readonly IJobOutput? _output = Output;
 
@@ -43,6 +47,9 @@ public sealed record JobResult(
 
     /// <summary>Work units per second of <see cref="Elapsed"/> (tokens/s for text); 0 when either is 0.</summary>
     public double UnitsPerSecond => Elapsed > TimeSpan.Zero ? WorkUnits / Elapsed.TotalSeconds : 0;
+
+    /// <summary>The silo's throughput while it ran the job: <see cref="UnitsPerSecond"/> × <see cref="Concurrency"/> (at least 1).</summary>
+    public double SiloUnitsPerSecond => UnitsPerSecond * Math.Max(1, Concurrency);
 
     /// <summary>The text of a text or code job's output; null for other kinds.</summary>
     [System.Text.Json.Serialization.JsonIgnore]

@@ -31,7 +31,9 @@ public enum RewardEntryKind
 /// <param name="At">When the entry was made.</param>
 /// <param name="Corrects">For a correction, the sequence of the entry it corrects.</param>
 /// <param name="Reason">For a correction, why.</param>
-/// <param name="TokensPerSecond">The job's measured throughput, tokens/s (0 where not measured).</param>
+/// <param name="TokensPerSecond">The silo's throughput while it ran the job, work units (tokens) per second: the job's own
+/// rate times the mean number of jobs that shared its compute (a generation in a batch of 16 counts the batch's rate),
+/// so lone and batched jobs compare alike; 0 where not measured.</param>
 [GenerateSerializer, Immutable, Alias("poolai.RewardEntry")]
 public sealed record RewardEntry(
     [property: Id(0)] long Sequence,
@@ -57,7 +59,8 @@ public sealed record RewardEntry(
 /// <param name="Model">The model.</param>
 /// <param name="ModelParameters">The model's parameter count (sets the base rate).</param>
 /// <param name="WorkUnits">Units of work (see <see cref="RewardEntry.WorkUnits"/>); must be positive.</param>
-/// <param name="TokensPerSecond">Measured throughput, work units per second (tokens/s for text); 0 when the kind has none.</param>
+/// <param name="TokensPerSecond">The silo's throughput while it ran the job, work units per second (see
+/// <c>JobResult.SiloUnitsPerSecond</c>); 0 when the kind has none.</param>
 /// <param name="Device">Device class that ran it (<c>cpu</c>, <c>cuda</c>): speeds are compared within a class.</param>
 /// <param name="CompletedAt">When the job succeeded.</param>
 /// <param name="RatePerUnit">Credits per work unit, from the job kind's rate (<c>JobKindDescriptor.RatePerUnit</c>); null

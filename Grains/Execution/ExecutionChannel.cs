@@ -65,6 +65,9 @@ public sealed class ExecutionChannel : IDisposable
     /// <summary>The work's own time when the executor measured it (see <see cref="JobExecution{TInput}.Elapsed"/>).</summary>
     public TimeSpan? Elapsed { get; set; }
 
+    /// <summary>Mean number of jobs that shared the work's compute (see <see cref="JobExecution{TInput}.Concurrency"/>).</summary>
+    public double Concurrency { get; set; } = 1;
+
     /// <summary>Appends <paramref name="text"/> to the attempt's streamed output, with <paramref name="progress"/> as its latest progress when given (both reach the job in the same update).</summary>
     public void Write(string text, JobProgress? progress = null)
     {

@@ -63,7 +63,8 @@ public sealed class ExecutorGrain(
             channel.Flush();
             // The job gets the attempt's last output before its result; a coordinator that does not answer finds out by the lease.
             await channel.SentAsync().WaitAsync(options.Value.LeaseTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
-            var result = new JobResult(output, channel.Elapsed ?? Stopwatch.GetElapsedTime(started), siloName, WorkUnits: descriptor.WorkUnits(output));
+            var result = new JobResult(output, channel.Elapsed ?? Stopwatch.GetElapsedTime(started), siloName, WorkUnits: descriptor.WorkUnits(output),
+                Concurrency: double.IsFinite(channel.Concurrency) ? Math.Max(1, channel.Concurrency) : 1);
             var tokens = output is TextOutput text ? text.TokensGenerated : 0;
             await GrainFactory.GetGrain<IWorkerGrain>(worker.Value.WorkerId).RecordJobAsync(true, tokens, tokens > 0 ? result.UnitsPerSecond : 0);
             return result;

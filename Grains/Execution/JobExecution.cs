@@ -51,6 +51,17 @@ public sealed class JobExecution<TInput>
         set => _channel.Elapsed = value;
     }
 
+    /// <summary>
+    /// Mean number of jobs that shared this one's compute (for text, generations in the same decode passes); 1 when the
+    /// executor does not say. Rewards compare the silo's throughput, the job's units per second times this, so a job
+    /// that ran alone and one that shared a batch are judged alike.
+    /// </summary>
+    public double Concurrency
+    {
+        get => _channel.Concurrency;
+        set => _channel.Concurrency = value;
+    }
+
     /// <summary>Reports progress (the latest report wins).</summary>
     public void Report(JobProgress progress) => _channel.Report(progress);
 

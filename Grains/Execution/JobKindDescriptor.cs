@@ -68,6 +68,10 @@ public abstract class JobKindDescriptor
     /// </summary>
     public virtual string? CacheIdentity(JobSpec spec) => null;
 
+    /// <summary>Whether <paramref name="output"/> may be stored under its request's cache identity (it was made the way
+    /// the identity says); true by default.</summary>
+    public virtual bool Cacheable(IJobOutput output) => true;
+
     /// <summary>What an attempt had produced when its job was cancelled or expired, from its streamed output and last
     /// progress; null when the kind keeps nothing partial (its checkpoint, if any, is kept either way).</summary>
     public virtual IJobOutput? PartialOutput(string streamed, JobProgress? progress) => null;
@@ -113,6 +117,12 @@ public abstract class JobKindDescriptor<TInput, TOutput>(JobKind kind) : JobKind
 
     /// <inheritdoc />
     public sealed override string? Fingerprint(IJobOutput output) => output is TOutput typed ? Fingerprint(typed) : null;
+
+    /// <inheritdoc />
+    public sealed override bool Cacheable(IJobOutput output) => output is TOutput typed && Cacheable(typed);
+
+    /// <summary>Whether <paramref name="output"/> may be stored under its request's cache identity; true by default.</summary>
+    protected virtual bool Cacheable(TOutput output) => true;
 
     /// <summary>The exactly reproducible part of <paramref name="output"/>; null when not verified (the default).</summary>
     protected virtual string? Fingerprint(TOutput output) => null;

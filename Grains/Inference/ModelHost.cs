@@ -10,7 +10,7 @@ namespace PoolAI.Inference;
 /// <see cref="ContinuousBatcher"/> per model so that their generations share forward passes. Only silos that serve a
 /// model ever call it for that model (the placement filter sees to that).
 /// </summary>
-public sealed class ModelHost(ModelRegistry registry, IOptions<BatchingOptions> batching) : IDisposable
+public sealed class ModelHost(ModelRegistry registry, IOptions<BatchingOptions> batching, IOptions<DecodingOptions> decoding) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<ContinuousBatcher>> _batchers = new(StringComparer.Ordinal);
 
@@ -26,7 +26,7 @@ public sealed class ModelHost(ModelRegistry registry, IOptions<BatchingOptions> 
             () =>
             {
                 TorchLibraries.EnsureLoaded();
-                return new ContinuousBatcher(ModelCheckpoint.Load(path), batching.Value.MaxBatch);
+                return new ContinuousBatcher(ModelCheckpoint.Load(path), batching.Value.MaxBatch, decoding.Value.Backend);
             },
             LazyThreadSafetyMode.ExecutionAndPublication)).Value;
     }

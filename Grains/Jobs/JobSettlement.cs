@@ -53,7 +53,7 @@ public sealed partial class JobSettlement(
 
                 var parameters = models.Contains(spec.Model) ? models.Get(spec.Model).Weights?.Parameters ?? 0 : 0;
                 await grains.GetGrain<IRewardLedgerGrain>(worker).CreditAsync(new CreditRequest(
-                    jobId, spec.Kind, spec.Model, parameters, result.WorkUnits, result.UnitsPerSecond, attempt.Device ?? "cpu", job.UpdatedAt,
+                    jobId, spec.Kind, spec.Model, parameters, result.WorkUnits, result.SiloUnitsPerSecond, attempt.Device ?? "cpu", job.UpdatedAt,
                     kind.RatePerUnit(_formula, parameters)));
             }
 

@@ -34,7 +34,7 @@ public sealed partial class ResultCaching(IGrainFactory grains, IOptions<JobOpti
     /// <summary>Stores a result job <paramref name="jobId"/>'s worker produced; results served from the cache are not stored again.</summary>
     public async Task StoreAsync(Guid jobId, JobSpec spec, JobKindDescriptor kind, JobResult result)
     {
-        if (result.Cached || KeyFor(spec, kind) is not { } key)
+        if (result.Cached || !kind.Cacheable(result.Output) || KeyFor(spec, kind) is not { } key)
             return;
         try
         {

@@ -23,6 +23,8 @@ internal sealed class GenerationSequence
     private readonly Stopwatch _stopwatch = new();
     private int _emitted;
     private int _tokens;
+    private long _passes;
+    private long _passRows;
     private string _finish = "length";
     private GenerationOutcome? _outcome;
     private ExceptionDispatchInfo? _error;
@@ -56,6 +58,13 @@ internal sealed class GenerationSequence
 
     /// <summary>Scores of the next token, one per vocabulary entry.</summary>
     public float[] Logits { get; set; } = [];
+
+    /// <summary>Counts a decode pass that computed this sequence's next logits together with <paramref name="rows"/> sequences in all.</summary>
+    public void CountPass(int rows)
+    {
+        _passes++;
+        _passRows += rows;
+    }
 
     /// <summary>Starts the clock of <see cref="GenerationOutcome.Elapsed"/> (prefill included).</summary>
     public void Start() => _stopwatch.Start();
@@ -99,7 +108,7 @@ internal sealed class GenerationSequence
         if (_text.Length > _emitted)
             _onText?.Invoke(_emitted, _text.ToString(_emitted, _text.Length - _emitted), _tokens);
         _stopwatch.Stop();
-        _outcome = new GenerationOutcome(_text.ToString(), _tokens, _finish, _stopwatch.Elapsed);
+        _outcome = new GenerationOutcome(_text.ToString(), _tokens, _finish, _stopwatch.Elapsed, _passes == 0 ? 1 : _passRows / (double)_passes);
     }
 
     /// <summary>Records why it ended without an outcome.</summary>

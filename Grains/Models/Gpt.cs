@@ -40,6 +40,14 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     /// <summary>Number of weights (the position embedding included).</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
 
+    internal Embedding TokenEmbedding => _tokenEmbedding;
+
+    internal Embedding PositionEmbedding => _positionEmbedding;
+
+    internal IList<GptBlock> Blocks => _blocks;
+
+    internal LayerNorm FinalNorm => _finalNorm;
+
     /// <summary>Training forward pass: <c>[batch, seq]</c> token ids → <c>[batch, seq, vocab]</c> logits.</summary>
     /// <exception cref="ArgumentException">The sequence is longer than the block size.</exception>
     public override Tensor forward(Tensor tokens) => Forward(tokens, cache: null);
@@ -77,7 +85,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     /// <c>scaled_dot_product_attention</c>: measured on libtorch 2.10 (CPU), the fused kernel gives a row results that
     /// differ in the last bits with the number of rows beside it; the written-out products do not. The linear layers do
     /// for some row counts (rows in a partial 4-row panel of the matrix product are summed differently), which is why
-    /// callers that need a row to come out the same in any batch pad the row count (see <see cref="SequenceBatch"/>).
+    /// callers that need a row to come out the same in any batch pad the row count (see <see cref="TorchDecoder"/>).
     /// </remarks>
     /// <exception cref="ArgumentException">More rows than the cache holds.</exception>
     /// <exception cref="System.Runtime.InteropServices.ExternalException">A position outside the block (libtorch's index check).</exception>
@@ -152,6 +160,18 @@ internal sealed class GptBlock : nn.Module
         _mlpDropout = nn.Dropout(config.Dropout);
         RegisterComponents();
     }
+
+    internal LayerNorm AttentionNorm => _attentionNorm;
+
+    internal Linear Attention => _attention;
+
+    internal Linear AttentionProjection => _attentionProjection;
+
+    internal LayerNorm MlpNorm => _mlpNorm;
+
+    internal Linear Mlp => _mlp;
+
+    internal Linear MlpProjection => _mlpProjection;
 
     /// <summary><c>[batch, seq, embd]</c> → <c>[batch, seq, embd]</c>; with a cache, keys and values are appended at <paramref name="start"/>.</summary>
     public Tensor Forward(Tensor x, KvCache.LayerCache? cache, int start)

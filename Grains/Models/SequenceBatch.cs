@@ -1,41 +1,47 @@
-using TorchSharp;
-using static TorchSharp.torch;
+using System.Runtime.InteropServices;
+using PoolAI.Decoding;
 
 namespace PoolAI.Models;
 
 /// <summary>
 /// The decoding loop that solo generation (<see cref="TextGenerator"/>) and continuous batching
 /// (<see cref="ContinuousBatcher"/>) share, so a request gives the same tokens either way. It holds up to
-/// <see cref="Capacity"/> sequences, sequence i in row i of one key/value cache. Each <see cref="Step"/> samples every
-/// sequence once with its own settings and random source, lets the ended ones go (the last row moves into the freed
-/// one), and computes the next logits of all the others in one <see cref="Gpt.Decode"/> pass, each at its own
-/// position. A sequence whose cache row is full is instead re-prefilled on its own from the last ¾ block, as
-/// <see cref="TextGenerator"/> describes; in the pass it rides along at its next free position and its output is
-/// dropped (the next real step overwrites what it wrote there before anything attends to it).
+/// <see cref="Capacity"/> sequences, sequence i in row i of one decoder's key/value cache. Each <see cref="Step"/> samples
+/// every sequence once with its own settings and random source, lets the ended ones go (the last row moves into the
+/// freed one), and computes the next logits of all the others in one decoding pass, each at its own position. A sequence
+/// whose cache row is full is instead re-prefilled on its own from the last ¾ block, as <see cref="TextGenerator"/>
+/// describes.
 /// <para>
-/// Exactness: a prefill always runs one sequence alone, so it is the same computation in any batch; every decode pass
-/// has a multiple of <see cref="RowMultiple"/> rows (unused rows are padding at position 0). Measured with libtorch 2.10
-/// (MKL) on this project's CPUs, a row of a matrix product comes out bit for bit the same whatever the other rows hold
-/// and whatever the row count, as long as the count is 4, 8 or at least 12; with 1–3, 5–7 or 9–11 rows, the rows past
-/// the last multiple of 4 are summed in another order, so a lone sequence (1 row) would drift from the same sequence in
-/// a batch. Padding a lone sequence to 4 rows costs far less than padding to 12, but about twice an unpadded one-row
-/// step (MKL's matrix-vector kernel is much cheaper than its matrix-matrix one at this size): the price of exactness.
-/// <c>DecodedRowsDoNotDependOnTheBatch</c> in the tests checks this on the machine that runs them.
+/// Exactness is the decoder's: with the default <see cref="DecodeBackend.Native"/> every row's logits are the same bits
+/// whatever else the pass holds (<see cref="NativeDecoder"/>); <see cref="DecodeBackend.Torch"/> gets there by padding
+/// (<see cref="TorchDecoder"/>).
 /// </para>
 /// Not thread-safe: one thread drives it.
 /// </summary>
-internal sealed class SequenceBatch(Gpt gpt, int capacity) : IDisposable
+internal sealed class SequenceBatch : IDisposable
 {
-    /// <summary>Every decode pass has a multiple of this many rows (see the remarks on exactness).</summary>
-    public const int RowMultiple = 4;
-
-    private readonly KvCache _cache = gpt.CreateCache(PassRows(capacity));
+    private readonly IDecoder _decoder;
+    private readonly int _capacity;
+    private readonly int _blockSize;
+    private readonly int _vocabulary;
     private readonly List<GenerationSequence> _sequences = [];
     private long _decodePasses;
     private long _decodedRows;
 
+    /// <summary>A batch of up to <paramref name="capacity"/> sequences of <paramref name="model"/>, decoded by <paramref name="backend"/>.</summary>
+    public SequenceBatch(LoadedModel model, int capacity, DecodeBackend backend = DecodeBackend.Native)
+    {
+        _decoder = DecodeEngine.Create(model, capacity, backend);
+        _capacity = capacity;
+        _blockSize = model.Model.Config.BlockSize;
+        _vocabulary = model.Model.Config.VocabSize;
+    }
+
+    /// <summary>The arithmetic version of its decoder (<see cref="DecodeEngine.VersionOf"/>).</summary>
+    public string DecodeVersion => _decoder.Version;
+
     /// <summary>Most sequences it holds.</summary>
-    public int Capacity => capacity;
+    public int Capacity => _capacity;
 
     /// <summary>Sequences it holds now.</summary>
     public int Count => _sequences.Count;
@@ -51,11 +57,11 @@ internal sealed class SequenceBatch(Gpt gpt, int capacity) : IDisposable
     /// <exception cref="Exception">The prefill failed; the sequence was not admitted.</exception>
     public void Admit(GenerationSequence sequence)
     {
-        if (Count >= capacity)
-            throw new InvalidOperationException($"the batch holds {capacity} sequences at most");
+        if (Count >= _capacity)
+            throw new InvalidOperationException($"the batch holds {_capacity} sequences at most");
         sequence.Start();
         sequence.Row = Count;
-        Prefill(sequence, gpt.Config.BlockSize);
+        Prefill(sequence, _blockSize);
         _sequences.Add(sequence);
     }
 
@@ -66,7 +72,6 @@ internal sealed class SequenceBatch(Gpt gpt, int capacity) : IDisposable
     /// </summary>
     public IReadOnlyList<GenerationSequence> Step()
     {
-        using var noGrad = torch.no_grad();
         var ended = new List<GenerationSequence>();
         foreach (var sequence in _sequences.ToArray())
         {
@@ -88,7 +93,7 @@ internal sealed class SequenceBatch(Gpt gpt, int capacity) : IDisposable
         var decoding = new List<GenerationSequence>(_sequences.Count);
         foreach (var sequence in _sequences.ToArray())
         {
-            if (sequence.CacheLength < gpt.Config.BlockSize)
+            if (sequence.CacheLength < _blockSize)
             {
                 decoding.Add(sequence);
                 continue;
@@ -96,7 +101,7 @@ internal sealed class SequenceBatch(Gpt gpt, int capacity) : IDisposable
 
             try
             {
-                Prefill(sequence, gpt.Config.BlockSize * 3 / 4);
+                Prefill(sequence, _blockSize * 3 / 4);
             }
             catch (Exception error)
             {
@@ -120,40 +125,39 @@ internal sealed class SequenceBatch(Gpt gpt, int capacity) : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _cache.Dispose();
+    public void Dispose() => (_decoder as IDisposable)?.Dispose();
 
     private void Prefill(GenerationSequence sequence, int keep)
     {
-        using var noGrad = torch.no_grad();
-        using var scope = torch.NewDisposeScope();
-        using var row = _cache.Row(sequence.Row);
-        var context = sequence.Context;
-        var window = context.Count > keep ? context.GetRange(context.Count - keep, keep) : context;
-        var input = tensor(window.Select(t => (long)t).ToArray(), dtype: int64).unsqueeze(0);
-        var logits = gpt.Forward(input, row);
-        sequence.Logits = logits[0, -1].to(float32).data<float>().ToArray();
-        sequence.CacheLength = window.Count;
+        var context = CollectionsMarshal.AsSpan(sequence.Context);
+        var window = context.Length > keep ? context[^keep..] : context;
+        var logits = new float[_vocabulary];
+        _decoder.Prefill(sequence.Row, window, logits);
+        sequence.Logits = logits;
+        sequence.CacheLength = window.Length;
     }
 
     private void Decode(List<GenerationSequence> decoding, List<GenerationSequence> ended)
     {
-        var rows = PassRows(Count);
-        var tokens = new long[rows];
-        var positions = new long[rows];
-        foreach (var sequence in _sequences)
-            positions[sequence.Row] = sequence.CacheLength;
-        foreach (var sequence in decoding)
-            tokens[sequence.Row] = sequence.Context[^1];
+        var rows = new int[decoding.Count];
+        var tokens = new int[decoding.Count];
+        var positions = new int[decoding.Count];
+        for (var i = 0; i < decoding.Count; i++)
+        {
+            rows[i] = decoding[i].Row;
+            tokens[i] = decoding[i].Context[^1];
+            positions[i] = decoding[i].CacheLength;
+        }
+
         try
         {
-            using var scope = torch.NewDisposeScope();
-            var logits = gpt.Decode(tensor(tokens, dtype: int64), tensor(positions, dtype: int64), _cache).to(float32);
-            var vocab = (int)logits.shape[1];
-            var all = logits.data<float>().ToArray();
-            foreach (var sequence in decoding)
+            var logits = new float[decoding.Count * _vocabulary];
+            _decoder.Decode(rows, tokens, positions, logits);
+            for (var i = 0; i < decoding.Count; i++)
             {
-                sequence.Logits = all.AsSpan(sequence.Row * vocab, vocab).ToArray();
-                sequence.CacheLength++;
+                decoding[i].Logits = logits.AsSpan(i * _vocabulary, _vocabulary).ToArray();
+                decoding[i].CacheLength++;
+                decoding[i].CountPass(decoding.Count);
             }
 
             Interlocked.Increment(ref _decodePasses);
@@ -171,15 +175,13 @@ internal sealed class SequenceBatch(Gpt gpt, int capacity) : IDisposable
         }
     }
 
-    private static int PassRows(int sequences) => (sequences + RowMultiple - 1) / RowMultiple * RowMultiple;
-
     /// <summary>Takes <paramref name="sequence"/> out, moving the last sequence into its row so rows stay 0 … Count - 1.</summary>
     private void Remove(GenerationSequence sequence)
     {
         var last = _sequences[^1];
         if (!ReferenceEquals(last, sequence))
         {
-            _cache.CopyRow(last.Row, sequence.Row);
+            _decoder.CopyRow(last.Row, sequence.Row);
             last.Row = sequence.Row;
             _sequences[sequence.Row] = last;
         }

@@ -1,4 +1,5 @@
 using PoolAI.Jobs;
+using PoolAI.Decoding;
 
 namespace PoolAI.Models;
 
@@ -13,10 +14,15 @@ namespace PoolAI.Models;
 /// of new tokens), so positions stay within the range the model was trained on.
 /// </para>
 /// </summary>
-public sealed class TextGenerator(LoadedModel model)
+/// <param name="model">The model to run.</param>
+/// <param name="backend">The arithmetic; the same as the pool's (<see cref="ContinuousBatcher"/>) for the same text.</param>
+public sealed class TextGenerator(LoadedModel model, DecodeBackend backend = DecodeBackend.Native)
 {
     /// <summary>The model it runs.</summary>
     public LoadedModel Model { get; } = model;
+
+    /// <summary>The arithmetic it decodes with.</summary>
+    public DecodeBackend Backend { get; } = backend;
 
     /// <summary>Generates text for <paramref name="settings"/>.</summary>
     /// <param name="settings">Validated settings (see <see cref="JobSpecRules"/>).</param>
@@ -27,7 +33,7 @@ public sealed class TextGenerator(LoadedModel model)
     public GenerationOutcome Generate(GenerationSettings settings, Action<int, string, int>? onText = null, CancellationToken cancellationToken = default)
     {
         var sequence = new GenerationSequence(Model, settings, onText, cancellationToken);
-        using var batch = new SequenceBatch(Model.Model, capacity: 1);
+        using var batch = new SequenceBatch(Model, capacity: 1, Backend);
         batch.Admit(sequence);
         while (batch.Count > 0)
             batch.Step();
@@ -40,4 +46,6 @@ public sealed class TextGenerator(LoadedModel model)
 /// <param name="Tokens">Tokens sampled.</param>
 /// <param name="FinishReason"><c>stop</c> or <c>length</c>.</param>
 /// <param name="Elapsed">Wall time of the generation (prefill included).</param>
-public sealed record GenerationOutcome(string Text, int Tokens, string FinishReason, TimeSpan Elapsed);
+/// <param name="MeanBatch">Mean number of sequences in the decode passes that computed this one's tokens (1 alone; up to
+/// the batch cap in a busy continuous batch): its tokens/s times this is the throughput of the batch it shared.</param>
+public sealed record GenerationOutcome(string Text, int Tokens, string FinishReason, TimeSpan Elapsed, double MeanBatch = 1);

@@ -275,6 +275,13 @@ public static class PoolSiloBuilderExtensions
                 throw new PoolConfigurationException($"{PoolMinerOptions.Section}:MaxBatch", $"must be between 1 and 256; was {miner.MaxBatch}");
             var slots = miner.Slots > 0 ? miner.Slots : miner.MaxBatch;
             silo.Services.Configure<BatchingOptions>(options => options.MaxBatch = miner.MaxBatch);
+            var decoder = miner.Decoder switch
+            {
+                "native" => DecodeBackend.Native,
+                "torch" => DecodeBackend.Torch,
+                _ => throw new PoolConfigurationException($"{PoolMinerOptions.Section}:Decoder", $"must be 'native' or 'torch'; was '{miner.Decoder}'"),
+            };
+            silo.Services.Configure<DecodingOptions>(options => options.Backend = decoder);
             metadata[PoolKeys.ModelsMetadata] = string.Join(',', models);
             metadata[PoolKeys.SlotsMetadata] = slots.ToString(System.Globalization.CultureInfo.InvariantCulture);
             metadata[PoolKeys.DeviceMetadata] = miner.Device;

@@ -71,6 +71,13 @@ public sealed class PoolMinerOptions
     /// <summary><c>cpu</c> or <c>cuda</c>.</summary>
     public string Device { get; set; } = "cpu";
 
+    /// <summary>
+    /// How generations are decoded: <c>native</c> (PoolAI's CPU decoder, exact by construction; the default) or
+    /// <c>torch</c> (TorchSharp, passes padded to 4 rows; for devices the native decoder does not serve). The two give
+    /// different text for the same seed: every miner of a pool should use the same.
+    /// </summary>
+    public string Decoder { get; set; } = "native";
+
     /// <summary>GPU memory offered, MiB (advertised as <c>poolai.gpu_memory_mb</c> and matched against jobs' <c>min_gpu_memory_mb</c>); 0 on a CPU miner.</summary>
     public long GpuMemoryMb { get; set; }
 

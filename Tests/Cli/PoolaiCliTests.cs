@@ -129,7 +129,9 @@ public sealed class PoolaiCliTests
     public async Task AToolThatHostsThePoolStaysUntilTheJobsOfToolsThatJoinedItHaveFinished()
     {
         var gatewayPort = TestPorts.FreeText();
-        var environment = new Dictionary<string, string> { ["POOLAI__Cluster__GatewayPort"] = gatewayPort };
+        // The host's job must outlast the second tool's start (seconds): on the TorchSharp decoder its 1,500 tokens
+        // take about ten, where the native one would be done in half a second.
+        var environment = new Dictionary<string, string> { ["POOLAI__Cluster__GatewayPort"] = gatewayPort, ["POOLAI__Miner__Decoder"] = "torch" };
         var (host, hostErrors) = PoolaiProcess.Start(environment, "generate", "ROMEO:", "--max-tokens", "1500", "--no-cache", "--seed", "1");
         using var _ = host;
         var buffer = new char[16];

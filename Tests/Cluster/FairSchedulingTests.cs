@@ -19,8 +19,10 @@ public sealed class FairSchedulingTests
         await cluster.DeployAsync();
         var pool = new PoolClient(cluster.Client);
         var flood = new List<JobView>();
+        // Long enough that most of the flood still waits when the single job comes: the decoder runs thousands of
+        // tokens a second, so 40-token jobs would all be done before it.
         for (var i = 0; i < 12; i++)
-            flood.Add(await pool.SubmitAsync(Spec("flood", i)));
+            flood.Add(await pool.SubmitAsync(Spec("flood", i, tokens: 1000)));
         await Task.Delay(300);
         var single = await pool.SubmitAsync(Spec("single", 100));
         var done = await pool.WaitAsync(single.Id, TimeSpan.FromMinutes(2));

@@ -62,7 +62,8 @@ public sealed class WorkerFailoverTests
     {
         await cluster.Client.GetGrain<IWorkerGrain>("miner-b").SetStatusAsync(WorkerStatus.Paused);
         await WaitForCapacityAsync(cluster, 1);
-        var job = await pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 1500, seed: seed)));
+        // The longest a job may be (about a second on the native decoder), so it still runs when the test stops its miner.
+        var job = await pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 4000, seed: seed)));
         await WaitForStatusAsync(pool, job.Id, JobStatus.Running, v => v.Progress is { Step: > 0 });
         await cluster.Client.GetGrain<IWorkerGrain>("miner-b").SetStatusAsync(WorkerStatus.Active);
         return (cluster.Silos[1].SiloAddress.ToString(), cluster.Silos[2].SiloAddress.ToString(), job);

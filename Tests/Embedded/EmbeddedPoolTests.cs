@@ -2,6 +2,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using PoolAI.Client.Sdk;
+using PoolAI.Inference;
+using PoolAI.Models;
 using PoolAI.Silo.Hosting;
 
 namespace PoolAI.Tests.Embedded;
@@ -10,7 +12,7 @@ namespace PoolAI.Tests.Embedded;
 [TestClass]
 public sealed class EmbeddedPoolTests
 {
-    private static IConfiguration Configuration(string? drainTimeout)
+    private static IConfiguration Configuration(string? drainTimeout, string? decoder = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -20,6 +22,8 @@ public sealed class EmbeddedPoolTests
         };
         if (drainTimeout is not null)
             settings["PoolAI:Miner:DrainTimeout"] = drainTimeout;
+        if (decoder is not null)
+            settings["PoolAI:Miner:Decoder"] = decoder;
         return new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
     }
 
@@ -35,5 +39,18 @@ public sealed class EmbeddedPoolTests
 
         await using var configured = await PoolConnection.OpenAsync(Configuration(drainTimeout: "00:00:03"));
         Assert.AreEqual(TimeSpan.FromSeconds(3), configured.Services.GetRequiredService<IOptions<PoolMinerOptions>>().Value.DrainTimeout);
+    }
+
+    [TestMethod]
+    public async Task TheDecoderSettingPicksTheServedModelsArithmeticAndABadOneIsRefusedNamingIt()
+    {
+        await using (var native = await PoolConnection.OpenAsync(Configuration(drainTimeout: null)))
+            Assert.AreEqual(DecodeEngine.Version, native.Services.GetRequiredService<ModelHost>().Get(TestModels.Shakespeare).DecodeVersion);
+        await using (var torch = await PoolConnection.OpenAsync(Configuration(drainTimeout: null, decoder: "torch")))
+            Assert.AreEqual(DecodeEngine.TorchVersion, torch.Services.GetRequiredService<ModelHost>().Get(TestModels.Shakespeare).DecodeVersion);
+
+        var error = await Assert.ThrowsExactlyAsync<PoolConfigurationException>(() => PoolConnection.OpenAsync(Configuration(drainTimeout: null, decoder: "fast")));
+        StringAssert.Contains(error.Message, "PoolAI:Miner:Decoder");
+        StringAssert.Contains(error.Message, "'fast'");
     }
 }

@@ -28,7 +28,9 @@ public sealed class ContinuousBatcherTests
         var tasks = new List<Task<GenerationOutcome>>();
         for (var i = 0; i < requests.Length; i++)
         {
-            // Each request joins once the one before it is under way, so sequences join and leave a running batch.
+            // The first eight fill the batch together (a decode step takes well under a millisecond, so staggered
+            // starts would let the short ones end before the last joins); each of the others joins once the one before
+            // it is under way, taking the row of one that has left.
             var underWay = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var text = streamed[i];
             tasks.Add(batcher.GenerateAsync(requests[i], (offset, piece, tokens) =>
@@ -38,7 +40,8 @@ public sealed class ContinuousBatcherTests
                 if (tokens >= 3)
                     underWay.TrySetResult();
             }));
-            await Task.WhenAny(underWay.Task, tasks[^1]);
+            if (i >= batcher.MaxBatch - 1)
+                await Task.WhenAny(underWay.Task, tasks[^1]);
         }
 
         var outcomes = await Task.WhenAll(tasks);
@@ -54,6 +57,54 @@ public sealed class ContinuousBatcherTests
     }
 
     [TestMethod]
+    [DataRow(2)]
+    [DataRow(3)]
+    [DataRow(5)]
+    [DataRow(16)]
+    public async Task ARequestGivesTheTokensItGivesAloneInABatchOf(int batchSize)
+    {
+        // One request that outlives the block (so it is re-prefilled twice in the batch) among others of other lengths
+        // and settings: half of them under way before it starts, the rest joining while it runs, each leaving when done,
+        // and more of them than rows, so some wait for a row and take it when another leaves.
+        var target = TestModels.Settings(prompt: "JULIET:\n", maxTokens: 190, seed: 1234, temperature: 0.9f, topK: 30);
+        var others = Enumerable.Range(0, 2 * batchSize).Select(i => TestModels.Settings(
+            prompt: i % 2 == 0 ? "KING:" : "First Citizen:\nWe", maxTokens: 15 + 11 * i, seed: 500 + i, temperature: 0.4f + 0.1f * (i % 7), topP: i % 3 == 0 ? 0.8f : 1f)).ToArray();
+        var expected = Alone(target).Text;
+        var expectedOthers = others.Select(o => Alone(o).Text).ToArray();
+
+        using var batcher = new ContinuousBatcher(Model, maxBatch: batchSize);
+        var early = others.Take(batchSize / 2).Select(o => batcher.GenerateAsync(o)).ToList();
+        var underWay = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = batcher.GenerateAsync(target, (_, _, tokens) =>
+        {
+            if (tokens >= 10)
+                underWay.TrySetResult();
+        });
+        await Task.WhenAny(underWay.Task, running);
+        var late = others.Skip(batchSize / 2).Select(o => batcher.GenerateAsync(o)).ToList();
+
+        Assert.AreEqual(expected, (await running).Text);
+        var outcomes = await Task.WhenAll(early.Concat(late));
+        for (var i = 0; i < others.Length; i++)
+            Assert.AreEqual(expectedOthers[i], outcomes[i].Text, $"request {i} beside it");
+        Assert.AreEqual(batchSize, batcher.Statistics.LargestBatch);
+    }
+
+    [TestMethod]
+    public async Task TheTorchBackendGivesTheTokensItGivesAloneInABatch()
+    {
+        var requests = Enumerable.Range(0, 3).Select(i => TestModels.Settings(maxTokens: 25 + 10 * i, seed: 70 + i)).ToArray();
+        var expected = requests.Select(r => new TextGenerator(Model, DecodeBackend.Torch).Generate(r).Text).ToArray();
+
+        using var batcher = new ContinuousBatcher(Model, maxBatch: 3, DecodeBackend.Torch);
+        var outcomes = await Task.WhenAll(requests.Select(r => batcher.GenerateAsync(r)));
+
+        Assert.AreEqual(DecodeEngine.TorchVersion, batcher.DecodeVersion);
+        for (var i = 0; i < requests.Length; i++)
+            Assert.AreEqual(expected[i], outcomes[i].Text, $"request {i}");
+    }
+
+    [TestMethod]
     public async Task ConcurrentRequestsShareDecodePasses()
     {
         using var batcher = new ContinuousBatcher(Model, maxBatch: 16);
@@ -65,6 +116,9 @@ public sealed class ContinuousBatcherTests
         Assert.AreEqual(8 * 99, statistics.DecodedTokens);
         Assert.AreEqual(8, statistics.LargestBatch);
         Assert.IsLessThan(2 * 99, statistics.DecodePasses, $"{statistics.DecodePasses} decode passes for 8 × 99 tokens");
+        // Each says how many sequences its passes held on average (rewards compare a batch's throughput, not one row's).
+        Assert.IsTrue(outcomes.All(o => o.MeanBatch is > 1 and <= 8), string.Join(", ", outcomes.Select(o => o.MeanBatch)));
+        Assert.AreEqual(1.0, (await batcher.GenerateAsync(TestModels.Settings(maxTokens: 20, seed: 99))).MeanBatch, "alone, it shares its passes with no one");
     }
 
     [TestMethod]

@@ -54,8 +54,9 @@ public sealed class FailoverProcessTests
             List<JobView> before;
             await using (var connection = await PoolConnection.OpenAsync(clientConfiguration))
             {
+                // Jobs of about half a second each, so the kill finds some done and some running.
                 var accepted = await Task.WhenAll(Enumerable.Range(0, 30).Select(i =>
-                    connection.Client.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 80, seed: 100 + i)))));
+                    connection.Client.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 1000, seed: 100 + i)))));
                 ids = accepted.Select(j => j.Id).ToList();
                 before = await JobPolling.WaitUntilAsync(connection.Client, ids, views => views.Count(v => v.Status == JobStatus.Succeeded) >= 6 && views.Any(v => v.Status == JobStatus.Running), DateTime.UtcNow.AddMinutes(4), "some jobs to finish while others run");
             }

@@ -25,7 +25,8 @@ public sealed class RewardClusterTests
         Assert.AreEqual(job.Result!.Text!.TokensGenerated, credit.WorkUnits);
         Assert.AreEqual(job.Result.WorkUnits, credit.WorkUnits);
         Assert.IsTrue(credit.Total > 0);
-        Assert.AreEqual(job.Result.UnitsPerSecond, credit.TokensPerSecond, 1e-9);
+        Assert.AreEqual(job.Result.UnitsPerSecond * job.Result.Concurrency, credit.TokensPerSecond, 1e-9);
+        Assert.AreEqual(job.Result.SiloUnitsPerSecond, credit.TokensPerSecond, 1e-9);
 
         var summary = await pool.GetRewardsAsync(SharedPool.WorkerId);
         var all = await pool.GetRewardHistoryAsync(SharedPool.WorkerId, limit: 1000);

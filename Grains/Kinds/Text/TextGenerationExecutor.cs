@@ -22,6 +22,7 @@ public sealed class TextGenerationExecutor(ModelHost host) : IJobExecutor<Genera
             cancellationToken);
         job.Report(outcome.Tokens, settings.MaxTokens, "tokens");
         job.Elapsed = outcome.Elapsed;
-        return new TextOutput(outcome.Text, outcome.Tokens, outcome.FinishReason);
+        job.Concurrency = outcome.MeanBatch;
+        return new TextOutput(outcome.Text, outcome.Tokens, outcome.FinishReason, batcher.DecodeVersion);
     }
 }

@@ -13,8 +13,9 @@ namespace PoolAI.Kinds.Text;
 /// advertise the model (<see cref="PoolKeys.ModelsMetadata"/>).
 /// <list type="bullet">
 /// <item>Work units: generated tokens (<see cref="TextOutput.TokensGenerated"/>), paid at the formula's text rate.</item>
-/// <item>Reproducible: the same checkpoint, settings and seed give the same tokens on one device class, so results are
-/// cached (the identity holds the checkpoint's weights hash and every sampling setting) and verified by re-running
+/// <item>Reproducible: the same checkpoint, settings and seed give the same tokens under one decoder arithmetic
+/// (<see cref="DecodeEngine.Version"/>, the pool's), so results are cached (the identity holds the checkpoint's weights
+/// hash, the arithmetic and every sampling setting; text another decoder made is not stored) and verified by re-running
 /// (the fingerprint is the text).</item>
 /// <item>A cancelled job keeps the text and tokens streamed so far.</item>
 /// </list>
@@ -25,9 +26,6 @@ public sealed class TextGenerationKind(JobKind kind, ModelRegistry models) : Job
 {
     /// <summary>The <c>kind</c> a model's config must have for this job kind: <c>text</c> or <c>code</c>.</summary>
     public string ModelKind { get; } = kind == JobKind.CodeGeneration ? "code" : "text";
-
-    /// <summary>Names the decoder's arithmetic in cache identities: a decoder that sums in another order samples other tokens.</summary>
-    public const string DecoderArithmetic = "libtorch-rows-of-4";
 
     /// <inheritdoc />
     public override string WorkUnit => "generated tokens";
@@ -56,9 +54,14 @@ public sealed class TextGenerationKind(JobKind kind, ModelRegistry models) : Job
     /// <inheritdoc />
     protected override string? Fingerprint(TextOutput output) => output.Text;
 
+    /// <summary>Only text the pool's decoder arithmetic made is cached: its identity names that arithmetic (a miner that
+    /// decodes with TorchSharp makes other text for the same seed).</summary>
+    protected override bool Cacheable(TextOutput output) => output.Decoder == DecodeEngine.Version;
+
     /// <summary>
-    /// The checkpoint's weights hash (so a retrained model never serves the old one's results), the decoder's arithmetic
-    /// version (a new decoder samples other tokens) and every setting that changes the tokens. Stop sequences count as
+    /// The checkpoint's weights hash (so a retrained model never serves the old one's results), the pool's decoder
+    /// arithmetic (<see cref="DecodeEngine.Version"/>: a new decoder samples other tokens) and every setting that changes
+    /// the tokens. Stop sequences count as
     /// a set: generation ends at the earliest match of any, so their order and repeats do not change the text. Null
     /// when the checkpoint has no weights hash to identify it by.
     /// </summary>
@@ -68,7 +71,7 @@ public sealed class TextGenerationKind(JobKind kind, ModelRegistry models) : Job
             return null;
         var stop = (input.Stop ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         return CacheText.Join(
-            [weights.ToLowerInvariant(), DecoderArithmetic, input.Prompt, Integer(input.MaxTokens), Number(input.Temperature),
+            [weights.ToLowerInvariant(), DecodeEngine.Version, input.Prompt, Integer(input.MaxTokens), Number(input.Temperature),
              Integer(input.TopK), Number(input.TopP), input.Seed.ToString(CultureInfo.InvariantCulture), Integer(stop.Count), .. stop]);
     }
 
