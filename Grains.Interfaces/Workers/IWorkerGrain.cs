@@ -19,7 +19,7 @@ public interface IWorkerGrain : IGrainWithStringKey
     [Alias("SignOff")]
     Task<WorkerView> SignOffAsync();
 
-    /// <summary>Records one finished generation: whether it succeeded, tokens made and its speed (tokens/s).</summary>
+    /// <summary>Records one finished job: whether it succeeded, tokens made and its speed (tokens/s; 0 for jobs without tokens). Stored within a second, not before this returns.</summary>
     [Alias("RecordJob")]
     Task RecordJobAsync(bool succeeded, int tokens, double tokensPerSecond);
 

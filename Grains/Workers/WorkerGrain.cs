@@ -4,7 +4,10 @@ namespace PoolAI.Workers;
 
 /// <summary>
 /// One miner: registration, heartbeat, status and statistics, persisted on a coordinator silo. Every status change is
-/// copied to the <see cref="IWorkerStatusBoardGrain"/> that placement reads.
+/// stored at once and copied to the <see cref="IWorkerStatusBoardGrain"/> that placement reads. Statistics (jobs,
+/// tokens, speed) change with every job a miner runs, hundreds a second on a busy one: they are stored at most every
+/// <see cref="StatisticsWriteInterval"/> and when the activation goes, so a crash loses at most that much of them (they
+/// are counters for people; pay is in the reward ledger, which stores every entry).
 /// </summary>
 [CoordinatorFilter]
 public sealed class WorkerGrain(
@@ -13,6 +16,12 @@ public sealed class WorkerGrain(
 {
     /// <summary>Weight of the newest sample in the tokens/s moving average.</summary>
     public const double SpeedSmoothing = 0.2;
+
+    /// <summary>Longest time statistics wait in memory before they are stored.</summary>
+    public static readonly TimeSpan StatisticsWriteInterval = TimeSpan.FromSeconds(1);
+
+    private bool _statisticsUnsaved;
+    private IGrainTimer? _statisticsWrite;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -30,7 +39,7 @@ public sealed class WorkerGrain(
             state.State.StatusReason = null;
         }
 
-        await state.WriteStateAsync();
+        await WriteAsync();
         await Board.SetAsync(Id, state.State.Status);
         return View();
     }
@@ -50,7 +59,7 @@ public sealed class WorkerGrain(
         {
             state.State.Status = WorkerStatus.Offline;
             state.State.StatusReason = "its silo stopped";
-            await state.WriteStateAsync();
+            await WriteAsync();
             await Board.SetAsync(Id, WorkerStatus.Offline);
         }
 
@@ -58,7 +67,7 @@ public sealed class WorkerGrain(
     }
 
     /// <inheritdoc />
-    public async Task RecordJobAsync(bool succeeded, int tokens, double tokensPerSecond)
+    public Task RecordJobAsync(bool succeeded, int tokens, double tokensPerSecond)
     {
         if (succeeded)
             state.State.JobsSucceeded++;
@@ -72,7 +81,29 @@ public sealed class WorkerGrain(
                 : (1 - SpeedSmoothing) * state.State.TokensPerSecond + SpeedSmoothing * tokensPerSecond;
         }
 
-        await state.WriteStateAsync();
+        _statisticsUnsaved = true;
+        _statisticsWrite ??= this.RegisterGrainTimer(WriteStatisticsAsync, StatisticsWriteInterval, StatisticsWriteInterval);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => WriteStatisticsAsync();
+
+    private Task WriteStatisticsAsync() => _statisticsUnsaved ? WriteAsync() : Task.CompletedTask;
+
+    /// <summary>Stores the worker, statistics included.</summary>
+    private async Task WriteAsync()
+    {
+        _statisticsUnsaved = false;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            _statisticsUnsaved = true; // stored with the next write
+            throw;
+        }
     }
 
     /// <inheritdoc />
@@ -82,7 +113,7 @@ public sealed class WorkerGrain(
             throw new ArgumentOutOfRangeException(nameof(status), status, "status must be active, paused, maintenance, banned or offline");
         state.State.Status = status;
         state.State.StatusReason = status == WorkerStatus.Active ? null : reason;
-        await state.WriteStateAsync();
+        await WriteAsync();
         await Board.SetAsync(Id, status);
         return View();
     }
