@@ -33,6 +33,8 @@ public static class ConcurrentGeneration
             ["PoolAI:Cluster:GatewayPort"] = "0",
             ["PoolAI:Miner:Slots"] = largest,
             ["PoolAI:Miner:MaxBatch"] = largest,
+            // A verified job runs again as a check job, extra work on the same cores: this measures serving, not verification.
+            ["PoolAI:Rewards:VerificationShare"] = "0",
         }).Build();
         await using var pool = await PoolConnection.OpenAsync(configuration);
 
