@@ -73,16 +73,32 @@ public sealed record GenerateRequest
     public bool Cache { get; init; } = true;
 
     /// <summary>The job this request asks for.</summary>
+    /// <exception cref="JobValidationException">A field the job's kind does not read was given (<c>parameters</c> of a
+    /// text job, <c>prompt</c> or <c>stop</c> of a system task): it would be silently ignored.</exception>
     public JobSpec ToSpec(string requester) => new(
         Kind,
         Model,
-        Kind == JobKind.System ? new SystemTaskInput(Parameters) : new GenerationSettings(Prompt ?? string.Empty, MaxTokens, Temperature, TopK, TopP, Seed, Stop),
+        Input(),
         Priority,
         requester,
         TtlSeconds is { } ttl ? TimeSpan.FromSeconds(ttl) : null,
         WebhookUrl: WebhookUrl,
         Requirements: Requirements?.ToRequirements(),
         NoCache: !Cache);
+
+    private IJobInput Input()
+    {
+        if (Kind == JobKind.System)
+        {
+            if (Prompt is not null || Stop is not null)
+                throw new JobValidationException(Prompt is not null ? "prompt" : "stop", $"is not a field of System jobs, which take parameters");
+            return new SystemTaskInput(Parameters);
+        }
+
+        if (Parameters is not null)
+            throw new JobValidationException("parameters", $"is not a field of {Kind} jobs, which take a prompt and sampling settings");
+        return new GenerationSettings(Prompt ?? string.Empty, MaxTokens, Temperature, TopK, TopP, Seed, Stop);
+    }
 }
 
 /// <summary>The <c>requirements</c> object of a job request (see <see cref="JobRequirements"/>).</summary>

@@ -174,5 +174,17 @@ public sealed class JobApiTests
         using var stranger = _gateway.Http(await _gateway.KeyAsync("developer"));
         using var notTheirs = await stranger.GetAsync($"api/jobs/{id}/artifacts/{artifactId}");
         Assert.AreEqual(HttpStatusCode.NotFound, notTheirs.StatusCode, "another developer's job and its artifacts are not found");
+
+        // A field the kind does not read is refused, not ignored.
+        foreach (var (body, field, rule) in new (object Body, string Field, string Rule)[]
+        {
+            (new { kind = "System", model = "probe", prompt = "hello" }, "prompt", "is not a field of System jobs, which take parameters"),
+            (new { prompt = "ROMEO:", parameters = new Dictionary<string, string> { ["tokens"] = "4" } }, "parameters", "is not a field of TextGeneration jobs, which take a prompt and sampling settings"),
+        })
+        {
+            using var refused = await http.PostAsJsonAsync("api/jobs", body);
+            Assert.AreEqual(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.AreEqual(rule, (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").GetProperty(field)[0].GetString());
+        }
     }
 }
