@@ -97,7 +97,7 @@ public sealed class PoolConnection : IAsyncDisposable
                 PoolConnectionKind.ConfiguredCluster, $"cluster '{cluster.ClusterId}' on PostgreSQL", cancellationToken);
         }
 
-        if (await IsListeningAsync(cluster.GatewayPort, cancellationToken))
+        if (await LocalPorts.IsListeningAsync(cluster.GatewayPort, cancellationToken))
         {
             return await StartAsync(
                 ClientHost(configuration, logLevel, configureLogging, client => client.UseLocalhostClustering(cluster.GatewayPort, cluster.ServiceId, cluster.ClusterId)),
@@ -258,22 +258,6 @@ public sealed class PoolConnection : IAsyncDisposable
         var host = text[..colon];
         var address = IPAddress.TryParse(host, out var ip) ? ip : Dns.GetHostAddresses(host).First(a => a.AddressFamily == AddressFamily.InterNetwork);
         return new IPEndPoint(address, port);
-    }
-
-    private static async Task<bool> IsListeningAsync(int port, CancellationToken cancellationToken)
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromMilliseconds(500));
-        try
-        {
-            await socket.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
-            return true;
-        }
-        catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            return false;
-        }
     }
 
     private static bool IsFree(int port)

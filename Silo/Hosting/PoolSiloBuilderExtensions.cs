@@ -64,13 +64,16 @@ public static class PoolSiloBuilderExtensions
     /// <c>PoolAI:Database</c> (membership and reminders there; the schema applied first when
     /// <c>PoolAI:Database:Migrate</c> is true).
     /// </summary>
-    /// <exception cref="PoolConfigurationException">Unknown clustering kind, bad port, missing connection string or unreachable database.</exception>
+    /// <exception cref="PoolConfigurationException">Unknown clustering kind, bad port, a port another process listens on, missing connection string or unreachable database.</exception>
     public static ISiloBuilder UsePoolClustering(this ISiloBuilder silo, IConfiguration configuration)
     {
         var cluster = configuration.GetSection(PoolClusterOptions.Section).Get<PoolClusterOptions>() ?? new PoolClusterOptions();
         CheckPort($"{PoolClusterOptions.Section}:SiloPort", cluster.SiloPort);
         if (cluster.GatewayPort != 0)
             CheckPort($"{PoolClusterOptions.Section}:GatewayPort", cluster.GatewayPort);
+        LocalPorts.RefuseTaken($"{PoolClusterOptions.Section}:SiloPort", cluster.SiloPort, cluster.GatewayPort);
+        if (cluster.GatewayPort != 0)
+            LocalPorts.RefuseTaken($"{PoolClusterOptions.Section}:GatewayPort", cluster.GatewayPort, cluster.GatewayPort);
         silo.Configure<ClusterMembershipOptions>(o =>
         {
             // Declare a killed silo dead within seconds (defaults take ~30 s): its jobs' leases expire sooner still
