@@ -44,7 +44,10 @@ internal static class ArtifactCommands
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
             return await CliRunner.RunAsync(async (connection, ct) =>
             {
-                var done = await connection.Client.RunSystemTaskAsync(result.GetValue(task)!, values.Count == 0 ? null : values, ct);
+                var submitted = await connection.Client.SubmitAsync(
+                    JobSpec.SystemTask(result.GetValue(task)!, new SystemTaskInput(values.Count == 0 ? null : values), Environment.UserName));
+                CliRunner.ReportSubmitted(submitted, connection.Description);
+                var done = await connection.Client.WaitOrCancelAsync(submitted.Id, "interrupted at the terminal", ct);
                 if (done.Status == JobStatus.Succeeded && done.Result?.Output is SystemTaskOutput output)
                 {
                     Console.WriteLine(output.Summary.Length > 0 ? output.Summary : $"{done.Spec.Model}: done");

@@ -192,6 +192,13 @@ internal static class CliRunner
 
     private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 
+    /// <summary>
+    /// Prints <c>[job ID STATUS via POOL]</c> to standard error as soon as a job is accepted, so it can be watched or
+    /// cancelled from elsewhere while it runs.
+    /// </summary>
+    public static void ReportSubmitted(JobView submitted, string pool) =>
+        Console.Error.WriteLine($"[job {submitted.Id} {submitted.Status.ToString().ToLowerInvariant()} via {pool}{(submitted.StatusMessage is { } why ? ": " + why : string.Empty)}]");
+
     /// <summary>Prints a one-line summary of a finished job to standard error and returns the exit code for it.</summary>
     public static int ReportFinal(JobView view, bool quiet, string pool)
     {

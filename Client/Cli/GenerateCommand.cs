@@ -52,8 +52,7 @@ internal static class GenerateCommand
                 var submitted = await connection.Client.SubmitAsync(spec);
                 if (!isQuiet)
                 {
-                    // The id goes to stderr at once, so the job can be watched or cancelled from elsewhere while it runs.
-                    Console.Error.WriteLine($"[job {submitted.Id} {submitted.Status.ToString().ToLowerInvariant()} via {connection.Description}{(submitted.StatusMessage is { } why ? ": " + why : string.Empty)}]");
+                    CliRunner.ReportSubmitted(submitted, connection.Description);
                     Console.Write(settings.Prompt);
                 }
 

@@ -165,12 +165,37 @@ public sealed class PoolClient(IGrainFactory grains)
         return await GetAsync(submitted.Id);
     }
 
-    /// <summary>Submits system task <paramref name="task"/> (see <see cref="SystemTasks"/>) with <paramref name="parameters"/> and waits for it to finish.</summary>
+    /// <summary>
+    /// Submits system task <paramref name="task"/> (see <see cref="SystemTasks"/>) with <paramref name="parameters"/> and
+    /// waits for it to finish. Cancelling <paramref name="cancellationToken"/> cancels the job too.
+    /// </summary>
+    /// <param name="task">The task's name, e.g. <c>probe</c>.</param>
+    /// <param name="parameters">The task's parameters as NAME=VALUE strings; null for none.</param>
+    /// <param name="cancellationToken">Stops the wait and cancels the job.</param>
+    /// <param name="requester">Who asks, for fair scheduling and the job's record.</param>
     /// <exception cref="JobValidationException">Unknown task or parameter.</exception>
-    public async Task<JobView> RunSystemTaskAsync(string task, IReadOnlyDictionary<string, string>? parameters = null, CancellationToken cancellationToken = default)
+    public async Task<JobView> RunSystemTaskAsync(string task, IReadOnlyDictionary<string, string>? parameters = null, CancellationToken cancellationToken = default, string requester = "anonymous")
     {
-        var submitted = await SubmitAsync(JobSpec.SystemTask(task, new SystemTaskInput(parameters)));
-        return await WaitAsync(submitted.Id, cancellationToken: cancellationToken);
+        var submitted = await SubmitAsync(JobSpec.SystemTask(task, new SystemTaskInput(parameters), requester));
+        return await WaitOrCancelAsync(submitted.Id, "the requester stopped waiting", cancellationToken);
+    }
+
+    /// <summary>
+    /// Waits for job <paramref name="jobId"/> to finish; when <paramref name="cancellationToken"/> is cancelled first, cancels
+    /// the job with <paramref name="reason"/> (unless it has just finished) and throws <see cref="OperationCanceledException"/>.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No such job.</exception>
+    public async Task<JobView> WaitOrCancelAsync(Guid jobId, string reason, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await WaitAsync(jobId, cancellationToken: cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await ((Task)CancelAsync(jobId, reason)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // it may have just finished
+            throw;
+        }
     }
 
     /// <summary>An artifact as the pool stores it (id, size, media type, first name); null when it is not stored (never, or no longer).</summary>

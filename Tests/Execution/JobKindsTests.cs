@@ -54,6 +54,20 @@ public sealed class JobKindsTests
     }
 
     [TestMethod]
+    public async Task AWaiterThatStopsWaitingCancelsItsJob()
+    {
+        var pool = await SharedPool.ClientAsync();
+        // No miner of the shared pool has a GPU: the job waits in its queue until it is cancelled.
+        var submitted = await pool.SubmitAsync(JobSpec.SystemTask(SystemTasks.Noop, requester: "impatient") with { Requirements = new JobRequirements("cuda") });
+        using var patience = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        await Assert.ThrowsAsync<OperationCanceledException>(() => pool.WaitOrCancelAsync(submitted.Id, "the requester stopped waiting", patience.Token));
+
+        var view = await pool.GetAsync(submitted.Id);
+        Assert.AreEqual((JobStatus.Cancelled, "cancelled: the requester stopped waiting", "impatient"), (view.Status, view.StatusMessage, view.Spec.Requester));
+    }
+
+    [TestMethod]
     public void ExecutorKeysAndQueueKeysNameKindAndTarget()
     {
         Assert.AreEqual("TextGeneration/shakespeare-char", ExecutorKeys.For(JobKind.TextGeneration, "shakespeare-char"));
