@@ -20,6 +20,7 @@ public sealed partial class WorkerAvailability(IGrainFactory grains, TimeProvide
 
     private readonly ConcurrentDictionary<string, DateTimeOffset> _suspects = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _reading = new(1, 1);
     private volatile IReadOnlyDictionary<string, WorkerStatus> _unavailable = new Dictionary<string, WorkerStatus>();
     private Task? _refresh;
     private long _version;
@@ -61,15 +62,25 @@ public sealed partial class WorkerAvailability(IGrainFactory grains, TimeProvide
             Interlocked.Increment(ref _version);
     }
 
-    /// <summary>Reads the status board once.</summary>
+    /// <summary>
+    /// Reads the status board once. Reads run one at a time, so a read that began earlier (the periodic refresh, say)
+    /// can never overwrite the copy of one that began after a change (a worker's registration, which asks for a read).
+    /// </summary>
     public async Task RefreshAsync()
     {
-        var board = await grains.GetGrain<IWorkerStatusBoardGrain>(IWorkerStatusBoardGrain.Key).GetUnavailableAsync();
-        var changed = board.Count != _unavailable.Count || board.Any(entry => !_unavailable.TryGetValue(entry.Key, out var known) || !Equals(known, entry.Value));
-        _unavailable = board;
-        if (changed)
-            Interlocked.Increment(ref _version); // after the change: a reader that saw the new version sees the new board
-
+        await _reading.WaitAsync();
+        try
+        {
+            var board = await grains.GetGrain<IWorkerStatusBoardGrain>(IWorkerStatusBoardGrain.Key).GetUnavailableAsync();
+            var changed = board.Count != _unavailable.Count || board.Any(entry => !_unavailable.TryGetValue(entry.Key, out var known) || !Equals(known, entry.Value));
+            _unavailable = board;
+            if (changed)
+                Interlocked.Increment(ref _version); // after the change: a reader that saw the new version sees the new board
+        }
+        finally
+        {
+            _reading.Release();
+        }
     }
 
     /// <inheritdoc />
