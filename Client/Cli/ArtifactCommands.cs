@@ -10,27 +10,43 @@ internal static class ArtifactCommands
     public static Command Artifact()
     {
         var id = new Argument<string>("id") { Description = "Artifact id: the 64 hex characters of its SHA-256, as a job lists it" };
-        var output = new Option<string?>("--out", "-o") { Description = "File to write (default: the artifact's name in the current folder; '-' for standard output)" };
-        var get = new Command("get", "Download an artifact a job produced") { id, output };
+        var output = new Option<string?>("--out", "-o") { Description = "File or existing folder to write to (default: the artifact's name in the current folder; '-' for standard output)" };
+        var force = new Option<bool>("--force") { Description = "Replace a file that already exists" };
+        var get = new Command("get", "Download an artifact a job produced") { id, output, force };
         get.SetAction(async (result, cancellationToken) => await CliRunner.RunAsync(async (connection, ct) =>
         {
             var artifact = await connection.Client.GetArtifactAsync(result.GetValue(id)!)
                 ?? throw new KeyNotFoundException($"no artifact {result.GetValue(id)} is stored (never stored, or deleted after its job's retention)");
-            var path = result.GetValue(output) ?? artifact.Name;
-            if (path == "-")
+            if (result.GetValue(output) == "-")
             {
                 await using var stdout = Console.OpenStandardOutput();
                 await connection.Client.DownloadArtifactAsync(artifact, stdout, ct);
                 return CliRunner.Ok;
             }
 
+            var path = Target(result.GetValue(output), artifact.Name, result.GetValue(force));
+            // Written beside the target and renamed when whole: an interrupted download leaves no half file under its name.
             var partial = path + ".part";
-            await using (var file = File.Create(partial))
-                await connection.Client.DownloadArtifactAsync(artifact, file, ct);
-            File.Move(partial, path, overwrite: true);
+            try
+            {
+                await using (var file = File.Create(partial))
+                    await connection.Client.DownloadArtifactAsync(artifact, file, ct);
+                File.Move(partial, path, overwrite: true);
+            }
+            catch
+            {
+                File.Delete(partial);
+                throw;
+            }
+
             Console.Error.WriteLine($"{artifact.Id}: {artifact.Size} bytes ({artifact.MediaType}) written to {path}");
             return CliRunner.Ok;
-        }, validate: _ => RequireId(result.GetValue(id)), cancellationToken));
+        }, validate: _ =>
+        {
+            RequireId(result.GetValue(id));
+            if (result.GetValue(output) is { Length: > 0 } path && path != "-" && !Directory.Exists(path))
+                RequireFolder(Path.GetDirectoryName(Path.GetFullPath(path)));
+        }, cancellationToken));
         return new Command("artifact", "Files that jobs produced (images, checkpoints, reports)") { get };
     }
 
@@ -68,6 +84,27 @@ internal static class ArtifactCommands
             }, cancellationToken);
         });
         return command;
+    }
+
+    /// <summary>
+    /// Where <c>artifact get</c> writes: <paramref name="output"/> as a file, or the artifact's own name inside
+    /// <paramref name="output"/> when that is a folder (or inside the current folder without it).
+    /// </summary>
+    /// <exception cref="JobValidationException">The file exists and <paramref name="force"/> is false.</exception>
+    private static string Target(string? output, string artifactName, bool force)
+    {
+        var path = output is not { Length: > 0 } ? Path.GetFileName(artifactName)
+            : Directory.Exists(output) ? Path.Combine(output, Path.GetFileName(artifactName))
+            : output;
+        if (File.Exists(path) && !force)
+            throw new JobValidationException("--out", $"'{path}' already exists; pass --force to replace it, or name another file with --out");
+        return path;
+    }
+
+    private static void RequireFolder(string? folder)
+    {
+        if (folder is { Length: > 0 } && !Directory.Exists(folder))
+            throw new JobValidationException("--out", $"folder '{folder}' does not exist");
     }
 
     private static void RequireId(string? id)

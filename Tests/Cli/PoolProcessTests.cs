@@ -73,16 +73,35 @@ public sealed partial class PoolProcessTests
         var artifactLine = ArtifactPattern().Match(probe.StandardOutput);
         Assert.IsTrue(artifactLine.Success, probe.StandardOutput);
         var file = Path.Combine(Path.GetTempPath(), $"poolai-probe-{Guid.NewGuid():N}.json");
+        var folder = Path.Combine(Path.GetTempPath(), $"poolai-artifacts-{Guid.NewGuid():N}");
         try
         {
             var get = await PoolaiProcess.RunAsync(environment, "artifact", "get", artifactLine.Groups[1].Value, "--out", file);
             Assert.AreEqual(0, get.ExitCode, get.StandardError);
             Assert.AreEqual(artifactLine.Groups[1].Value, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(file))));
             Assert.AreEqual(4, JsonDocument.Parse(await File.ReadAllBytesAsync(file)).RootElement.GetProperty("models")[0].GetProperty("tokens").GetInt32());
+
+            var again = await PoolaiProcess.RunAsync(environment, "artifact", "get", artifactLine.Groups[1].Value, "--out", file);
+            Assert.AreEqual(2, again.ExitCode, again.StandardError);
+            Assert.AreEqual($"poolai: invalid --out: '{file}' already exists; pass --force to replace it, or name another file with --out", again.StandardError.Trim());
+            var forced = await PoolaiProcess.RunAsync(environment, "artifact", "get", artifactLine.Groups[1].Value, "--out", file, "--force");
+            Assert.AreEqual(0, forced.ExitCode, forced.StandardError);
+
+            // A folder gets the artifact under its own name; a folder that does not exist is refused before the pool is asked.
+            Directory.CreateDirectory(folder);
+            var intoFolder = await PoolaiProcess.RunAsync(environment, "artifact", "get", artifactLine.Groups[1].Value, "--out", folder);
+            Assert.AreEqual(0, intoFolder.ExitCode, intoFolder.StandardError);
+            CollectionAssert.AreEqual(new[] { "probe.json" }, Directory.GetFiles(folder).Select(Path.GetFileName).ToArray(), "the file, and no .part left behind");
+            var missing = Path.Combine(folder, "no-such-folder");
+            var nowhere = await PoolaiProcess.RunAsync(environment, "artifact", "get", artifactLine.Groups[1].Value, "--out", Path.Combine(missing, "probe.json"));
+            Assert.AreEqual(2, nowhere.ExitCode, nowhere.StandardError);
+            Assert.AreEqual($"poolai: invalid --out: folder '{missing}' does not exist", nowhere.StandardError.Trim());
         }
         finally
         {
             File.Delete(file);
+            if (Directory.Exists(folder))
+                Directory.Delete(folder, recursive: true);
         }
 
         var badId = await PoolaiProcess.RunAsync(environment, "artifact", "get", "not-an-id");
