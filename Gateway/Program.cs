@@ -39,7 +39,7 @@ try
             };
         }
     });
-    builder.Services.AddOpenApi(o => o.AddNumberRules());
+    builder.Services.AddOpenApi(o => o.AddNumberRules().AddJobSchemas());
     builder.Services.AddGatewayAuth(builder.Configuration);
     builder.Services.AddGatewayRateLimits(builder.Configuration);
     builder.Services.TryAddSingleton(TimeProvider.System);

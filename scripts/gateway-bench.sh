@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Load test of the HTTP gateway with wrk on loopback: POST /v1/chat/completions (16 tokens of shakespeare-char) and
+# Load test of the HTTP gateway with wrk on loopback: POST /v1/chat/completions (16 tokens of shakespeare-char, each
+# generated: "cache": false) and
 # GET /api/jobs/{id}, each at 64 connections. Starts its own gateway (embedded all-in-one pool, Release build, rate
 # limit lifted) in a temporary POOLAI_HOME and stops it at the end. Prints wrk's output and, last, one JSON line:
 # {"chat":{"requests_per_s":..,"p99_ms":..,"errors":..},"get_job":{...}}
@@ -30,7 +31,7 @@ KEY=$(POOLAI__Cluster__GatewayPort=$GATEWAY_PORT dotnet Client/bin/Release/net10
 JOB=$(curl -sf -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d '{"prompt":"ROMEO:","max_tokens":16,"seed":1}' "$BASE/api/jobs" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 sleep 2
 export WRK_KEY=$KEY
-export WRK_BODY='{"model":"shakespeare-char","messages":[{"role":"user","content":"ROMEO:"}],"max_tokens":16,"seed":7}'
+export WRK_BODY='{"model":"shakespeare-char","messages":[{"role":"user","content":"ROMEO:"}],"max_tokens":16,"seed":7,"cache":false}'
 echo "== POST /v1/chat/completions (16 tokens), $CONNECTIONS connections, $DURATION, $SLOTS slots"
 wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --timeout 60s --latency -s scripts/wrk/post-json.lua "$BASE/v1/chat/completions" | tee "$HOME_DIR/chat.txt"
 echo "== GET /api/jobs/{id}, $CONNECTIONS connections, $DURATION"

@@ -12,6 +12,9 @@ namespace PoolAI.Gateway.Jobs;
 /// </summary>
 public sealed record GenerateRequest
 {
+    /// <summary>The model of a text job that names none.</summary>
+    public const string DefaultModel = "shakespeare-char";
+
     /// <summary>What the job does.</summary>
     [Description("TextGeneration (default), CodeGeneration (on a code model) or System (model: the task, noop or probe)")]
     public JobKind Kind { get; init; } = JobKind.TextGeneration;
@@ -21,11 +24,12 @@ public sealed record GenerateRequest
     public int? TtlSeconds { get; init; }
 
     /// <summary>Model id, or a task's name.</summary>
-    [Description("Model id for text and code generation (e.g. shakespeare-char); the task's name for System jobs (noop, probe)")]
-    public string Model { get; init; } = "shakespeare-char";
+    [Description("Model id for text and code generation (default shakespeare-char); the task's name for System jobs (noop, probe), required there")]
+    public string? Model { get; init; }
 
     /// <summary>A system task's parameters.</summary>
-    [Description("System tasks: the task's parameters by name, e.g. {\"tokens\": \"64\"} for probe")]
+    [Description("System tasks: the task's parameters by name, e.g. {\"tokens\": 64} for probe (strings, numbers or true/false)")]
+    [JsonConverter(typeof(Binding.ParameterValues))]
     public Dictionary<string, string>? Parameters { get; init; }
 
     /// <summary>Text to continue.</summary>
@@ -33,24 +37,24 @@ public sealed record GenerateRequest
     public string? Prompt { get; init; }
 
     /// <summary>Tokens to generate.</summary>
-    [JsonPropertyName("max_tokens"), NumberRule(RequestNumber.MaxTokens), Description("Tokens to generate, 1 to 4096")]
-    public int MaxTokens { get; init; } = 256;
+    [JsonPropertyName("max_tokens"), NumberRule(RequestNumber.MaxTokens), Description("Tokens to generate, 1 to 4096; default 256")]
+    public int? MaxTokens { get; init; }
 
     /// <summary>Sampling temperature.</summary>
-    [NumberRule(RequestNumber.Temperature), Description("0 to 10; 0 is greedy")]
-    public float Temperature { get; init; } = 0.8f;
+    [NumberRule(RequestNumber.Temperature), Description("0 to 10; 0 is greedy; default 0.8")]
+    public float? Temperature { get; init; }
 
     /// <summary>Top-k.</summary>
-    [JsonPropertyName("top_k"), NumberRule(RequestNumber.TopK), Description("Keep the K most likely tokens; 0 keeps all")]
-    public int TopK { get; init; }
+    [JsonPropertyName("top_k"), NumberRule(RequestNumber.TopK), Description("Keep the K most likely tokens; 0 (default) keeps all")]
+    public int? TopK { get; init; }
 
     /// <summary>Top-p.</summary>
-    [JsonPropertyName("top_p"), NumberRule(RequestNumber.TopP), Description("Nucleus mass in (0, 1]")]
-    public float TopP { get; init; } = 1f;
+    [JsonPropertyName("top_p"), NumberRule(RequestNumber.TopP), Description("Nucleus mass in (0, 1]; default 1")]
+    public float? TopP { get; init; }
 
     /// <summary>Sampler seed.</summary>
-    [NumberRule(RequestNumber.Seed), Description("Same seed and settings give the same text")]
-    public long Seed { get; init; }
+    [NumberRule(RequestNumber.Seed), Description("Same seed and settings give the same text; default 0")]
+    public long? Seed { get; init; }
 
     /// <summary>Stop sequences.</summary>
     [Description("Generation ends before any of these")]
@@ -77,7 +81,9 @@ public sealed record GenerateRequest
     /// text job, <c>prompt</c> or <c>stop</c> of a system task): it would be silently ignored.</exception>
     public JobSpec ToSpec(string requester) => new(
         Kind,
-        Model,
+        Model ?? (Kind == JobKind.System
+            ? throw new JobValidationException("model", $"is required for System jobs: the task's name ({string.Join(", ", SystemTasks.All)})")
+            : DefaultModel),
         Input(),
         Priority,
         requester,
@@ -88,16 +94,24 @@ public sealed record GenerateRequest
 
     private IJobInput Input()
     {
+        var defaults = new GenerationSettings(string.Empty);
         if (Kind == JobKind.System)
         {
-            if (Prompt is not null || Stop is not null)
-                throw new JobValidationException(Prompt is not null ? "prompt" : "stop", $"is not a field of System jobs, which take parameters");
+            // A field the kind does not read is refused rather than ignored: the caller meant something by it.
+            var stray = new (string Field, bool Given)[]
+            {
+                ("prompt", Prompt is not null), ("max_tokens", MaxTokens is not null), ("temperature", Temperature is not null),
+                ("top_k", TopK is not null), ("top_p", TopP is not null), ("seed", Seed is not null), ("stop", Stop is not null),
+            }.FirstOrDefault(field => field.Given).Field;
+            if (stray is not null)
+                throw new JobValidationException(stray, "is not a field of System jobs, which take parameters");
             return new SystemTaskInput(Parameters);
         }
 
         if (Parameters is not null)
             throw new JobValidationException("parameters", $"is not a field of {Kind} jobs, which take a prompt and sampling settings");
-        return new GenerationSettings(Prompt ?? string.Empty, MaxTokens, Temperature, TopK, TopP, Seed, Stop);
+        return new GenerationSettings(Prompt ?? string.Empty, MaxTokens ?? defaults.MaxTokens, Temperature ?? defaults.Temperature,
+            TopK ?? defaults.TopK, TopP ?? defaults.TopP, Seed ?? defaults.Seed, Stop);
     }
 }
 

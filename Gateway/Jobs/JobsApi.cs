@@ -45,7 +45,8 @@ public static partial class JobsApi
         }
         catch (JobValidationException ex)
         {
-            return ApiErrors.Invalid(ex.Field, ex.Rule);
+            // The pool names a task's parameter as JobSpec holds it (input.parameters.NAME); the request says parameters.NAME.
+            return ApiErrors.Invalid(ex.Field.StartsWith("input.", StringComparison.Ordinal) ? ex.Field["input.".Length..] : ex.Field, ex.Rule);
         }
         catch (PoolAI.Admin.PoolMaintenanceException ex)
         {

@@ -45,6 +45,8 @@ public static partial class RequestErrors
         var field = json.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : "body";
         if (json is Binding.NumberRuleException broken)
             return (field, broken.Rule);
+        if (json.InnerException is PoolAI.Jobs.JobValidationException rule)
+            return (rule.Field, rule.Rule);
         var message = json.Message;
         if (UnknownProperty().Match(message) is { Success: true } unknown)
             return (unknown.Groups[1].Value, "is not a field of this request");
@@ -55,13 +57,13 @@ public static partial class RequestErrors
 
     private static string Expected(string type, string field) => type switch
     {
+        _ when type.Contains("Dictionary`2", StringComparison.Ordinal) => "must be an object of named values",
         // Numbers of request bodies carry their own rule (NumberRuleAttribute); never show a .NET type's range.
         _ when type.Contains("Int32", StringComparison.Ordinal) || type.Contains("Int64", StringComparison.Ordinal) => "must be an integer",
         _ when type.Contains("Single", StringComparison.Ordinal) || type.Contains("Double", StringComparison.Ordinal) || type.Contains("Decimal", StringComparison.Ordinal) => "must be a number",
         _ when type.Contains("Boolean", StringComparison.Ordinal) => "must be true or false",
         _ when type.Contains("String[]", StringComparison.Ordinal) || type.Contains("List`1[System.String]", StringComparison.Ordinal) => "must be an array of strings",
         _ when type.Contains("System.String", StringComparison.Ordinal) => "must be a string",
-        _ when type.EndsWith("JobKind", StringComparison.Ordinal) => $"must be a job kind name (a string such as {string.Join(", ", PoolAI.Jobs.JobKind.BuiltIn.Select(k => k.Name))})",
         _ when type.Contains("List`1", StringComparison.Ordinal) => "must be an array",
         _ when field == "body" => "must be a JSON object",
         _ => "must be a JSON object",

@@ -102,10 +102,15 @@ public sealed class JobKindJsonConverter : JsonConverter<JobKind>
     /// <inheritdoc />
     public override JobKind Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
+        // The JobValidationException inside says which rule was broken, for APIs that answer with the field and rule.
         if (reader.TokenType != JsonTokenType.String)
-            throw new JsonException("a job kind must be a string");
+        {
+            const string rule = "must be a job kind's name, a string (such as TextGeneration or System)";
+            throw new JsonException(rule, new JobValidationException("kind", rule));
+        }
+
         if (!JobKind.TryParse(reader.GetString(), out var kind, out var error))
-            throw new JsonException(error);
+            throw new JsonException(error, new JobValidationException("kind", error!));
         return kind;
     }
 

@@ -168,10 +168,14 @@ public sealed class GatewaySecurityTests
         using var http = _gateway.Http();
         var schemas = JsonDocument.Parse(await http.GetStringAsync("openapi/v1.json")).RootElement.GetProperty("components").GetProperty("schemas");
         var job = schemas.GetProperty("GenerateRequest").GetProperty("properties");
-        Assert.AreEqual("""{"type":"number","minimum":0,"maximum":10}""", Range(job.GetProperty("temperature")));
-        Assert.AreEqual("""{"type":"number","exclusiveMinimum":0,"maximum":1}""", Range(job.GetProperty("top_p")));
-        Assert.AreEqual("""{"type":"integer","minimum":1,"maximum":4096}""", Range(job.GetProperty("max_tokens")));
+        Assert.AreEqual("""{"type":["null","number"],"minimum":0,"maximum":10}""", Range(job.GetProperty("temperature")));
+        Assert.AreEqual("""{"type":["null","number"],"exclusiveMinimum":0,"maximum":1}""", Range(job.GetProperty("top_p")));
+        Assert.AreEqual("""{"type":["null","integer"],"minimum":1,"maximum":4096}""", Range(job.GetProperty("max_tokens")));
         Assert.AreEqual("""{"type":["null","integer"],"minimum":1,"maximum":2592000}""", Range(job.GetProperty("ttl_seconds")));
+        // Types their converters write in their own form: a kind is a name, a task's parameters an object of values.
+        Assert.AreEqual("string", schemas.GetProperty("JobKind").GetProperty("type").GetString());
+        Assert.AreEqual("#/components/schemas/JobKind", job.GetProperty("kind").GetProperty("$ref").GetString());
+        Assert.AreEqual("""["boolean","number","string"]""", JsonSerializer.Serialize(job.GetProperty("parameters").GetProperty("additionalProperties").GetProperty("type")));
         var chat = schemas.GetProperty("ChatCompletionRequest").GetProperty("properties");
         Assert.AreEqual("""{"type":["null","integer"],"minimum":1,"maximum":4096}""", Range(chat.GetProperty("max_completion_tokens")));
         Assert.AreEqual("""{"type":["null","integer"],"minimum":1,"maximum":1}""", Range(chat.GetProperty("n")));

@@ -145,7 +145,7 @@ public sealed class JobApiTests
     public async Task ASystemTaskRunsOverHttpAndItsArtifactDownloadsWithItsTypeAndName()
     {
         using var http = _gateway.Http(await _gateway.KeyAsync("developer"));
-        var id = (await GatewayFixture.SubmitJobAsync(http, new { kind = "system", model = "probe", parameters = new Dictionary<string, string> { ["tokens"] = "4" } })).GetProperty("id").GetString()!;
+        var id = (await GatewayFixture.SubmitJobAsync(http, new { kind = "system", model = "probe", parameters = new { tokens = 4 } })).GetProperty("id").GetString()!;
         var deadline = DateTime.UtcNow.AddMinutes(1);
         JsonElement job;
         while ((job = await http.GetFromJsonAsync<JsonElement>($"api/jobs/{id}")).GetProperty("status").GetString() != "Succeeded")
@@ -185,6 +185,24 @@ public sealed class JobApiTests
             using var refused = await http.PostAsJsonAsync("api/jobs", body);
             Assert.AreEqual(HttpStatusCode.BadRequest, refused.StatusCode);
             Assert.AreEqual(rule, (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").GetProperty(field)[0].GetString());
+        }
+
+        // Each malformed value gets its field's own rule, in the request's terms.
+        foreach (var (json, field, rule) in new (string Json, string Field, string Rule)[]
+        {
+            ("""{"kind":"System","model":"probe","max_tokens":5}""", "max_tokens", "is not a field of System jobs, which take parameters"),
+            ("""{"kind":"System"}""", "model", "is required for System jobs: the task's name (noop, probe)"),
+            ("""{"kind":5,"prompt":"ROMEO:"}""", "kind", "must be a job kind's name, a string (such as TextGeneration or System)"),
+            ("""{"kind":"Po etry!","prompt":"ROMEO:"}""", "kind", "must be a kind name (letters and digits, starting with a letter, at most 64; for example TextGeneration, CodeGeneration, ImageGeneration, Training, DataProcessing, System); was 'Po etry!'"),
+            ("""{"kind":"System","model":"probe","parameters":[]}""", "parameters", "must be an object of named values, e.g. {\"tokens\": 64}"),
+            ("""{"kind":"System","model":"probe","parameters":{"tokens":[4]}}""", "parameters.tokens", "must be a string, a number or true/false"),
+            ("""{"kind":"System","model":"probe","parameters":{"tokens":513}}""", "parameters.tokens", "must be an integer between 1 and 512; was '513'"),
+        })
+        {
+            using var refused = await http.PostAsync("api/jobs", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+            Assert.AreEqual(HttpStatusCode.BadRequest, refused.StatusCode, json);
+            var errors = (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+            Assert.AreEqual(rule, errors.TryGetProperty(field, out var messages) ? messages[0].GetString() : errors.ToString(), json);
         }
     }
 }
