@@ -48,6 +48,19 @@ try
     var limits = builder.Configuration.GetSection(GatewayLimits.Section).Get<GatewayLimits>() ?? new GatewayLimits();
     builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBytes);
     builder.Services.AddSingleton(_ => new ModelRegistry(ModelRegistry.DirectoryOrDefault(builder.Configuration[ModelRegistry.DirectoryKey])));
+    // The open-miner channel: gRPC over HTTP/2 (with TLS on the HTTPS endpoint, or h2c on an endpoint of its own).
+    var minerChannel = builder.Configuration.GetSection(PoolAI.Gateway.Miners.MinerChannelOptions.Section).Get<PoolAI.Gateway.Miners.MinerChannelOptions>() ?? new PoolAI.Gateway.Miners.MinerChannelOptions();
+    if (minerChannel.MaxMessageBytes is < 1024 or > 64 * 1024 * 1024)
+        throw new PoolConfigurationException($"{PoolAI.Gateway.Miners.MinerChannelOptions.Section}:MaxMessageBytes", $"must be between 1024 and 67108864; was {minerChannel.MaxMessageBytes}");
+    if (minerChannel.HeartbeatInterval < TimeSpan.FromMilliseconds(100) || minerChannel.HeartbeatInterval > TimeSpan.FromMinutes(1))
+        throw new PoolConfigurationException($"{PoolAI.Gateway.Miners.MinerChannelOptions.Section}:HeartbeatInterval", $"must be between 00:00:00.100 and 00:01:00; was {minerChannel.HeartbeatInterval}");
+    builder.Services.AddSingleton(minerChannel);
+    builder.Services.AddSingleton<PoolAI.Gateway.Miners.MinerConnectionLimiter>();
+    builder.Services.AddGrpc(o =>
+    {
+        o.MaxReceiveMessageSize = minerChannel.MaxMessageBytes;
+        o.EnableDetailedErrors = false;
+    });
 
     var hostsPool = builder.Configuration[PoolAI.Client.Sdk.PoolConnection.GatewaysKey] is not { Length: > 0 };
     if (hostsPool)
@@ -91,6 +104,8 @@ try
     app.MapOpenAiApi();
     app.MapAdminApi();
     app.MapLibrariesApi();
+    // Any valid key may open the stream; the service itself refuses keys that are not miner keys, saying so.
+    app.MapGrpcService<PoolAI.Gateway.Miners.MinerChannelService>().RequireAuthorization();
     app.MapOpenApi().AllowAnonymous();
     app.MapScalarApiReference().AllowAnonymous();
     if (hostsPool)

@@ -1,11 +1,14 @@
 using Orleans.Dashboard;
 using PoolAI.Libraries;
 using PoolAI.Silo.Hosting;
+using PoolAI.Silo.Miners;
 
 try
 {
     var builder = WebApplication.CreateBuilder(args);
     var role = builder.Configuration.AddPoolRoleConfiguration(args);
+    // An open miner (--pool URL --key pai_…) runs a cluster of its own and reaches the pool only through its gateway.
+    var openMiner = PoolAI.Silo.Miners.OpenMinerSetup.Configure(builder.Configuration, role);
     if (role.ServesModels())
         TorchLibraries.EnsureLoaded();
     // Room for a miner to drain (PoolAI:Miner:DrainTimeout) and for Orleans to leave the cluster cleanly.
@@ -14,6 +17,7 @@ try
     builder.UseOrleans(silo => silo
         .UsePoolClustering(builder.Configuration)
         .AddPoolAI(builder.Configuration)
+        .AddOpenMinerClient(openMiner)
         .AddDashboard());
 
     var app = builder.Build();

@@ -24,6 +24,14 @@ public interface IRewardLedgerGrain : IGrainWithStringKey
     Task RecordFailureAsync(Guid jobId, int attempt, string reason);
 
     /// <summary>
+    /// Adds a suspicion that is not a verification: an untrusted miner sent a result that broke its kind's rules, or a
+    /// message about a job it was never leased. Resets the streak; at the configured number of suspicions the worker is
+    /// paused with the reasons. <paramref name="jobId"/> is <see cref="Guid.Empty"/> when no job of this worker is concerned.
+    /// </summary>
+    [Alias("RecordSuspicion")]
+    Task RecordSuspicionAsync(Guid jobId, string reason);
+
+    /// <summary>
     /// The outcome of verifying this worker's output for <paramref name="jobId"/>. A pass raises the quality factor; a
     /// failure lowers it, resets the streak, corrects the job's credit with a negative entry (returned) and adds a
     /// suspicion; at the configured number of suspicions the worker is paused with the reasons. Idempotent per job.

@@ -81,6 +81,20 @@ public abstract class JobKindDescriptor
     /// verification compares; null when the kind's outputs are not verified by re-running.
     /// </summary>
     public virtual string? Fingerprint(IJobOutput output) => null;
+
+    /// <summary>
+    /// Whether jobs of this kind on <paramref name="target"/> may run on open miners (machines the pool does not trust,
+    /// connected through the miner channel): only kinds whose inputs and outputs travel whole on the channel and whose
+    /// outputs <see cref="CheckOutput"/> can hold to the rules. False by default.
+    /// </summary>
+    public virtual bool RunsOnOpenMiners(string target) => false;
+
+    /// <summary>
+    /// Checks an output an untrusted miner sent against the job's <paramref name="input"/>: the figures it claims
+    /// (tokens, steps) must be possible for that input. Null when it holds; otherwise the rule it broke, naming the field.
+    /// The default accepts any output of the kind's type.
+    /// </summary>
+    public virtual string? CheckOutput(IJobInput input, IJobOutput output) => null;
 }
 
 /// <summary>A <see cref="JobKindDescriptor"/> with typed input and output.</summary>
@@ -126,4 +140,12 @@ public abstract class JobKindDescriptor<TInput, TOutput>(JobKind kind) : JobKind
 
     /// <summary>The exactly reproducible part of <paramref name="output"/>; null when not verified (the default).</summary>
     protected virtual string? Fingerprint(TOutput output) => null;
+
+    /// <inheritdoc />
+    public sealed override string? CheckOutput(IJobInput input, IJobOutput output) => input is TInput typedInput
+        ? output is TOutput typed ? CheckOutput(typedInput, typed) : $"output: must be a {typeof(TOutput).Name}"
+        : $"input: must be a {typeof(TInput).Name}";
+
+    /// <summary>The kind's rules for an output an untrusted miner sent (see <see cref="JobKindDescriptor.CheckOutput"/>); null accepts it (the default).</summary>
+    protected virtual string? CheckOutput(TInput input, TOutput output) => null;
 }

@@ -215,8 +215,10 @@ internal sealed partial class JobAttemptRunner(
         {
             var request = new ExecutionRequest(Record.Id, attempt, spec.Kind, spec.Model, spec.Input!, sink, Job.Checkpoint, options.ChunkInterval, options.LeaseInterval);
             // WaitAsync: a call to a silo that died may never answer; cancellation (lease, cancel, expiry) must end the wait at once.
-            var result = await grains.Reference<IJobExecutorGrain>(ExecutorKeys.Pinned(spec.Kind, spec.Model, silo))
-                .RunAsync(request, cancellationToken).WaitAsync(cancellationToken);
+            var run = Miners.OpenMiners.TryWorkerOf(silo, out var openMiner)
+                ? grains.Reference<Miners.IOpenMinerGrain>(openMiner).RunAsync(request, cancellationToken) // its proxy, on a coordinator
+                : grains.Reference<IJobExecutorGrain>(ExecutorKeys.Pinned(spec.Kind, spec.Model, silo)).RunAsync(request, cancellationToken);
+            var result = await run.WaitAsync(cancellationToken);
             // The coordinator counts the work, not the miner.
             result = result with { WorkUnits = kind.WorkUnits(result.Output) };
             if (!JobStateMachine.IsCurrent(Job, attempt))

@@ -55,6 +55,21 @@ public sealed class ServingCapacity(IClusterMembershipService membership, SiloMe
                 SiloCapabilities.Megabytes(silo.Metadata, PoolKeys.MemoryMetadata),
                 SiloCapabilities.Megabytes(silo.Metadata, PoolKeys.GpuMemoryMetadata)))
             .ToList();
+        // Open miners (connected through the miner channel) count like silos, for the kinds and targets allowed on them.
+        if (availability.OpenMiners is { Count: > 0 } open && kinds.TryGet(kind, out var descriptor) && descriptor.RunsOnOpenMiners(target))
+        {
+            silos.AddRange(open
+                .Where(miner => kinds.Runs(miner.Metadata, kind, target) && availability.IsAvailable(miner.Silo, miner.Metadata))
+                .Select(miner => new ServingSilo(
+                    miner.Silo,
+                    SiloCapabilities.Slots(miner.Metadata),
+                    miner.Metadata[PoolKeys.WorkerMetadata],
+                    miner.Metadata[PoolKeys.DeviceMetadata],
+                    SiloCapabilities.Megabytes(miner.Metadata, PoolKeys.MemoryMetadata),
+                    SiloCapabilities.Megabytes(miner.Metadata, PoolKeys.GpuMemoryMetadata),
+                    Open: true)));
+        }
+
         // Stamped with the version read before it was made: a change made meanwhile makes the next call make it again.
         _answers[queue] = new Answer(snapshot.Version, availabilityVersion, availability.SuspectedUntil,
             [.. active.Select(silo => silo.SiloAddress)], [.. active.Select(silo => silo.Metadata)], silos);
@@ -88,7 +103,8 @@ public sealed class ServingCapacity(IClusterMembershipService membership, SiloMe
 /// <param name="Device">Its device class (<c>cpu</c>, <c>cuda</c>).</param>
 /// <param name="MemoryMb">Its host memory, MiB.</param>
 /// <param name="GpuMemoryMb">Its GPU memory, MiB (0 without a GPU).</param>
-public sealed record ServingSilo(string Silo, int Slots, string? Worker, string Device, long MemoryMb = 0, long GpuMemoryMb = 0)
+/// <param name="Open">True for an open miner (a machine the pool does not trust, reached through the miner channel).</param>
+public sealed record ServingSilo(string Silo, int Slots, string? Worker, string Device, long MemoryMb = 0, long GpuMemoryMb = 0, bool Open = false)
 {
     /// <summary>The key the queue counts slots under: the silo, and its worker when it has one.</summary>
     public string Key => UnitKey(Silo, Worker);

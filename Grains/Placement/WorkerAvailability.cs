@@ -22,11 +22,13 @@ public sealed partial class WorkerAvailability(IGrainFactory grains, TimeProvide
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _reading = new(1, 1);
     private volatile IReadOnlyDictionary<string, WorkerStatus> _unavailable = new Dictionary<string, WorkerStatus>();
+    private volatile IReadOnlyList<OpenMinerUnit> _openMiners = [];
+    private long _openMinersVersion = -1;
     private Task? _refresh;
     private long _version;
 
     /// <summary>
-    /// Changes with every change of what <see cref="IsAvailable"/> answers, except a suspicion running out (see
+    /// Changes with every change of what <see cref="IsAvailable(string, IReadOnlyDictionary{string, string})"/> answers, except a suspicion running out (see
     /// <see cref="SuspectedUntil"/>): callers that cache availability compare it.
     /// </summary>
     public long Version => Interlocked.Read(ref _version);
@@ -34,16 +36,25 @@ public sealed partial class WorkerAvailability(IGrainFactory grains, TimeProvide
     /// <summary>When the earliest suspicion now held runs out (<see cref="DateTimeOffset.MaxValue"/> with none).</summary>
     public DateTimeOffset SuspectedUntil => _suspects.IsEmpty ? DateTimeOffset.MaxValue : _suspects.Values.Min();
 
+    /// <summary>
+    /// The open miners connected now (see <see cref="Miners.IOpenMinerDirectoryGrain"/>), each with silo-style metadata
+    /// made from its registration, as of the last refresh; a change changes <see cref="Version"/>.
+    /// </summary>
+    public IReadOnlyList<OpenMinerUnit> OpenMiners => _openMiners;
+
     /// <summary>True when the silo with this address and metadata may get new work.</summary>
-    public bool IsAvailable(SiloAddress silo, IReadOnlyDictionary<string, string> metadata)
+    public bool IsAvailable(SiloAddress silo, IReadOnlyDictionary<string, string> metadata) => IsAvailable(silo.ToString(), metadata);
+
+    /// <summary>True when the place written <paramref name="silo"/> (a silo address, or an open miner's <c>open/…</c>) with this metadata may get new work.</summary>
+    public bool IsAvailable(string silo, IReadOnlyDictionary<string, string> metadata)
     {
         if (metadata.TryGetValue(PoolKeys.WorkerMetadata, out var worker) && _unavailable.ContainsKey(worker))
             return false;
-        if (_suspects.IsEmpty || !_suspects.TryGetValue(silo.ToString(), out var until))
+        if (_suspects.IsEmpty || !_suspects.TryGetValue(silo, out var until))
             return true;
         if (time.GetUtcNow() < until)
             return false;
-        if (_suspects.TryRemove(silo.ToString(), out _))
+        if (_suspects.TryRemove(silo, out _))
             Interlocked.Increment(ref _version);
         return true;
     }
@@ -74,6 +85,13 @@ public sealed partial class WorkerAvailability(IGrainFactory grains, TimeProvide
             var board = await grains.GetGrain<IWorkerStatusBoardGrain>(IWorkerStatusBoardGrain.Key).GetUnavailableAsync();
             var changed = board.Count != _unavailable.Count || board.Any(entry => !_unavailable.TryGetValue(entry.Key, out var known) || !Equals(known, entry.Value));
             _unavailable = board;
+            var open = await grains.GetGrain<Miners.IOpenMinerDirectoryGrain>(Miners.IOpenMinerDirectoryGrain.Key).GetAsync(_openMinersVersion);
+            if (open.Changed)
+            {
+                _openMiners = [.. open.Miners.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => OpenMinerUnit.Of(m.Key, m.Value))];
+                _openMinersVersion = open.Version;
+                changed = true;
+            }
             if (changed)
                 Interlocked.Increment(ref _version); // after the change: a reader that saw the new version sees the new board
         }
@@ -121,6 +139,33 @@ public sealed partial class WorkerAvailability(IGrainFactory grains, TimeProvide
             time);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the worker status board; placement uses the last copy until it can")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the worker status board or the open miners; placement uses the last copy until it can")]
     private partial void LogRefreshFailed(Exception exception);
+}
+
+/// <summary>An open miner as a unit of serving capacity: where its attempts run (<c>open/…</c>) and silo-style metadata made from its registration.</summary>
+/// <param name="Silo">The place its attempts run, as placements name it (<see cref="Miners.OpenMiners.SiloOf"/>).</param>
+/// <param name="Metadata">Its registration in the keys of <see cref="PoolKeys"/>, role <c>open-miner</c>.</param>
+public sealed record OpenMinerUnit(string Silo, IReadOnlyDictionary<string, string> Metadata)
+{
+    /// <summary>Role written in an open miner's metadata.</summary>
+    public const string Role = "open-miner";
+
+    /// <summary>The unit of <paramref name="worker"/> with <paramref name="capabilities"/>.</summary>
+    public static OpenMinerUnit Of(string worker, WorkerCapabilities capabilities)
+    {
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        return new(Miners.OpenMiners.SiloOf(worker), new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [PoolKeys.RoleMetadata] = Role,
+            [PoolKeys.WorkerMetadata] = worker,
+            [PoolKeys.ModelsMetadata] = string.Join(',', capabilities.Models),
+            [PoolKeys.KindsMetadata] = string.Join(',', (capabilities.Kinds ?? []).Select(k => k.Name)),
+            [PoolKeys.SlotsMetadata] = capabilities.Slots.ToString(invariant),
+            [PoolKeys.DeviceMetadata] = capabilities.Device,
+            [PoolKeys.CoresMetadata] = capabilities.Cores.ToString(invariant),
+            [PoolKeys.MemoryMetadata] = capabilities.MemoryMb.ToString(invariant),
+            [PoolKeys.GpuMemoryMetadata] = capabilities.GpuMemoryMb.ToString(invariant),
+        });
+    }
 }

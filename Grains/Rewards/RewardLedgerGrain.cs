@@ -69,6 +69,16 @@ public sealed partial class RewardLedgerGrain(
     }
 
     /// <inheritdoc />
+    public async Task RecordSuspicionAsync(Guid jobId, string reason)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        Book.Suspect(jobId, reason.Length > 500 ? reason[..500] : reason, time.GetUtcNow());
+        state.State.Streak = 0;
+        await _writes.WriteAsync();
+        await PauseIfDistrustedAsync();
+    }
+
+    /// <inheritdoc />
     public async Task<RewardEntry?> RecordVerificationAsync(Guid jobId, bool passed, string detail)
     {
         var (recorded, correction) = Book.Verify(jobId, passed, detail, time.GetUtcNow());

@@ -8,14 +8,19 @@ namespace PoolAI.Silo.Hosting;
 public static class PoolConfiguration
 {
     /// <summary>
-    /// Reads the role (<c>--role</c>, <c>PoolAI:Role</c> or <c>POOLAI__Role</c>; default
+    /// Maps the switches <c>--role</c>, <c>--pool</c> and <c>--key</c> (an open miner's pool and key), reads the role (<c>--role</c>, <c>PoolAI:Role</c> or <c>POOLAI__Role</c>; default
     /// <c>all-in-one</c>) and adds <c>config/{role}.json</c> from beside the application underneath
     /// environment variables and the command line, which still override it. Returns the role.
     /// </summary>
     /// <exception cref="PoolConfigurationException">Unknown role.</exception>
     public static PoolRole AddPoolRoleConfiguration(this IConfigurationManager configuration, string[] args)
     {
-        configuration.AddCommandLine(args, new Dictionary<string, string> { ["--role"] = PoolRoles.Key });
+        configuration.AddCommandLine(args, new Dictionary<string, string>
+        {
+            ["--role"] = PoolRoles.Key,
+            ["--pool"] = "PoolAI:Miner:Pool",
+            ["--key"] = "PoolAI:Miner:Key",
+        });
         var role = PoolRoles.Parse(configuration[PoolRoles.Key]);
         var file = Path.Combine(AppContext.BaseDirectory, "config", $"{role.Name()}.json");
         if (File.Exists(file))

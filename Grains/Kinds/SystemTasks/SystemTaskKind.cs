@@ -53,4 +53,12 @@ public sealed class SystemTaskKind() : JobKindDescriptor<SystemTaskInput, System
 
     /// <inheritdoc />
     protected override long WorkUnits(SystemTaskOutput output) => 0;
+
+    /// <summary>Only <see cref="Jobs.SystemTasks.Noop"/> runs on open miners: the others measure or change the machine they run on and write artifacts, which the miner channel does not carry.</summary>
+    public override bool RunsOnOpenMiners(string target) => target == Jobs.SystemTasks.Noop;
+
+    /// <summary>An open miner's no-op output is empty: no summary beyond a line, no artifacts.</summary>
+    protected override string? CheckOutput(SystemTaskInput input, SystemTaskOutput output) =>
+        output.Artifacts is { Count: > 0 } ? "artifacts: an open miner cannot store artifacts"
+        : output.Summary.Length > 1_000 ? "summary: must be at most 1000 characters" : null;
 }

@@ -54,6 +54,31 @@ public sealed class TextGenerationKind(JobKind kind, ModelRegistry models) : Job
     /// <inheritdoc />
     protected override string? Fingerprint(TextOutput output) => output.Text;
 
+    /// <summary>Text generation runs on open miners: its input and output are plain records, and verification re-runs it.</summary>
+    public override bool RunsOnOpenMiners(string target) => true;
+
+    /// <summary>
+    /// A miner's claimed output must be possible for the request: between 0 and <see cref="GenerationSettings.MaxTokens"/>
+    /// tokens (a miner paid per token cannot claim more than the job allowed); at most 16 characters of text per
+    /// token allowed (more than any shipped tokenizer's longest token); the finish reason <c>stop</c> or <c>length</c>,
+    /// and <c>length</c> only with exactly max tokens; no stop sequence left in the text. What the text says is
+    /// verification's to check, by re-running the job elsewhere.
+    /// </summary>
+    protected override string? CheckOutput(GenerationSettings input, TextOutput output)
+    {
+        if (output.TokensGenerated < 0 || output.TokensGenerated > input.MaxTokens)
+            return $"tokens_generated: must be between 0 and the job's max_tokens {input.MaxTokens}; was {output.TokensGenerated}";
+        if (output.FinishReason is not ("stop" or "length"))
+            return $"finish_reason: must be 'stop' or 'length'; was '{output.FinishReason}'";
+        if (output.FinishReason == "length" && output.TokensGenerated != input.MaxTokens)
+            return $"tokens_generated: must equal max_tokens {input.MaxTokens} when finish_reason is 'length'; was {output.TokensGenerated}";
+        if (output.Text.Length > 16 * input.MaxTokens)
+            return $"text: {output.Text.Length} characters cannot come from {input.MaxTokens} tokens";
+        if (input.Stop?.FirstOrDefault(stop => stop.Length > 0 && output.Text.Contains(stop, StringComparison.Ordinal)) is not null)
+            return "text: holds a stop sequence, where generation must have ended";
+        return null;
+    }
+
     /// <summary>Only text the pool's decoder arithmetic made is cached: its identity names that arithmetic (a miner that
     /// decodes with TorchSharp makes other text for the same seed).</summary>
     protected override bool Cacheable(TextOutput output) => output.Decoder == DecodeEngine.Version;
