@@ -72,6 +72,7 @@ public sealed partial class MinerChannelService(
 
         LogConnected(worker, address);
         var reason = "the miner closed the stream";
+        var status = StatusCode.Aborted;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, link.Closed);
         var writer = WriteAsync(link, responseStream, stop.Token);
         var heartbeats = HeartbeatAsync(proxy, session.Session, link, stop.Token);
@@ -112,7 +113,8 @@ public sealed partial class MinerChannelService(
         catch (Exception ex) when (ex is IOException or InvalidOperationException or InvalidDataException or Google.Protobuf.InvalidProtocolBufferException or RpcException)
         {
             // A frame that does not parse, one over the size limit, or a broken connection: this stream ends, nothing else.
-            reason = $"the stream broke: {ex.Message}";
+            reason = ex is RpcException rpc ? rpc.Status.Detail : $"the stream broke: {ex.Message}";
+            status = ex is RpcException { StatusCode: var code } ? code : StatusCode.InvalidArgument;
             link.Close(reason);
         }
         finally
@@ -134,7 +136,7 @@ public sealed partial class MinerChannelService(
         }
 
         if (link.Reason is { } closed && !context.CancellationToken.IsCancellationRequested)
-            throw new RpcException(new Status(StatusCode.Aborted, closed));
+            throw new RpcException(new Status(status, closed));
     }
 
     /// <summary>The capabilities a registration claims; the proxy checks them against the pool's rules.</summary>
@@ -218,7 +220,7 @@ public sealed partial class MinerChannelService(
     [LoggerMessage(Level = LogLevel.Information, Message = "Open miner {Worker} connected from {Address}")]
     private partial void LogConnected(string worker, string address);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Open miner {Worker} disconnected: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Open miner {Worker}'s stream ended: {Reason}")]
     private partial void LogDisconnected(string worker, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Open miner {Worker} from {Address} refused: {Reason}")]

@@ -24,6 +24,7 @@ public sealed record AttemptFailure(string Reason, bool Retryable, bool SuspectS
         : error switch
         {
             JobValidationException validation => new(validation.Message, Retryable: false, SuspectSilo: false, BlameWorker: false),
+            SiloUnavailableException when Miners.OpenMiners.TryWorkerOf(silo, out _) => new($"silo lost: {error.Message}", true, true, true),
             SiloUnavailableException => new($"silo lost: {silo} became unavailable (killed, crashed or cut off)", true, true, true),
             OrleansException when error.Message.Contains("No active nodes are compatible", StringComparison.Ordinal) =>
                 new($"silo lost: {silo} no longer runs {target}", true, false, true),

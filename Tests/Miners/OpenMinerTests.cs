@@ -83,6 +83,215 @@ public sealed class OpenMinerTests
         Assert.AreEqual(_honestWorker, job.Attempts[^1].Worker);
     }
 
+    [TestMethod]
+    public async Task ACheatingMinerIsRefusedAtEveryTurnAndTheHonestMinersJobsFinishEachPaidOnce()
+    {
+        var (cheatId, cheatKey) = await _pool.KeyAsync("miner", "cheat");
+        var cheatWorker = OpenMiners.WorkerOf(cheatId);
+        // It claims a GPU, so the jobs that require one are leased to it alone; the honest CPU miner's jobs require a CPU.
+        await using var cheat = await RawMiner.ConnectAsync(_pool, cheatKey, RawMiner.Registration(device: "cuda", slots: 2));
+        Assert.AreEqual(cheatWorker, cheat.Registered?.Worker, "the worker is named after the key, not chosen by the miner");
+
+        var honestJobs = new List<JobView>();
+        for (var i = 0; i < 4; i++)
+            honestJobs.Add(await _pool.Pool.SubmitAsync(TextJob(seed: 200 + i, device: "cpu")));
+        var target = await _pool.Pool.SubmitAsync(TextJob(seed: 300, device: "cuda"));
+        try
+        {
+            await CheatAsync(cheat, cheatKey, cheatWorker, target, honestJobs);
+        }
+        finally
+        {
+            await _pool.Pool.CancelAsync(target.Id, "test over");
+        }
+    }
+
+    private static async Task CheatAsync(RawMiner cheat, string cheatKey, string cheatWorker, JobView target, List<JobView> honestJobs)
+    {
+
+        // 1. A result claiming more tokens than the job allowed: refused, a suspicion, the attempt fails.
+        var first = (await cheat.NextAsync(m => m.BodyCase == PoolMessage.BodyOneofCase.Lease && m.Lease.Job == target.Id.ToString(), TimeSpan.FromSeconds(30)))?.Lease;
+        Assert.IsNotNull(first, "the GPU job is leased to the miner claiming a GPU");
+        Assert.AreEqual(target.Id.ToString(), first.Job);
+        StringAssert.Contains(first.InputJson, "ROMEO:", "the leased job's input, and only that, reaches the miner");
+        await cheat.SendAsync(Complete(first.Lease_, """{"text":"ROMEO: yes","tokensGenerated":5000,"finishReason":"length"}"""));
+        var inflated = await RefusalAsync(cheat, first.Lease_);
+        StringAssert.Contains(inflated, "tokens_generated: must be between 0 and the job's max_tokens 10; was 5000");
+
+        // 2. The same result again (a replay): refused, changes nothing.
+        await cheat.SendAsync(Complete(first.Lease_, """{"text":"ROMEO: yes","tokensGenerated":10,"finishReason":"length"}"""));
+        StringAssert.Contains(await RefusalAsync(cheat, first.Lease_), "has ended");
+
+        // 3. Messages about a lease it was never given (another miner's job): refused and counted.
+        const string forged = "0123456789abcdef0123456789abcdef";
+        await cheat.SendAsync(Complete(forged, """{"text":"x","tokensGenerated":1,"finishReason":"stop"}"""));
+        StringAssert.Contains(await RefusalAsync(cheat, forged), "never given to this miner");
+        await cheat.SendAsync(new MinerMessage { Update = new Update { Lease = forged, Offset = 0, Text = "stolen" } });
+        StringAssert.Contains(await RefusalAsync(cheat, forged), "never given to this miner");
+        await cheat.SendAsync(new MinerMessage { Renew = new Renew { Lease = forged } });
+        StringAssert.Contains(await RefusalAsync(cheat, forged), "never given to this miner");
+
+        // 4. It takes the job again and stalls: the lease expires, the pool cancels it on the miner, the job waits again.
+        var second = (await cheat.NextAsync(m => m.BodyCase == PoolMessage.BodyOneofCase.Lease && m.Lease.Job == target.Id.ToString(), TimeSpan.FromSeconds(30)))?.Lease;
+        Assert.IsNotNull(second, "the job went back to its queue and was leased again");
+        Assert.AreNotEqual(first.Lease_, second.Lease_, "every attempt has a lease of its own");
+        var cancel = await cheat.NextAsync(m => m.BodyCase == PoolMessage.BodyOneofCase.Cancel && m.Cancel.Lease == second.Lease_, TimeSpan.FromSeconds(30));
+        Assert.IsNotNull(cancel, "a stalled lease is taken back");
+        var stalled = await _pool.Pool.GetAsync(target.Id);
+        StringAssert.Contains(stalled.Attempts[0].Outcome, "refused: tokens_generated");
+        StringAssert.Contains(stalled.Attempts[1].Outcome, "lease expired");
+        Assert.AreEqual(OpenMiners.SiloOf(cheatWorker), stalled.Attempts[1].Silo);
+
+        // 5. A 100 MB message on another connection of its own ends that stream only.
+        var (_, bigKey) = await _pool.KeyAsync("miner", "big");
+        await using (var big = await RawMiner.ConnectAsync(_pool, bigKey, RawMiner.Registration(device: "cuda", slots: 1)))
+        {
+            Assert.IsNotNull(big.Registered);
+            await big.SendAsync(new MinerMessage { Update = new Update { Lease = forged, Text = new string('x', 100 * 1024 * 1024) } });
+            var ended = await big.EndedAsync(TimeSpan.FromSeconds(60));
+            Assert.AreEqual(StatusCode.ResourceExhausted, ended?.StatusCode, ended?.Status.Detail);
+        }
+
+        // 6. Bytes that are not a message (after a good registration) end that stream only.
+        var garbage = await SendGarbageAsync(bigKey);
+        await _pool.Gateway.WaitForLogAsync("the stream broke: CodedInputStream encountered a malformed", TimeSpan.FromSeconds(10));
+        Assert.IsTrue(garbage is "reset" || (garbage is not "0" && int.TryParse(garbage, out _)), $"a garbage frame must end the call with an error status; got {garbage}");
+
+        // 7. A second connection with the same key replaces the first: one worker, one connection.
+        await using (var again = await RawMiner.ConnectAsync(_pool, cheatKey, RawMiner.Registration(device: "cuda", slots: 2)))
+        {
+            Assert.AreEqual(cheatWorker, again.Registered?.Worker);
+            var replaced = await cheat.EndedAsync(TimeSpan.FromSeconds(15));
+            Assert.IsNotNull(replaced, "the earlier connection is closed");
+            StringAssert.Contains(replaced.Status.Detail, "replaced");
+        }
+
+        // 8. A miner key reads no job over HTTP either.
+        using (var http = new HttpClient { BaseAddress = _pool.HttpAddress })
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", cheatKey);
+            Assert.AreEqual(System.Net.HttpStatusCode.Forbidden, (await http.GetAsync($"api/jobs/{target.Id}")).StatusCode);
+        }
+
+        // The honest miner's jobs all finished there, each paid once; the cheat was paid nothing and is suspected.
+        foreach (var submitted in honestJobs)
+        {
+            var job = await _pool.Pool.WaitAsync(submitted.Id, TimeSpan.FromMinutes(2));
+            Assert.AreEqual(JobStatus.Succeeded, job.Status, job.StatusMessage);
+            Assert.AreEqual(_honestWorker, job.Attempts[^1].Worker);
+        }
+
+        var credits = await WaitForCreditsAsync(_honestWorker, honestJobs.Select(j => j.Id));
+        foreach (var job in honestJobs)
+            Assert.AreEqual(1, credits.Count(e => e.JobId == job.Id && e.Total > 0), $"job {job.Id} is paid once");
+        var cheated = await _pool.Pool.GetRewardsAsync(cheatWorker);
+        Assert.AreEqual(0m, cheated.Balance, "nothing is paid for refused results");
+        Assert.IsTrue(cheated.Suspicions.Any(s => s.Reason.Contains("tokens_generated", StringComparison.Ordinal)), string.Join("; ", cheated.Suspicions.Select(s => s.Reason)));
+        Assert.IsTrue(cheated.Suspicions.Any(s => s.Reason.Contains("never given", StringComparison.Ordinal)));
+    }
+
+    [TestMethod]
+    public async Task RevokingAMinerKeyOrBanningItsWorkerClosesItsChannelWithinFiveSecondsAndRequeuesItsLeases()
+    {
+        foreach (var ban in new[] { false, true })
+        {
+            var (id, key) = await _pool.KeyAsync("miner", ban ? "banned" : "revoked");
+            await using var miner = await RawMiner.ConnectAsync(_pool, key, RawMiner.Registration(device: "cuda", slots: 1));
+            var job = await _pool.Pool.SubmitAsync(TextJob(seed: ban ? 401 : 400, device: "cuda"));
+            var lease = await miner.NextAsync(m => m.BodyCase == PoolMessage.BodyOneofCase.Lease && m.Lease.Job == job.Id.ToString(), TimeSpan.FromSeconds(30));
+            Assert.IsNotNull(lease);
+            // Keep the lease alive, as an honest miner would, until the pool closes the channel.
+            using var renewing = new CancellationTokenSource();
+            var renew = Task.Run(async () =>
+            {
+                while (!renewing.IsCancellationRequested && await miner.SendAsync(new MinerMessage { Renew = new Renew { Lease = lease.Lease.Lease_ } }))
+                    await Task.Delay(500);
+            });
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            if (ban)
+                await BanAsync(OpenMiners.WorkerOf(id));
+            else
+                await _pool.Pool.RevokeApiKeyAsync(id);
+            var ended = await miner.EndedAsync(TimeSpan.FromSeconds(10));
+            var took = started.Elapsed;
+            await renewing.CancelAsync();
+            await renew;
+            Assert.IsNotNull(ended, "the channel is closed");
+            Assert.IsTrue(took < TimeSpan.FromSeconds(5), $"closed after {took.TotalSeconds:0.0} s");
+            StringAssert.Contains(ended.Status.Detail, ban ? "banned" : "revoked");
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+            JobView view;
+            do
+            {
+                view = await _pool.Pool.GetAsync(job.Id);
+                await Task.Delay(100);
+            }
+            while (view.Status != JobStatus.Queued && DateTime.UtcNow < deadline);
+            Assert.AreEqual(JobStatus.Queued, view.Status, "its lease went back to the queue");
+            StringAssert.Contains(view.Attempts[0].Outcome, "lost its connection");
+            await _pool.Pool.CancelAsync(job.Id, "test over");
+        }
+    }
+
+    private static async Task BanAsync(string worker)
+    {
+        var (_, admin) = await _pool.KeyAsync("admin");
+        using var http = new HttpClient { BaseAddress = _pool.HttpAddress };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", admin);
+        using var response = await http.PostAsync($"api/admin/workers/{worker}/ban", System.Net.Http.Json.JsonContent.Create(new { reason = "test ban" }));
+        Assert.IsTrue(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private static JobSpec TextJob(long seed, string device) =>
+        new(JobKind.TextGeneration, TestModels.Shakespeare, TestModels.Settings(maxTokens: 10, seed: seed), Requirements: new JobRequirements(device));
+
+    private static MinerMessage Complete(string lease, string outputJson) =>
+        new() { Complete = new PoolAI.Miners.Channel.Complete { Lease = lease, OutputJson = outputJson, Concurrency = 1 } };
+
+    private static async Task<string> RefusalAsync(RawMiner miner, string lease)
+    {
+        var refused = await miner.NextAsync(m => m.BodyCase == PoolMessage.BodyOneofCase.Refused && m.Refused.Lease == lease, TimeSpan.FromSeconds(30));
+        Assert.IsNotNull(refused, $"a message about lease {lease} must be refused");
+        return refused.Refused.Reason;
+    }
+
+    /// <summary>Opens the channel by hand over HTTP/2, sends a good registration and then a frame that is not a message; returns the call's grpc-status.</summary>
+    private static async Task<string?> SendGarbageAsync(string key)
+    {
+        using var http = new HttpClient();
+        var register = Google.Protobuf.MessageExtensions.ToByteArray(new MinerMessage { Register = RawMiner.Registration(slots: 1) });
+        var body = new MemoryStream();
+        body.WriteByte(0);
+        body.Write([(byte)(register.Length >> 24), (byte)(register.Length >> 16), (byte)(register.Length >> 8), (byte)register.Length]);
+        body.Write(register);
+        byte[] garbage = [0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x02];
+        body.Write([0, 0, 0, 0, (byte)garbage.Length]);
+        body.Write(garbage);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_pool.ChannelAddress, "poolai.miners.v1.MinerChannel/Connect"))
+        {
+            Content = new ByteArrayContent(body.ToArray()),
+            Version = System.Net.HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        request.Headers.TryAddWithoutValidation("TE", "trailers");
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request);
+            await response.Content.ReadAsByteArrayAsync();
+        }
+        catch (HttpRequestException ex) when (ex.InnerException is System.Net.Http.HttpProtocolException)
+        {
+            return "reset"; // the server ended the call while the request still had bytes: the stream is reset, as gRPC servers do
+        }
+
+        using var _ = response;
+        return response.TrailingHeaders.TryGetValues("grpc-status", out var status) ? status.First()
+            : response.Headers.TryGetValues("grpc-status", out var early) ? early.First() : $"none (HTTP {(int)response.StatusCode}, headers {response.Headers}, trailers {response.TrailingHeaders})";
+    }
+
     private static async Task AssertRefusedAsync(string key, Register register, StatusCode status, string? detail)
     {
         await using var miner = await RawMiner.ConnectAsync(_pool, key, register);
