@@ -72,6 +72,10 @@ public sealed record GenerateRequest
     [Description("Device (cpu or cuda) and least memory the serving silo must offer; omitted for any silo serving the model")]
     public RequirementsRequest? Requirements { get; init; }
 
+    /// <summary>Which machines may run the job.</summary>
+    [Description("open: any serving silo or open miner (a machine the pool does not trust, which then sees the job's input); trusted: only the pool's own silos. Omitted: the pool's default (PoolAI:Jobs:DefaultTrust, open unless the admin set trusted)")]
+    public JobTrust? Trust { get; init; }
+
     /// <summary>Whether the result of an identical earlier request may be served from the result cache.</summary>
     [Description("true (default): an identical earlier request's result (same model, settings and seed) is served at once from the result cache; false: the job runs on a worker")]
     public bool Cache { get; init; } = true;
@@ -90,7 +94,8 @@ public sealed record GenerateRequest
         TtlSeconds is { } ttl ? TimeSpan.FromSeconds(ttl) : null,
         WebhookUrl: WebhookUrl,
         Requirements: Requirements?.ToRequirements(),
-        NoCache: !Cache);
+        NoCache: !Cache,
+        Trust: Trust);
 
     private IJobInput Input()
     {

@@ -58,6 +58,7 @@ public static partial class RequestErrors
     private static string Expected(string type, string field) => type switch
     {
         _ when type.Contains("Dictionary`2", StringComparison.Ordinal) => "must be an object of named values",
+        _ when type.Contains(nameof(PoolAI.Jobs.JobTrust), StringComparison.Ordinal) => "must be 'open' or 'trusted'",
         // Numbers of request bodies carry their own rule (NumberRuleAttribute); never show a .NET type's range.
         _ when type.Contains("Int32", StringComparison.Ordinal) || type.Contains("Int64", StringComparison.Ordinal) => "must be an integer",
         _ when type.Contains("Single", StringComparison.Ordinal) || type.Contains("Double", StringComparison.Ordinal) || type.Contains("Decimal", StringComparison.Ordinal) => "must be a number",

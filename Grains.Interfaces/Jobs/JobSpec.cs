@@ -16,6 +16,9 @@ namespace PoolAI.Jobs;
 /// <param name="NoCache">True: the job runs on a worker even when the result cache holds the result of an identical
 /// request, and its own result is not stored there. False (the default, and what jobs stored before this field read as):
 /// an identical deterministic request's cached result is served at once.</param>
+/// <param name="Trust">Which machines may run it (<see cref="JobTrust"/>); null at submission takes the pool's default
+/// (<c>PoolAI:Jobs:DefaultTrust</c>), which the accepted job then records. Jobs stored before this field read as null
+/// and run anywhere, as they did.</param>
 [GenerateSerializer, Immutable, Alias("poolai.JobSpec")]
 public sealed record JobSpec(
     [property: Id(0)] JobKind Kind,
@@ -28,7 +31,8 @@ public sealed record JobSpec(
     [property: Id(7)] Guid? Verifies = null,
     [property: Id(8)] string? WebhookUrl = null,
     [property: Id(9)] JobRequirements? Requirements = null,
-    [property: Id(10)] bool NoCache = false)
+    [property: Id(10)] bool NoCache = false,
+    [property: Id(12)] JobTrust? Trust = null)
 {
     [Id(11)] private readonly IJobInput? _input = Input;
 

@@ -85,6 +85,9 @@ public sealed partial class JobGrain(
         if (Record.Exists)
             return Record.View();
         JobSpecRules.Validate(spec);
+        if (spec.Trust is { } trust && !Enum.IsDefined(trust))
+            throw new JobValidationException("trust", $"must be 'open' or 'trusted'; was {(int)trust}");
+        spec = spec with { Trust = spec.Trust ?? options.Value.DefaultTrust }; // the decision is recorded with the job
         var kind = kinds.Get(spec.Kind);
         kind.Validate(spec);
         await webhooks.CheckAsync(spec.WebhookUrl);

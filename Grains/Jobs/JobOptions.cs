@@ -69,6 +69,12 @@ public sealed class JobOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:01:00", "3650.00:00:00", ErrorMessage = "PoolAI:Jobs:ArtifactRetention must be between 00:01:00 and 3650.00:00:00")]
     public TimeSpan ArtifactRetention { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// Which machines run a job that does not say (<see cref="JobTrust"/>): <c>Open</c> (the default) lets open miners
+    /// run it, <c>Trusted</c> keeps every such job on the cluster's own silos.
+    /// </summary>
+    public JobTrust DefaultTrust { get; set; } = JobTrust.Open;
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -56,7 +56,7 @@ internal sealed class JobRecord(Guid id, IPersistentState<JobState> state, IGrai
 
     /// <summary>The job as its queue holds it while it waits.</summary>
     public QueuedJob Entry() =>
-        new(Id, Job.Spec!.Priority, Job.CreatedAt, Job.ExpiresAt, Job.Spec.ExcludedWorkers, Job.Spec.Requester, Job.Spec.Requirements);
+        new(Id, Job.Spec!.Priority, Job.CreatedAt, Job.ExpiresAt, Job.Spec.ExcludedWorkers, Job.Spec.Requester, Job.Spec.Requirements, Job.Spec.Trust == JobTrust.Trusted);
 
     /// <summary>Throws unless a job was submitted under this id.</summary>
     /// <exception cref="KeyNotFoundException">No job was submitted under this id.</exception>

@@ -191,6 +191,8 @@ public sealed class QueueBook(string queue, StoragePages pages, int maxRunningPe
             return $"no worker serves {_what}";
         if (Slots.AnyAccepts(job))
             return null;
+        if (job.TrustedOnly && Slots.Units.All(unit => unit.Open))
+            return $"only open miners serve {_what}, and the job may run on trusted silos only (trust 'trusted')";
         return job.Requirements is { IsEmpty: false } requirements
             ? $"no worker serving {_what} meets the job's requirements ({requirements})"
             : $"every worker serving {_what} is excluded for this job";

@@ -34,7 +34,9 @@ public sealed partial class ResultCaching(IGrainFactory grains, IOptions<JobOpti
     /// <summary>Stores a result job <paramref name="jobId"/>'s worker produced; results served from the cache are not stored again.</summary>
     public async Task StoreAsync(Guid jobId, JobSpec spec, JobKindDescriptor kind, JobResult result)
     {
-        if (result.Cached || !kind.Cacheable(result.Output) || KeyFor(spec, kind) is not { } key)
+        // An open miner's result is its requester's alone: served to others from the cache, one cheat's output would
+        // reach every identical request without anyone re-running it.
+        if (result.Cached || !kind.Cacheable(result.Output) || Miners.OpenMiners.TryWorkerOf(result.Silo, out _) || KeyFor(spec, kind) is not { } key)
             return;
         try
         {

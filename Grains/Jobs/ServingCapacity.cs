@@ -112,8 +112,9 @@ public sealed record ServingSilo(string Silo, int Slots, string? Worker, string 
     /// <summary>The slot key of a silo and worker (see <see cref="Key"/>).</summary>
     public static string UnitKey(string silo, string? worker) => worker is null ? silo : $"{silo}/{worker}";
 
-    /// <summary>True when a job with <paramref name="job"/>'s requirements and excluded workers may run here.</summary>
+    /// <summary>True when a job with <paramref name="job"/>'s requirements, trust and excluded workers may run here.</summary>
     public bool Accepts(QueuedJob job) =>
-        (job.Requirements is not { } requirements || requirements.AreMetBy(Device, MemoryMb, GpuMemoryMb))
+        !(Open && job.TrustedOnly)
+        && (job.Requirements is not { } requirements || requirements.AreMetBy(Device, MemoryMb, GpuMemoryMb))
         && (job.ExcludedWorkers is not { Count: > 0 } excluded || Worker is null || !excluded.Contains(Worker, StringComparer.Ordinal));
 }

@@ -56,6 +56,36 @@ public sealed class OpenMinerTests
     }
 
     [TestMethod]
+    public async Task AJobMarkedTrustedNeverReachesAnOpenMinerAndSaysWhyItWaits()
+    {
+        var trusted = await _pool.Pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 5, seed: 500)) with { Trust = JobTrust.Trusted });
+        var open = await _pool.Pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 5, seed: 501)));
+        Assert.AreEqual(JobTrust.Open, open.Spec.Trust, "the pool's default is recorded with the job");
+        Assert.AreEqual(JobStatus.Succeeded, (await _pool.Pool.WaitAsync(open.Id, TimeSpan.FromMinutes(1))).Status);
+
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var waiting = await _pool.Pool.GetAsync(trusted.Id);
+        Assert.AreEqual(JobStatus.Queued, waiting.Status, "only open miners serve the model here");
+        Assert.AreEqual(0, waiting.Attempts.Count, "it was never leased");
+        StringAssert.Contains(waiting.StatusMessage, "trusted silos only");
+        await _pool.Pool.CancelAsync(trusted.Id, "test over");
+
+        // Over HTTP the field is spelt as its values, and anything else is refused naming it.
+        var (_, developer) = await _pool.KeyAsync("developer");
+        using var http = new HttpClient { BaseAddress = _pool.HttpAddress };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", developer);
+        using var accepted = await http.PostAsync("api/jobs", System.Net.Http.Json.JsonContent.Create(new { prompt = "ROMEO:", max_tokens = 3, trust = "trusted" }));
+        var body = await accepted.Content.ReadAsStringAsync();
+        Assert.AreEqual(System.Net.HttpStatusCode.Accepted, accepted.StatusCode, body);
+        StringAssert.Contains(body, "\"trust\":\"Trusted\"");
+        await _pool.Pool.CancelAsync(Guid.Parse(System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!), "test over");
+        using var refused = await http.PostAsync("api/jobs", System.Net.Http.Json.JsonContent.Create(new { prompt = "ROMEO:", trust = "maybe" }));
+        var problem = await refused.Content.ReadAsStringAsync();
+        Assert.AreEqual(System.Net.HttpStatusCode.BadRequest, refused.StatusCode, problem);
+        StringAssert.Contains(problem, "trust: must be 'open' or 'trusted'");
+    }
+
+    [TestMethod]
     public async Task AWrongRevokedOrNonMinerKeyAndABadRegistrationAreRefusedNamingTheFieldAndTheRule()
     {
         var (_, developer) = await _pool.KeyAsync("developer");
