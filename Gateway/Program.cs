@@ -60,6 +60,8 @@ try
     {
         o.MaxReceiveMessageSize = minerChannel.MaxMessageBytes;
         o.EnableDetailedErrors = false;
+        // Without this gRPC maps a catch-all POST {service}/{method} route, which turns the REST API's 415s into 404s.
+        o.IgnoreUnknownServices = true;
     });
 
     var hostsPool = builder.Configuration[PoolAI.Client.Sdk.PoolConnection.GatewaysKey] is not { Length: > 0 };
