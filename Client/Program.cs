@@ -16,6 +16,7 @@ var root = new RootCommand("poolai — submit generative jobs to a PoolAI pool, 
     RewardCommands.Leaderboard(),
     KeysCommand.Create(),
     DbCommand.Create(),
+    SiloCommand.Create(),
 };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

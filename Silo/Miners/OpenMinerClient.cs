@@ -109,8 +109,14 @@ public sealed partial class OpenMinerClient(
         }
         catch (RpcException ex) when (IsPermanent(ex))
         {
-            LogRefused(options.Pool.ToString(), ex.Status.Detail);
-            Console.Error.WriteLine($"poolai silo: the pool at {options.Pool} refused this miner: {ex.Status.Detail}");
+            var reason = ex.StatusCode switch
+            {
+                StatusCode.Unauthenticated => "key: the pool does not know this key, or it was revoked",
+                StatusCode.Unimplemented => "the address does not serve the miner channel (is it the pool gateway's miner endpoint?)",
+                _ => ex.Status.Detail,
+            };
+            LogRefused(options.Pool.ToString(), reason);
+            Console.Error.WriteLine($"poolai silo: the pool at {options.Pool} refused this miner: {reason}");
             Environment.ExitCode = 2;
             lifetime.StopApplication();
         }

@@ -80,11 +80,11 @@ public sealed class OpenMinerPool : IAsyncDisposable
         return (view.Id, key);
     }
 
-    /// <summary>Starts an open miner process with <paramref name="key"/>, as its README line does, and waits until the pool registered it.</summary>
+    /// <summary>Starts an open miner process with <paramref name="key"/> as the README says (<c>poolai silo --role miner --pool URL --key KEY</c>) and waits until the pool registered it.</summary>
     public async Task<PoolProcess> StartMinerAsync(string key, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var miner = PoolProcess.Start("PoolAI.Silo.dll", PoolProcess.FreePort(), PoolProcess.FreePort(), settings ?? new Dictionary<string, string>(),
-            "--role", "miner", "--pool", ChannelAddress.ToString().TrimEnd('/'), "--key", key);
+        var miner = PoolProcess.Start("poolai.dll", PoolProcess.FreePort(), PoolProcess.FreePort(), settings ?? new Dictionary<string, string>(),
+            "silo", "--role", "miner", "--pool", ChannelAddress.ToString().TrimEnd('/'), "--key", key);
         _miners.Add(miner);
         await miner.WaitForLogAsync("registered with the pool", TimeSpan.FromMinutes(2));
         return miner;

@@ -107,6 +107,14 @@ public sealed class OpenMinerTests
             StringAssert.Contains(ended!.Status.Detail, "register: must be the first message");
         }
 
+        // The real miner, started with the revoked key, says why and exits 2.
+        using (var refusedMiner = PoolProcess.Start("poolai.dll", PoolProcess.FreePort(), PoolProcess.FreePort(), new Dictionary<string, string>(),
+            "silo", "--role", "miner", "--pool", _pool.ChannelAddress.ToString(), "--key", revoked))
+        {
+            Assert.AreEqual(2, await refusedMiner.WaitForExitAsync(TimeSpan.FromMinutes(1)), refusedMiner.Log);
+            StringAssert.Contains(refusedMiner.Log, "refused this miner: key: the pool does not know this key, or it was revoked");
+        }
+
         // Nothing changed in the pool: the refused miners are nowhere in its capacity, and the honest one still works.
         var job = await _pool.Pool.GenerateAsync(TestModels.Shakespeare, TestModels.Settings(maxTokens: 5, seed: 9));
         Assert.AreEqual(JobStatus.Succeeded, job.Status);
