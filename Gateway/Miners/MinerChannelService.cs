@@ -15,9 +15,8 @@ namespace PoolAI.Gateway.Miners;
 /// authenticated by a key with role <c>miner</c>. It reads the miner's registration, connects it to its proxy grain
 /// (<see cref="IOpenMinerGrain"/>, keyed by the key's worker id, so a miner cannot speak for another worker), then
 /// forwards each message to the proxy and each lease and cancellation to the miner. The stream ends — and the proxy
-/// fails the leases it held — when the miner goes, the key is revoked or the worker banned (found within one
-/// <see cref="MinerChannelOptions.HeartbeatInterval"/>), a message is malformed or over the size limit, or too many
-/// messages were refused.
+/// fails the leases it held — when the miner goes, the key is revoked or the worker banned (the proxy closes the link
+/// at once), a message is malformed or over the size limit, or too many messages were refused.
 /// </summary>
 public sealed partial class MinerChannelService(
     IGrainFactory grains,
@@ -318,8 +317,12 @@ public sealed class MinerChannelOptions
     /// <summary>Largest message a miner may send, bytes; a larger one closes its stream (gRPC status ResourceExhausted).</summary>
     public int MaxMessageBytes { get; set; } = 1024 * 1024;
 
-    /// <summary>How often the gateway checks a connection's key and worker with its proxy; a revoked key or a banned worker is closed within this.</summary>
-    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// How often a miner sends a heartbeat, and the gateway tells the miner's proxy that the connection is alive (a
+    /// proxy that hears nothing for 35 s takes the connection as lost). A revoked key or a banned worker closes the
+    /// channel at once, not at a heartbeat.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long a new connection may take to register.</summary>
     public TimeSpan RegistrationTimeout { get; set; } = TimeSpan.FromSeconds(10);

@@ -28,7 +28,15 @@ public interface IOpenMinerGrain : IGrainWithStringKey
     [Alias("Disconnect")]
     Task DisconnectAsync(Guid session, string reason);
 
-    /// <summary>The gateway still holds the connection. Returns why the connection must close (key revoked, worker banned, session replaced), or null to keep it.</summary>
+    /// <summary>Closes the miner's connection now, if it has one, with <paramref name="reason"/> (its key was revoked, its worker banned): its running attempts go back to their queues.</summary>
+    [Alias("Close")]
+    Task CloseAsync(string reason);
+
+    /// <summary>
+    /// The gateway still holds the connection (sent every <c>PoolAI:Gateway:Miners:HeartbeatInterval</c>). Returns why
+    /// the connection must close (session replaced; and, as a fallback to the revocation and ban that close it at once,
+    /// key revoked or worker banned, checked every <see cref="OpenMiners.RecheckInterval"/>), or null to keep it.
+    /// </summary>
     [Alias("Heartbeat")]
     Task<string?> HeartbeatAsync(Guid session);
 
@@ -191,6 +199,9 @@ public static class OpenMiners
 
     /// <summary>Prefix of an open miner's worker id.</summary>
     public const string WorkerPrefix = "miner-";
+
+    /// <summary>How often a connected miner's proxy re-reads its key and worker status, behind the revocation and ban that close the channel at once.</summary>
+    public static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(30);
 
     /// <summary>Largest number of slots an open miner may claim.</summary>
     public const int MaxSlots = 64;

@@ -57,6 +57,9 @@ public sealed class ApiKeyGrain(
             await state.WriteStateAsync();
         }
 
+        // An open miner connected with this key loses its channel now, not at its next check.
+        if (view.Role == ApiRoles.Miner)
+            await GrainFactory.GetGrain<Miners.IOpenMinerGrain>(Miners.OpenMiners.WorkerOf(view.Id)).CloseAsync("the miner key was revoked");
         return state.State.View;
     }
 

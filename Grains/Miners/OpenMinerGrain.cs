@@ -32,8 +32,8 @@ public sealed partial class OpenMinerGrain(
     /// <summary>How often the proxy re-asserts its entry in the <see cref="IOpenMinerDirectoryGrain"/> (which lives in memory).</summary>
     public static readonly TimeSpan DirectoryRefresh = TimeSpan.FromSeconds(15);
 
-    /// <summary>A connection whose gateway has not sent a heartbeat for this long is taken as lost.</summary>
-    public static readonly TimeSpan HeartbeatTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>A connection whose gateway has not sent a heartbeat for this long is taken as lost (three of the gateway's default 10 s heartbeats, and some).</summary>
+    public static readonly TimeSpan HeartbeatTimeout = TimeSpan.FromSeconds(35);
 
     /// <summary>Longest streamed text in one update, characters.</summary>
     public const int MaxUpdateChars = 64 * 1024;
@@ -52,6 +52,7 @@ public sealed partial class OpenMinerGrain(
     private WorkerCapabilities? _capabilities;
     private long _lastHeartbeat;
     private long _lastDirectoryWrite;
+    private long _lastRecheck;
     private int _refusedThisConnection;
     private IGrainTimer? _watch;
 
@@ -79,7 +80,7 @@ public sealed partial class OpenMinerGrain(
         _session = Guid.NewGuid();
         _link = link;
         _capabilities = capabilities;
-        _lastHeartbeat = Stopwatch.GetTimestamp();
+        _lastHeartbeat = _lastRecheck = Stopwatch.GetTimestamp();
         _refusedThisConnection = 0;
         await WriteDirectoryAsync();
         _watch ??= this.RegisterGrainTimer(WatchAsync, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
@@ -101,20 +102,28 @@ public sealed partial class OpenMinerGrain(
         if (session != _session || _link is null)
             return "replaced by a newer connection of the same miner, or ended";
         _lastHeartbeat = Stopwatch.GetTimestamp();
+        if (Stopwatch.GetElapsedTime(_lastDirectoryWrite) >= DirectoryRefresh)
+            await WriteDirectoryAsync();
+        if (Stopwatch.GetElapsedTime(_lastRecheck) < OpenMiners.RecheckInterval)
+            return null;
+        _lastRecheck = Stopwatch.GetTimestamp();
         var key = await GrainFactory.GetGrain<IApiKeyGrain>(OpenMiners.KeyOf(Worker)!).GetAsync();
         var reason = key is null ? "the miner key no longer exists"
             : key.RevokedAt is not null ? "the miner key was revoked"
             : await GrainFactory.GetGrain<IWorkerGrain>(Worker).GetAsync() is { Status: WorkerStatus.Banned } banned ? $"worker {Worker} is banned: {banned.StatusReason ?? "no reason given"}"
             : null;
         if (reason is not null)
-        {
             await EndConnectionAsync(reason);
-            return reason;
-        }
+        return reason;
+    }
 
-        if (Stopwatch.GetElapsedTime(_lastDirectoryWrite) >= DirectoryRefresh)
-            await WriteDirectoryAsync();
-        return null;
+    /// <inheritdoc />
+    public async Task CloseAsync(string reason)
+    {
+        if (_link is not { } link)
+            return;
+        await EndConnectionAsync(reason);
+        _ = link.CloseAsync(reason).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
     }
 
     /// <inheritdoc />
@@ -336,7 +345,8 @@ public sealed partial class OpenMinerGrain(
 
         LogDisconnected(Worker, reason);
         await GrainFactory.GetGrain<IOpenMinerDirectoryGrain>(IOpenMinerDirectoryGrain.Key).SetAsync(Worker, null);
-        await GrainFactory.GetGrain<IWorkerGrain>(Worker).SignOffAsync();
+        // Not awaited: a ban reaches this from the worker grain itself, which would wait for this call while it waits.
+        _ = GrainFactory.GetGrain<IWorkerGrain>(Worker).SignOffAsync().ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
     }
 
     private async Task WriteDirectoryAsync()

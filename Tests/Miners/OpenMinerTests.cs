@@ -156,6 +156,11 @@ public sealed class OpenMinerTests
         var inflated = await RefusalAsync(cheat, first.Lease_);
         StringAssert.Contains(inflated, "tokens_generated: must be between 0 and the job's max_tokens 10; was 5000");
 
+        // The job went back to its queue and is leased again (the cheat is the only GPU miner).
+        var second = (await cheat.NextAsync(m => m.BodyCase == PoolMessage.BodyOneofCase.Lease && m.Lease.Job == target.Id.ToString(), TimeSpan.FromSeconds(30)))?.Lease;
+        Assert.IsNotNull(second, "the job went back to its queue and was leased again");
+        Assert.AreNotEqual(first.Lease_, second.Lease_, "every attempt has a lease of its own");
+
         // 2. The same result again (a replay): refused, changes nothing.
         await cheat.SendAsync(Complete(first.Lease_, """{"text":"ROMEO: yes","tokensGenerated":10,"finishReason":"length"}"""));
         StringAssert.Contains(await RefusalAsync(cheat, first.Lease_), "has ended");
@@ -169,10 +174,7 @@ public sealed class OpenMinerTests
         await cheat.SendAsync(new MinerMessage { Renew = new Renew { Lease = forged } });
         StringAssert.Contains(await RefusalAsync(cheat, forged), "never given to this miner");
 
-        // 4. It takes the job again and stalls: the lease expires, the pool cancels it on the miner, the job waits again.
-        var second = (await cheat.NextAsync(m => m.BodyCase == PoolMessage.BodyOneofCase.Lease && m.Lease.Job == target.Id.ToString(), TimeSpan.FromSeconds(30)))?.Lease;
-        Assert.IsNotNull(second, "the job went back to its queue and was leased again");
-        Assert.AreNotEqual(first.Lease_, second.Lease_, "every attempt has a lease of its own");
+        // 4. It stalls on the job's next lease (below): the lease expires, the pool cancels it on the miner, the job waits again.
         var cancel = await cheat.NextAsync(m => m.BodyCase == PoolMessage.BodyOneofCase.Cancel && m.Cancel.Lease == second.Lease_, TimeSpan.FromSeconds(30));
         Assert.IsNotNull(cancel, "a stalled lease is taken back");
         var stalled = await _pool.Pool.GetAsync(target.Id);
@@ -226,6 +228,7 @@ public sealed class OpenMinerTests
         Assert.AreEqual(0m, cheated.Balance, "nothing is paid for refused results");
         Assert.IsTrue(cheated.Suspicions.Any(s => s.Reason.Contains("tokens_generated", StringComparison.Ordinal)), string.Join("; ", cheated.Suspicions.Select(s => s.Reason)));
         Assert.IsTrue(cheated.Suspicions.Any(s => s.Reason.Contains("never given", StringComparison.Ordinal)));
+        Assert.AreEqual(4, cheated.Suspicions.Count, "one per cheat: the inflated result and three messages about a forged lease (the replay of an ended lease is not one)");
     }
 
     [TestMethod]

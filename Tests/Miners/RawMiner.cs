@@ -13,6 +13,7 @@ public sealed class RawMiner : IAsyncDisposable
     private readonly Channel<PoolMessage> _inbox = Channel.CreateUnbounded<PoolMessage>();
     private readonly SemaphoreSlim _writing = new(1, 1);
     private readonly Task _reading;
+    private readonly List<PoolMessage> _kept = [];
 
     private RawMiner(GrpcChannel channel, AsyncDuplexStreamingCall<MinerMessage, PoolMessage> call)
     {
@@ -70,9 +71,17 @@ public sealed class RawMiner : IAsyncDisposable
         }
     }
 
-    /// <summary>The next message from the pool that matches, or null when the stream ended or the time ran out first.</summary>
+    /// <summary>The next message from the pool that matches (others are kept for later calls), or null when the stream ended or the time ran out first.</summary>
     public async Task<PoolMessage?> NextAsync(Func<PoolMessage, bool> match, TimeSpan timeout)
     {
+        var kept = _kept.FindIndex(m => match(m));
+        if (kept >= 0)
+        {
+            var message = _kept[kept];
+            _kept.RemoveAt(kept);
+            return message;
+        }
+
         using var cancel = new CancellationTokenSource(timeout);
         try
         {
@@ -82,6 +91,7 @@ public sealed class RawMiner : IAsyncDisposable
                 {
                     if (match(message))
                         return message;
+                    _kept.Add(message);
                 }
             }
         }
