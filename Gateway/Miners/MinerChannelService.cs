@@ -131,6 +131,7 @@ public sealed partial class MinerChannelService(
             }
 
             grains.DeleteObjectReference<IMinerLink>(reference);
+            GC.KeepAlive(link); // Orleans holds observers weakly
             LogDisconnected(worker, reason);
         }
 

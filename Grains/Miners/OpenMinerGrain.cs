@@ -83,7 +83,7 @@ public sealed partial class OpenMinerGrain(
         _lastHeartbeat = _lastRecheck = Stopwatch.GetTimestamp();
         _refusedThisConnection = 0;
         await WriteDirectoryAsync();
-        _watch ??= this.RegisterGrainTimer(WatchAsync, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
+        _watch ??= this.RegisterGrainTimer(WatchAsync, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
         LogConnected(Worker, registration.Address, string.Join(", ", capabilities.Models), capabilities.Slots);
         return new OpenMinerSession(_session, Worker, options.Value.LeaseInterval);
     }

@@ -236,6 +236,8 @@ public sealed partial class OpenMinerClient(
         {
             _leases.TryRemove(lease.Id, out _);
             grains.DeleteObjectReference<IForwardingExecutionSink>(reference);
+            // Orleans holds observers weakly: without this the sink may be collected mid-attempt and its updates lost.
+            GC.KeepAlive(sink);
             lease.Dispose();
         }
     }

@@ -21,7 +21,8 @@ public sealed class OpenMinerTests
     [ClassInitialize]
     public static async Task StartAsync(TestContext context)
     {
-        _pool = await OpenMinerPool.StartAsync();
+        // The result cache on: an open miner's result must not be served to anyone else from it.
+        _pool = await OpenMinerPool.StartAsync(new Dictionary<string, string> { ["PoolAI__Jobs__ResultCacheTimeToLive"] = "01:00:00" });
         var (id, key) = await _pool.KeyAsync("miner", "honest");
         _honestWorker = OpenMiners.WorkerOf(id);
         _honest = await _pool.StartMinerAsync(key);
@@ -53,6 +54,12 @@ public sealed class OpenMinerTests
         var history = await WaitForCreditsAsync(_honestWorker, jobs.Select(j => j.Id));
         foreach (var job in jobs)
             Assert.AreEqual(1, history.Count(e => e.JobId == job.Id && e.Total > 0), $"job {job.Id} is paid once");
+
+        // The same request again runs again: an open miner's result is its requester's alone, never a cache entry.
+        var again = await _pool.Pool.WaitAsync((await _pool.Pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 20, seed: 100)))).Id, TimeSpan.FromMinutes(1));
+        Assert.AreEqual(JobStatus.Succeeded, again.Status);
+        Assert.IsFalse(again.Result!.Cached, "served from the cache");
+        Assert.AreEqual(1, again.Attempts.Count);
     }
 
     [TestMethod]
