@@ -6,9 +6,9 @@ using PoolAI.Tests.Cli;
 namespace PoolAI.Tests.Postgres;
 
 /// <summary>
-/// The pool's PostgreSQL roles (<c>005-roles.sql</c>) and their logins: what a miner's login may and may not do, run as
-/// the exact queries Orleans' providers run; migrations that leave the same grants however often and by whom they run;
-/// and the password verifier logins are created with.
+/// The pool's PostgreSQL roles (<c>005-roles.sql</c>) and <c>poolai db user create</c>: what a miner's login may and may
+/// not do, run as the exact queries Orleans' providers run; migrations that leave the same grants however often and by
+/// whom they run; and the user command's refusals.
 /// </summary>
 [TestClass]
 public sealed class DatabaseRoleTests
@@ -138,6 +138,57 @@ public sealed class DatabaseRoleTests
             await PrivilegesAsync(asOwner, "poolai_miner"));
         var again = await PoolaiProcess.RunAsync("db", "migrate", "--connection", asOwner);
         Assert.AreEqual(0, again.ExitCode, again.StandardError);
+    }
+
+    [TestMethod]
+    [DataRow("poolai: invalid NAME: " + PostgresLogins.NameRule + "; was 'Miner1'", "Miner1", "miner")]
+    [DataRow("poolai: invalid NAME: " + PostgresLogins.NameRule + "; was '1miner'", "1miner", "miner")]
+    [DataRow("poolai: invalid NAME: " + PostgresLogins.NameRule + "; was 'miner\"; DROP ROLE postgres; --'", "miner\"; DROP ROLE postgres; --", "miner")]
+    [DataRow("poolai: invalid NAME: " + PostgresLogins.NameRule + "; was 'pg_miner'", "pg_miner", "miner")]
+    [DataRow("poolai: invalid NAME: " + PostgresLogins.NameRule + "; was 'poolai_miner'", "poolai_miner", "coordinator")]
+    [DataRow("poolai: invalid NAME: " + PostgresLogins.NameRule + "; was 'public'", "public", "miner")]
+    [DataRow("poolai: invalid --role: must be one of coordinator, miner; was 'banker'", "miner1", "banker")]
+    public async Task UserCreateRefusesBadInputWithOneLineNamingTheFieldAndTheRule(string expected, string name, string role)
+    {
+        var outcome = await PoolaiProcess.RunAsync("db", "user", "create", name, "--role", role, "--connection", "Host=127.0.0.1;Port=1;Username=nobody");
+        Assert.AreEqual(2, outcome.ExitCode, outcome.StandardError);
+        Assert.AreEqual(expected, outcome.StandardError.Trim());
+        Assert.AreEqual(string.Empty, outcome.StandardOutput);
+    }
+
+    [TestMethod]
+    public async Task UserCreateRefusesATakenNameAndAShortPasswordAndStoresOnlyTheVerifierOfAGivenOne()
+    {
+        var admin = await MigratedDatabaseAsync();
+        var name = NewName("miner");
+        var password = "correct horse battery staple";
+        var created = await PoolaiProcess.RunWithInputAsync(null, password + "\n", "db", "user", "create", name, "--role", "miner", "--password-stdin", "--connection", admin);
+        Assert.AreEqual(0, created.ExitCode, created.StandardError);
+        var login = new NpgsqlConnectionStringBuilder(created.StandardOutput.Trim());
+        Assert.AreEqual(name, login.Username);
+        Assert.AreEqual(password, login.Password);
+        Assert.AreEqual($"[login {name} in poolai_miner: give this connection string to the miner as PoolAI__Database__ConnectionString]", created.StandardError.Trim());
+
+        await using (var connection = await OpenAsync(admin))
+        {
+            await using var read = new NpgsqlCommand("SELECT rolpassword, rolcanlogin, pg_has_role(rolname, 'poolai_miner', 'USAGE'), pg_has_role(rolname, 'poolai_coordinator', 'MEMBER') FROM pg_authid WHERE rolname = $1", connection);
+            read.Parameters.Add(new NpgsqlParameter { Value = name });
+            await using var row = await read.ExecuteReaderAsync();
+            Assert.IsTrue(await row.ReadAsync());
+            Assert.AreEqual(VerifierWithSaltOf(row.GetString(0), password), row.GetString(0));
+            Assert.IsTrue(row.GetBoolean(1));
+            Assert.IsTrue(row.GetBoolean(2));
+            Assert.IsFalse(row.GetBoolean(3));
+        }
+
+        var taken = await PoolaiProcess.RunAsync("db", "user", "create", name, "--role", "coordinator", "--connection", admin);
+        Assert.AreEqual(2, taken.ExitCode, taken.StandardError);
+        Assert.AreEqual($"poolai: invalid NAME: a role named '{name}' exists already on this PostgreSQL server", taken.StandardError.Trim());
+        Assert.AreEqual(string.Empty, taken.StandardOutput);
+
+        var shortPassword = await PoolaiProcess.RunWithInputAsync(null, "hunter2\n", "db", "user", "create", NewName("miner"), "--role", "miner", "--password-stdin", "--connection", admin);
+        Assert.AreEqual(2, shortPassword.ExitCode, shortPassword.StandardError);
+        Assert.AreEqual($"poolai: invalid --password-stdin: the password on standard input {PostgresLogins.PasswordRule}", shortPassword.StandardError.Trim());
     }
 
     [TestMethod]
