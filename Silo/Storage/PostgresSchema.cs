@@ -3,9 +3,9 @@ using Npgsql;
 namespace PoolAI.Silo.Storage;
 
 /// <summary>
-/// Applies PoolAI's PostgreSQL schema for Orleans' ADO.NET clustering, grain storage and reminders (the
-/// scripts under <c>config/sql/postgresql/</c>, embedded in this assembly), each script in its own
-/// transaction. Every statement is idempotent and the scripts take an advisory lock, so silos may apply
+/// Applies PoolAI's PostgreSQL schema for Orleans' ADO.NET clustering, grain storage and reminders, and the
+/// least-privilege roles <c>poolai_coordinator</c> and <c>poolai_miner</c> with their grants (the scripts under
+/// <c>config/sql/postgresql/</c>, embedded in this assembly), each script in its own transaction. Every statement is idempotent and the scripts take an advisory lock, so silos may apply
 /// them at every start, even at the same moment.
 /// </summary>
 public static class PostgresSchema

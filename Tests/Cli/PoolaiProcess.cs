@@ -7,11 +7,21 @@ public static class PoolaiProcess
 {
     public sealed record Outcome(int ExitCode, string StandardOutput, string StandardError);
 
-    public static async Task<Outcome> RunAsync(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static Task<Outcome> RunAsync(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        RunWithInputAsync(environment, standardInput: null, args);
+
+    /// <summary>Runs the tool with <paramref name="standardInput"/> written to its standard input, which is then closed (null: the tool inherits this process's).</summary>
+    public static async Task<Outcome> RunWithInputAsync(IReadOnlyDictionary<string, string>? environment, string? standardInput, params string[] args)
     {
-        var (process, stderr) = Start(environment, args);
+        var (process, stderr) = Start(environment, args, redirectInput: standardInput is not null);
         using (process)
         {
+            if (standardInput is not null)
+            {
+                await process.StandardInput.WriteAsync(standardInput);
+                process.StandardInput.Close();
+            }
+
             var stdout = process.StandardOutput.ReadToEndAsync();
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
             try
@@ -32,10 +42,13 @@ public static class PoolaiProcess
     /// Starts the tool without waiting for it, in a fresh <c>POOLAI_HOME</c> and on free ports (then
     /// <paramref name="environment"/>); its standard error is read to the end in the background, standard output is the caller's.
     /// </summary>
-    public static (Process Process, Task<string> StandardError) Start(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static (Process Process, Task<string> StandardError) Start(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        Start(environment, args, redirectInput: false);
+
+    private static (Process Process, Task<string> StandardError) Start(IReadOnlyDictionary<string, string>? environment, string[] args, bool redirectInput)
     {
         var tool = Path.Combine(AppContext.BaseDirectory, "poolai.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = redirectInput, UseShellExecute = false };
         start.ArgumentList.Add(tool);
         foreach (var arg in args)
             start.ArgumentList.Add(arg);

@@ -19,7 +19,7 @@ public sealed class PostgresPoolTests
         var database = await PostgresServer.CreateDatabaseAsync();
         var first = await PostgresSchema.ApplyAsync(database);
         var second = await PostgresSchema.ApplyAsync(database);
-        CollectionAssert.AreEqual(new[] { "001-main.sql", "002-clustering.sql", "003-persistence.sql", "004-reminders.sql" }, first.ToArray());
+        CollectionAssert.AreEqual(new[] { "001-main.sql", "002-clustering.sql", "003-persistence.sql", "004-reminders.sql", "005-roles.sql" }, first.ToArray());
         CollectionAssert.AreEqual(first.ToArray(), second.ToArray());
 
         await using var connection = new NpgsqlConnection(database);
@@ -37,7 +37,7 @@ public sealed class PostgresPoolTests
         var database = await PostgresServer.CreateDatabaseAsync();
         var outcome = await PoolaiProcess.RunAsync("db", "migrate", "--connection", database);
         Assert.AreEqual(0, outcome.ExitCode, outcome.StandardError);
-        Assert.AreEqual("applied 001-main.sql\napplied 002-clustering.sql\napplied 003-persistence.sql\napplied 004-reminders.sql\n", outcome.StandardOutput.Replace("\r", string.Empty, StringComparison.Ordinal));
+        Assert.AreEqual("applied 001-main.sql\napplied 002-clustering.sql\napplied 003-persistence.sql\napplied 004-reminders.sql\napplied 005-roles.sql\n", outcome.StandardOutput.Replace("\r", string.Empty, StringComparison.Ordinal));
     }
 
     [TestMethod]

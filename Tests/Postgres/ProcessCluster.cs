@@ -47,6 +47,9 @@ public sealed class ProcessCluster
     public static async Task<ProcessCluster> CreateAsync(IReadOnlyDictionary<string, string>? extra = null) =>
         new(await PostgresServer.CreateDatabaseAsync(), extra);
 
+    /// <summary>A new cluster on <paramref name="database"/> (a connection string), with <paramref name="extra"/> settings for every silo.</summary>
+    public static ProcessCluster On(string database, IReadOnlyDictionary<string, string>? extra = null) => new(database, extra);
+
     /// <summary>A miner's environment: every silo's, no gateway, plus <paramref name="extra"/>.</summary>
     public Dictionary<string, string> Miner(IReadOnlyDictionary<string, string>? extra = null)
     {
