@@ -103,6 +103,7 @@ async Task<int> RunAllAsync()
     var direct = await ChildAsync("pool-vs-direct", "--tokens", quick ? "200" : "500", "--repeats", quick ? "3" : "9");
     var scaleMany = await ChildAsync("scale", "--miners", "1000", "--slots", "4", "--jobs", scaleJobs);
     var scaleFew = await ChildAsync("scale", "--miners", "10", "--slots", "4", "--jobs", scaleJobs);
+    var open = await ChildAsync("open-miners", "--tokens", quick ? "100" : "200", "--jobs", noopJobs, "--connections", quick ? "500" : "2000", "--idle-seconds", quick ? "10" : "30");
 
     double Num(JsonNode? node, params string[] path)
     {
@@ -159,6 +160,18 @@ async Task<int> RunAllAsync()
         ["scale.jobs_per_s_1000"] = Round(Num(scaleMany, "DispatchJobsPerSecond")),
         ["scale.jobs_per_s_10"] = Round(Num(scaleFew, "DispatchJobsPerSecond")),
         ["scale.throughput_ratio_1000_vs_10"] = Round(Num(scaleMany, "DispatchJobsPerSecond") / Num(scaleFew, "DispatchJobsPerSecond"), 3),
+        ["open_miners.tokens_per_s_1_in_cluster"] = Round(Num(open, "InCluster", "One", "Median")),
+        ["open_miners.tokens_per_s_1_open"] = Round(Num(open, "Open", "One", "Median")),
+        ["open_miners.tokens_per_s_16_in_cluster"] = Round(Num(open, "InCluster", "Sixteen", "Median")),
+        ["open_miners.tokens_per_s_16_open"] = Round(Num(open, "Open", "Sixteen", "Median")),
+        ["open_miners.ratio_1"] = Round(Num(open, "RatioOne"), 3),
+        ["open_miners.ratio_16"] = Round(Num(open, "RatioSixteen"), 3),
+        ["open_miners.noop_jobs_per_s_100_miners"] = Round(Num(open, "NoopJobsPerSecond", "Median")),
+        ["open_miners.noop_jobs_per_s_min"] = Round(Num(open, "NoopJobsPerSecond", "Min")),
+        ["open_miners.noop_jobs_per_s_max"] = Round(Num(open, "NoopJobsPerSecond", "Max")),
+        ["open_miners.connections"] = Num(open, "Connections"),
+        ["open_miners.kib_per_idle_connection"] = Round(Num(open, "KibPerConnection"), 1),
+        ["open_miners.heartbeat_cpu_percent_of_core"] = Round(Num(open, "HeartbeatCpuPercentOfCore"), 2),
     };
 
     var g1 = Num(generation, "Pool", "TokensPerSecond", "1", "Median");
@@ -176,6 +189,10 @@ async Task<int> RunAllAsync()
     Row("pool / direct, one stream", Range(direct?["Ratio"], "F3"), "≥ 0.95", Num(direct, "Ratio", "Median") >= 0.95);
     Row("scale: peak memory (1000 miners)", $"{Num(scaleMany, "PeakMb"):F0} MB", "≤ 1,500 MB", Num(scaleMany, "PeakMb") <= 1500);
     Row("scale: dispatch 1000 vs 10 miners", $"{Num(scaleMany, "DispatchJobsPerSecond"):F0} / {Num(scaleFew, "DispatchJobsPerSecond"):F0} jobs/s", "≥ 50%", Num(scaleMany, "DispatchJobsPerSecond") >= 0.5 * Num(scaleFew, "DispatchJobsPerSecond"));
+    Row("open miner / in-cluster miner, tokens/s at 1 and 16", $"{Num(open, "RatioOne"):F2} / {Num(open, "RatioSixteen"):F2}", "≥ 0.9", Math.Min(Num(open, "RatioOne"), Num(open, "RatioSixteen")) >= 0.9);
+    Row("no-op through the miner channel, 100 miners, jobs/s", Range(open?["NoopJobsPerSecond"]), "≥ 5,000", Num(open, "NoopJobsPerSecond", "Median") >= 5_000);
+    Row($"{Num(open, "Connections"):F0} idle open miners: KiB per connection / heartbeat CPU", $"{Num(open, "KibPerConnection"):F1} KiB / {Num(open, "HeartbeatCpuPercentOfCore"):F1} % of a core", "≤ 100 KiB / ≤ 5 %",
+        Num(open, "KibPerConnection") <= 100 && Num(open, "HeartbeatCpuPercentOfCore") <= 5);
     AnsiConsole.Write(table);
 
     Directory.CreateDirectory("artifacts");
