@@ -1,3 +1,4 @@
+using Orleans.Placement;
 using PoolAI.Placement;
 using PoolAI.Workers;
 
@@ -9,6 +10,7 @@ namespace PoolAI.Miners;
 /// <see cref="OpenMinerGrain.DirectoryRefresh"/>) or the miner reconnects.
 /// </summary>
 [CoordinatorFilter]
+[Immovable(ImmovableKind.Rebalancer)] // in memory: a migration would empty it until every proxy re-asserts its entry
 public sealed class OpenMinerDirectoryGrain : Grain, IOpenMinerDirectoryGrain
 {
     private static readonly IReadOnlyDictionary<string, WorkerCapabilities> Nothing = new Dictionary<string, WorkerCapabilities>();

@@ -7,6 +7,7 @@ using PoolAI.Auth;
 using PoolAI.Execution;
 using PoolAI.Jobs;
 using PoolAI.Models;
+using Orleans.Placement;
 using PoolAI.Placement;
 using PoolAI.Rewards;
 using PoolAI.Workers;
@@ -23,6 +24,7 @@ namespace PoolAI.Miners;
 /// </summary>
 [CoordinatorFilter]
 [Reentrant]
+[Immovable(ImmovableKind.Rebalancer)] // its connection and leases live in memory; a migration would drop them
 public sealed partial class OpenMinerGrain(
     JobKindRegistry kinds,
     ModelRegistry models,
