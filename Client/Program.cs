@@ -17,6 +17,7 @@ var root = new RootCommand("poolai — submit generative jobs to a PoolAI pool, 
     KeysCommand.Create(),
     DbCommand.Create(),
     SiloCommand.Create(),
+    CaCommand.Create(),
 };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

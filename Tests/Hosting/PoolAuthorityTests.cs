@@ -1,0 +1,118 @@
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Configuration;
+using PoolAI.Benchmarks.Failover;
+using PoolAI.Client.Sdk;
+using PoolAI.Tests.Cli;
+
+namespace PoolAI.Tests.Hosting;
+
+/// <summary>
+/// The pool's certificate authority for trusted silos, through <c>poolai ca</c>: each silo and client has a certificate
+/// of its own, the cluster accepts only certificates of the pool's authority, and a revoked one is refused at its next
+/// connection.
+/// </summary>
+[TestClass]
+[OSCondition(ConditionMode.Exclude, OperatingSystems.Windows)]
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class PoolAuthorityTests
+{
+    [TestMethod]
+    [Timeout(240_000, CooperativeCancellation = true)]
+    public async Task TheClusterTakesOnlyItsAuthoritysCertificatesAndRefusesARevokedOneAtItsNextConnection()
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"poolai-ca-{Guid.NewGuid():N}");
+        var authority = Path.Combine(root, "authority");
+        var silo = Path.Combine(root, "silo");
+        var stranger = Path.Combine(root, "stranger");
+        await RunAsync("ca", "init", "--ca", authority);
+        await RunAsync("ca", "init", "--ca", Path.Combine(stranger, "authority"));
+        foreach (var name in new[] { "coordinator-1", "client-1", "client-2" })
+        {
+            await RunAsync("ca", "request", "--name", name, "--out", silo);
+            var signed = await RunAsync("ca", "sign", Path.Combine(silo, $"{name}.csr"), "--ca", authority);
+            StringAssert.Contains(signed, $"{name}: serial ");
+        }
+
+        await RunAsync("ca", "request", "--name", "client-1", "--out", stranger);
+        await RunAsync("ca", "sign", Path.Combine(stranger, "client-1.csr"), "--ca", Path.Combine(stranger, "authority"));
+        Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(authority, "ca.key")), "the authority's key is its owner's alone");
+        Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(silo, "client-1.key")), "a silo's key is its owner's alone");
+
+        Dictionary<string, string> Tls(string folder, string name) => new()
+        {
+            ["PoolAI__Cluster__Tls__CertificatePath"] = Path.Combine(folder, $"{name}.crt"),
+            ["PoolAI__Cluster__Tls__KeyPath"] = Path.Combine(folder, $"{name}.key"),
+            ["PoolAI__Cluster__Tls__AuthorityPath"] = Path.Combine(authority, "ca.crt"),
+            ["PoolAI__Cluster__Tls__RevocationListPath"] = Path.Combine(authority, "revoked.txt"),
+        };
+
+        var gatewayPort = PoolProcess.FreePort();
+        using var pool = PoolProcess.Start("PoolAI.Gateway.dll", PoolProcess.FreePort(), gatewayPort, Tls(silo, "coordinator-1"));
+        await pool.WaitForLogAsync("Application started", TimeSpan.FromMinutes(2));
+
+        // A client with a certificate of the pool's authority is served.
+        await using (var member = await ConnectAsync(gatewayPort, Tls(silo, "client-1")))
+            Assert.IsNotNull(await member.Client.ListApiKeysAsync());
+
+        // One with a certificate of another authority (the same name) is refused.
+        await Assert.ThrowsAsync<Exception>(async () =>
+        {
+            await using var outsider = await ConnectAsync(gatewayPort, Tls(stranger, "client-1"));
+            await outsider.Client.ListApiKeysAsync().WaitAsync(TimeSpan.FromSeconds(15));
+        });
+
+        // Revoked: refused at its next connection, while another member still gets in.
+        var revoked = await RunAsync("ca", "revoke", Path.Combine(silo, "client-1.crt"), "--ca", authority);
+        StringAssert.Contains(revoked, "revoked");
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // silos read the list again at most once a second
+        await Assert.ThrowsAsync<Exception>(async () =>
+        {
+            await using var again = await ConnectAsync(gatewayPort, Tls(silo, "client-1"));
+            await again.Client.ListApiKeysAsync().WaitAsync(TimeSpan.FromSeconds(15));
+        });
+        await using (var other = await ConnectAsync(gatewayPort, Tls(silo, "client-2")))
+            Assert.IsNotNull(await other.Client.ListApiKeysAsync());
+    }
+
+    [TestMethod]
+    public async Task BadInputToTheAuthorityIsRefusedNamingTheFieldAndChangesNothing()
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"poolai-ca-{Guid.NewGuid():N}");
+        var authority = Path.Combine(root, "authority");
+        await RunAsync("ca", "init", "--ca", authority);
+        var listBefore = await File.ReadAllTextAsync(Path.Combine(authority, "revoked.txt"));
+        await RunAsync("ca", "request", "--name", "silo-1", "--out", root);
+
+        await RefusedAsync("invalid --ca: '", "ca", "init", "--ca", authority);
+        await RefusedAsync("invalid name: must be 1 to 64 letters, digits, '.' or '-'", "ca", "request", "--name", "bad name!", "--out", root);
+        await RefusedAsync("invalid --days: must be between 1 and 825; was 0", "ca", "sign", Path.Combine(root, "silo-1.csr"), "--ca", authority, "--days", "0");
+        await File.WriteAllTextAsync(Path.Combine(root, "not.csr"), "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n");
+        await RefusedAsync("invalid request: is not a certificate signing request", "ca", "sign", Path.Combine(root, "not.csr"), "--ca", authority);
+        await RefusedAsync("invalid --ca: '", "ca", "sign", Path.Combine(root, "silo-1.csr"), "--ca", root);
+        await RefusedAsync("invalid serial: must be a serial number in hex", "ca", "revoke", "not-hex!", "--ca", authority);
+        Assert.AreEqual(listBefore, await File.ReadAllTextAsync(Path.Combine(authority, "revoked.txt")), "nothing was revoked");
+        Assert.IsFalse(File.Exists(Path.Combine(root, "silo-1.crt")), "nothing was signed");
+    }
+
+    private static async Task<PoolConnection> ConnectAsync(int gatewayPort, Dictionary<string, string> tls)
+    {
+        var settings = tls.ToDictionary(e => e.Key.Replace("__", ":", StringComparison.Ordinal), e => (string?)e.Value);
+        settings["PoolAI:Client:Gateways"] = $"127.0.0.1:{gatewayPort}";
+        settings["PoolAI:Client:ConnectTimeout"] = "00:00:15";
+        return await PoolConnection.OpenAsync(new ConfigurationBuilder().AddInMemoryCollection(settings).Build()).WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    private static async Task<string> RunAsync(params string[] args)
+    {
+        var outcome = await PoolaiProcess.RunAsync(args);
+        Assert.AreEqual(0, outcome.ExitCode, $"poolai {string.Join(' ', args)}: {outcome.StandardError}");
+        return outcome.StandardOutput;
+    }
+
+    private static async Task RefusedAsync(string expected, params string[] args)
+    {
+        var outcome = await PoolaiProcess.RunAsync(args);
+        Assert.AreEqual(2, outcome.ExitCode, $"poolai {string.Join(' ', args)}: {outcome.StandardOutput} {outcome.StandardError}");
+        StringAssert.Contains(outcome.StandardError, expected);
+    }
+}
