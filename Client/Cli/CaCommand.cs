@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using PoolAI.Hosting;
 using PoolAI.Silo.Hosting;
 
 namespace PoolAI.Client.Cli;
@@ -113,7 +114,30 @@ internal static class CaCommand
             return CliRunner.Ok;
         }));
 
-        return new Command("ca", "The pool's certificate authority for trusted silos: one certificate per silo, and revocation") { init, request, sign, revoke };
+        var tokenName = new Option<string>("--name") { Description = "The trusted silo's name (letters, digits, '.', '-')", Required = true };
+        var ttl = new Option<int>("--ttl-minutes") { Description = "How long the token is good (1–10080 minutes)", DefaultValueFactory = _ => 60 };
+        var token = new Command("token", "Create a one-time enrollment token for a trusted silo (shown once): the silo runs 'poolai silo enroll' with it") { tokenName, ttl };
+        token.SetAction(async (result, cancellationToken) => await CliRunner.RunAsync(async (connection, _) =>
+        {
+            var (view, secret) = await connection.Client.CreateEnrollmentTokenAsync(result.GetValue(tokenName)!, TimeSpan.FromMinutes(result.GetValue(ttl)));
+            Console.WriteLine(secret);
+            Console.Error.WriteLine($"[enrollment token {view.Id} for silo {view.Name}, good once until {view.ExpiresAt:u}; it is not shown again]");
+            return CliRunner.Ok;
+        }, validate: _ =>
+        {
+            if (result.GetValue(ttl) is < 1 or > 10_080)
+                throw new PoolAI.Jobs.JobValidationException("--ttl-minutes", $"must be between 1 and 10080; was {result.GetValue(ttl)}");
+            try
+            {
+                PoolCertificates.CheckName(result.GetValue(tokenName)!);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new PoolAI.Jobs.JobValidationException("--name", ex.Message["name: ".Length..]);
+            }
+        }, cancellationToken));
+
+        return new Command("ca", "The pool's certificate authority for trusted silos: one certificate per silo, enrollment tokens, and revocation") { init, request, sign, revoke, token };
     }
 
     private static int Run(Func<int> action)

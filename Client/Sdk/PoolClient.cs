@@ -269,6 +269,18 @@ public sealed class PoolClient(IGrainFactory grains)
         return (view, key);
     }
 
+    /// <summary>
+    /// Creates a one-time enrollment token for the trusted silo <paramref name="name"/>, good for
+    /// <paramref name="lifetime"/>, and returns it with the token itself, which the pool does not keep: show it once.
+    /// </summary>
+    /// <exception cref="JobValidationException">The name or the lifetime breaks its rule.</exception>
+    public async Task<(EnrollmentTokenView View, string Token)> CreateEnrollmentTokenAsync(string name, TimeSpan lifetime)
+    {
+        var (id, token) = EnrollmentTokens.Generate();
+        var view = await grains.GetGrain<ISiloEnrollmentGrain>(id).CreateAsync(EnrollmentTokens.Hash(token), name, DateTimeOffset.UtcNow + lifetime);
+        return (view, token);
+    }
+
     /// <summary>Revokes the API key with id <paramref name="id"/>.</summary>
     /// <exception cref="KeyNotFoundException">No such key.</exception>
     public Task<ApiKeyView> RevokeApiKeyAsync(string id) => grains.GetGrain<IApiKeyGrain>(id).RevokeAsync();

@@ -46,6 +46,26 @@ public sealed record CorrectionRequest
 /// The admin API under <c>/api/admin</c> (role admin): pool settings with maintenance mode, workers (list, read, pause,
 /// resume, ban) and reward corrections; and reading rewards and the leaderboard for any signed-in role.
 /// </summary>
+/// <summary>Body of <c>POST /api/admin/enrollments</c>.</summary>
+public sealed record EnrollmentRequest
+{
+    /// <summary>The trusted silo's name (letters, digits, '.', '-'; at most 64).</summary>
+    public string? Name { get; init; }
+
+    /// <summary>How long the token is good, seconds (at most 7 days; default 1 hour).</summary>
+    public int? TtlSeconds { get; init; }
+}
+
+/// <summary>Body of <c>POST /api/silos/enroll</c>.</summary>
+public sealed record EnrollRequest
+{
+    /// <summary>The one-time enrollment token (<c>pet_…</c>).</summary>
+    public string? Token { get; init; }
+
+    /// <summary>The silo's certificate signing request, PEM.</summary>
+    public string? Request { get; init; }
+}
+
 public static class AdminApi
 {
     /// <summary>Maps the admin and rewards endpoints.</summary>
@@ -60,6 +80,9 @@ public static class AdminApi
         admin.MapPost("/workers/{id}/resume", (string id, IGrainFactory grains) => SetWorkerAsync(id, WorkerStatus.Active, new WorkerActionRequest(), grains));
         admin.MapPost("/workers/{id}/ban", (string id, WorkerActionRequest request, IGrainFactory grains) => SetWorkerAsync(id, WorkerStatus.Banned, request, grains));
         admin.MapPost("/rewards/{worker}/corrections", CorrectAsync);
+        admin.MapPost("/enrollments", CreateEnrollmentAsync);
+        // A silo that enrolls has no credential yet: the token is its credential.
+        routes.MapPost("/api/silos/enroll", EnrollAsync).WithTags("Admin").AllowAnonymous().RequireRateLimiting(AuthApi.PerKeyPolicy);
 
         var rewards = routes.MapGroup("/api").WithTags("Rewards").RequireAuthorization().RequireRateLimiting(AuthApi.PerKeyPolicy);
         rewards.MapGet("/rewards/{worker}", RewardsAsync);
@@ -166,4 +189,35 @@ public static class AdminApi
     }
 
     private static ProblemHttpResult NoSuchWorker(string id) => ApiErrors.NotFound($"no worker with id '{id}' has registered", "id");
+
+    private static async Task<IResult> CreateEnrollmentAsync(EnrollmentRequest request, IGrainFactory grains)
+    {
+        if (request.TtlSeconds is < 1 or > 7 * 24 * 3600)
+            return ApiErrors.Invalid("ttl_seconds", $"must be between 1 and {7 * 24 * 3600}; was {request.TtlSeconds}");
+        var (id, token) = PoolAI.Auth.EnrollmentTokens.Generate();
+        try
+        {
+            var view = await grains.GetGrain<PoolAI.Auth.ISiloEnrollmentGrain>(id).CreateAsync(PoolAI.Auth.EnrollmentTokens.Hash(token), request.Name ?? string.Empty,
+                DateTimeOffset.UtcNow + TimeSpan.FromSeconds(request.TtlSeconds ?? 3600));
+            return TypedResults.Created($"/api/admin/enrollments/{id}", new { token, view.Id, view.Name, view.ExpiresAt });
+        }
+        catch (PoolAI.Jobs.JobValidationException ex)
+        {
+            return ApiErrors.Invalid(ex.Field, ex.Rule);
+        }
+    }
+
+    private static async Task<IResult> EnrollAsync(EnrollRequest request, IGrainFactory grains)
+    {
+        if (PoolAI.Auth.EnrollmentTokens.IdOf(request.Token) is not { } id)
+            return ApiErrors.Invalid("token", "must be an enrollment token (pet_ followed by 12 hex digits, '_' and the secret)");
+        try
+        {
+            return TypedResults.Ok(await grains.GetGrain<PoolAI.Auth.ISiloEnrollmentGrain>(id).RedeemAsync(PoolAI.Auth.EnrollmentTokens.Hash(request.Token!), request.Request ?? string.Empty));
+        }
+        catch (PoolAI.Jobs.JobValidationException ex)
+        {
+            return ApiErrors.Invalid(ex.Field, ex.Rule);
+        }
+    }
 }

@@ -222,6 +222,7 @@ public static class PoolSiloBuilderExtensions
         silo.Services.TryAddSingleton<ResultCaching>();
         silo.Services.TryAddSingleton<JobSettlement>();
         silo.Services.TryAddSingleton<Webhooks.WebhookTargets>();
+        silo.Services.TryAddSingleton<PoolAI.Hosting.PoolAuthority>();
         silo.Services.AddPlacementFilter<RunsKindFilterStrategy, RunsKindFilterDirector>(ServiceLifetime.Singleton);
         silo.Services.AddPlacementDirector<Libraries.SiloPinnedPlacement, Libraries.SiloPinnedPlacementDirector>();
         silo.Services.AddPlacementFilter<CoordinatorFilterStrategy, CoordinatorFilterDirector>(ServiceLifetime.Singleton);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
 using Orleans.Connections.Security;
+using PoolAI.Hosting;
 
 namespace PoolAI.Silo.Hosting;
 

@@ -75,6 +75,79 @@ public sealed class PoolAuthorityTests
     }
 
     [TestMethod]
+    [Timeout(240_000, CooperativeCancellation = true)]
+    public async Task ATrustedSiloEnrollsOnceWithAOneTimeTokenAndItsKeyNeverLeavesIt()
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"poolai-enroll-{Guid.NewGuid():N}");
+        var authority = Path.Combine(root, "authority");
+        var members = Path.Combine(root, "members");
+        await RunAsync("ca", "init", "--ca", authority);
+        foreach (var name in new[] { "coordinator-1", "admin-1" })
+        {
+            await RunAsync("ca", "request", "--name", name, "--out", members);
+            await RunAsync("ca", "sign", Path.Combine(members, $"{name}.csr"), "--ca", authority);
+        }
+
+        Dictionary<string, string> Tls(string certificate, string key) => new()
+        {
+            ["PoolAI__Cluster__Tls__CertificatePath"] = certificate,
+            ["PoolAI__Cluster__Tls__KeyPath"] = key,
+            ["PoolAI__Cluster__Tls__AuthorityPath"] = Path.Combine(authority, "ca.crt"),
+        };
+
+        // The coordinator (here, the gateway's embedded one) holds the authority's key, and signs enrollments.
+        var httpPort = PoolProcess.FreePort();
+        var gatewayPort = PoolProcess.FreePort();
+        var coordinator = Tls(Path.Combine(members, "coordinator-1.crt"), Path.Combine(members, "coordinator-1.key"));
+        coordinator["PoolAI__Cluster__Tls__AuthorityKeyPath"] = Path.Combine(authority, "ca.key");
+        using var pool = PoolProcess.Start("PoolAI.Gateway.dll", httpPort, gatewayPort, coordinator);
+        await pool.WaitForLogAsync("Application started", TimeSpan.FromMinutes(2));
+
+        // The admin creates a token through the pool, as a member with its own certificate.
+        var admin = Tls(Path.Combine(members, "admin-1.crt"), Path.Combine(members, "admin-1.key"));
+        admin["PoolAI__Client__Gateways"] = $"127.0.0.1:{gatewayPort}";
+        var created = await PoolaiProcess.RunAsync(admin, "ca", "token", "--name", "miner-9");
+        Assert.AreEqual(0, created.ExitCode, created.StandardError);
+        var token = created.StandardOutput.Trim();
+        StringAssert.StartsWith(token, "pet_");
+
+        // The silo enrolls over HTTP with nothing but the token; its key is made here and stays here.
+        var silo = Path.Combine(root, "silo");
+        var enrolled = await PoolaiProcess.RunAsync("silo", "enroll", "--pool", $"http://127.0.0.1:{httpPort}", "--token", token, "--out", silo);
+        Assert.AreEqual(0, enrolled.ExitCode, enrolled.StandardError);
+        StringAssert.Contains(enrolled.StandardOutput, "enrolled as miner-9");
+        Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(silo, "silo.key")));
+        using (var certificate = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(silo, "silo.crt")))
+        {
+            Assert.AreEqual("miner-9", certificate.GetNameInfo(X509NameType.SimpleName, false), "the token names the silo");
+            using var key = System.Security.Cryptography.ECDsa.Create();
+            key.ImportFromPem(await File.ReadAllTextAsync(Path.Combine(silo, "silo.key")));
+            CollectionAssert.AreEqual(key.ExportSubjectPublicKeyInfo(), certificate.PublicKey.ExportSubjectPublicKeyInfo(), "the certificate is for the key made on the silo");
+        }
+
+        await using (var member = await ConnectAsync(gatewayPort, Tls(Path.Combine(silo, "silo.crt"), Path.Combine(silo, "silo.key"))))
+            Assert.IsNotNull(await member.Client.ListApiKeysAsync());
+
+        // Once only; and never expired, unknown or for another pool.
+        var again = await PoolaiProcess.RunAsync("silo", "enroll", "--pool", $"http://127.0.0.1:{httpPort}", "--token", token, "--out", Path.Combine(root, "again"));
+        Assert.AreEqual(2, again.ExitCode, again.StandardError);
+        StringAssert.Contains(again.StandardError, "token: was used at");
+        await using (var connection = await ConnectAsync(gatewayPort, admin))
+        {
+            var (_, shortLived) = await connection.Client.CreateEnrollmentTokenAsync("miner-10", TimeSpan.FromSeconds(1));
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            var expired = await PoolaiProcess.RunAsync("silo", "enroll", "--pool", $"http://127.0.0.1:{httpPort}", "--token", shortLived, "--out", Path.Combine(root, "expired"));
+            Assert.AreEqual(2, expired.ExitCode, expired.StandardError);
+            StringAssert.Contains(expired.StandardError, "token: expired at");
+            Assert.IsFalse(Directory.Exists(Path.Combine(root, "expired")), "a refused enrollment writes nothing");
+        }
+
+        var unknown = await PoolaiProcess.RunAsync("silo", "enroll", "--pool", $"http://127.0.0.1:{httpPort}", "--token", "pet_0123456789ab_" + new string('x', 43), "--out", Path.Combine(root, "unknown"));
+        Assert.AreEqual(2, unknown.ExitCode);
+        StringAssert.Contains(unknown.StandardError, "token: is not an enrollment token of this pool");
+    }
+
+    [TestMethod]
     public async Task BadInputToTheAuthorityIsRefusedNamingTheFieldAndChangesNothing()
     {
         var root = Path.Combine(Path.GetTempPath(), $"poolai-ca-{Guid.NewGuid():N}");
@@ -96,7 +169,7 @@ public sealed class PoolAuthorityTests
 
     private static async Task<PoolConnection> ConnectAsync(int gatewayPort, Dictionary<string, string> tls)
     {
-        var settings = tls.ToDictionary(e => e.Key.Replace("__", ":", StringComparison.Ordinal), e => (string?)e.Value);
+        var settings = tls.Where(e => !e.Key.StartsWith("PoolAI__Client__", StringComparison.Ordinal)).ToDictionary(e => e.Key.Replace("__", ":", StringComparison.Ordinal), e => (string?)e.Value);
         settings["PoolAI:Client:Gateways"] = $"127.0.0.1:{gatewayPort}";
         settings["PoolAI:Client:ConnectTimeout"] = "00:00:15";
         return await PoolConnection.OpenAsync(new ConfigurationBuilder().AddInMemoryCollection(settings).Build()).WaitAsync(TimeSpan.FromSeconds(30));

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace PoolAI.Silo.Hosting;
+namespace PoolAI.Hosting;
 
 /// <summary>
 /// The pool's own certificate authority for trusted silos, with <see cref="System.Security.Cryptography"/>: the admin
@@ -55,7 +55,11 @@ public static class PoolCertificates
     /// random 128-bit serial number. Nothing the request asks for beyond its subject and key is copied.
     /// </summary>
     /// <exception cref="ArgumentException">Not a signing request, its signature does not verify, its name breaks the rule, or the lifetime is out of range.</exception>
-    public static X509Certificate2 Sign(X509Certificate2 authority, string requestPem, TimeSpan lifetime)
+    /// <param name="authority">The pool's authority, with its private key.</param>
+    /// <param name="requestPem">The silo's signing request.</param>
+    /// <param name="lifetime">How long the certificate is valid (at most <see cref="MaxSiloLifetime"/>, and never past the authority).</param>
+    /// <param name="name">The silo's name to certify, when the signer decides it (an enrollment token names its silo); null takes the request's.</param>
+    public static X509Certificate2 Sign(X509Certificate2 authority, string requestPem, TimeSpan lifetime, string? name = null)
     {
         if (lifetime <= TimeSpan.Zero || lifetime > MaxSiloLifetime)
             throw new ArgumentException($"lifetime: must be between 1 day and {MaxSiloLifetime.TotalDays:0} days; was {lifetime.TotalDays:0.#} days");
@@ -69,7 +73,7 @@ public static class PoolCertificates
             throw new ArgumentException($"request: is not a certificate signing request whose signature verifies ({ex.Message})");
         }
 
-        var name = request.SubjectName.EnumerateRelativeDistinguishedNames()
+        name ??= request.SubjectName.EnumerateRelativeDistinguishedNames()
             .Where(rdn => !rdn.HasMultipleElements && rdn.GetSingleElementType().Value == "2.5.4.3")
             .Select(rdn => rdn.GetSingleElementValue() ?? string.Empty)
             .FirstOrDefault() ?? string.Empty;
@@ -125,7 +129,9 @@ public static class PoolCertificates
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
     }
 
-    private static void CheckName(string name)
+    /// <summary>Checks a silo name: 1 to 64 letters, digits, '.' or '-'.</summary>
+    /// <exception cref="ArgumentException">It breaks the rule; the message names the field <c>name</c>.</exception>
+    public static void CheckName(string name)
     {
         if (string.IsNullOrEmpty(name) || name.Length > 64 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-'))
             throw new ArgumentException($"name: must be 1 to 64 letters, digits, '.' or '-'; was '{name}'");
