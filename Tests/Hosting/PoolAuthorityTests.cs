@@ -148,6 +148,61 @@ public sealed class PoolAuthorityTests
     }
 
     [TestMethod]
+    [Timeout(240_000, CooperativeCancellation = true)]
+    public async Task AMinerSiloWithTheAuthoritysCertificateJoinsAndServesAndOneFromAnotherAuthorityCannotJoin()
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"poolai-join-{Guid.NewGuid():N}");
+        var authority = Path.Combine(root, "authority");
+        var members = Path.Combine(root, "members");
+        var stranger = Path.Combine(root, "stranger");
+        await RunAsync("ca", "init", "--ca", authority);
+        await RunAsync("ca", "init", "--ca", Path.Combine(stranger, "authority"));
+        foreach (var name in new[] { "coordinator-1", "miner-1", "client-1" })
+        {
+            await RunAsync("ca", "request", "--name", name, "--out", members);
+            await RunAsync("ca", "sign", Path.Combine(members, $"{name}.csr"), "--ca", authority);
+        }
+
+        await RunAsync("ca", "request", "--name", "miner-2", "--out", stranger);
+        await RunAsync("ca", "sign", Path.Combine(stranger, "miner-2.csr"), "--ca", Path.Combine(stranger, "authority"));
+        Dictionary<string, string> Tls(string folder, string name) => new()
+        {
+            ["PoolAI__Cluster__Tls__CertificatePath"] = Path.Combine(folder, $"{name}.crt"),
+            ["PoolAI__Cluster__Tls__KeyPath"] = Path.Combine(folder, $"{name}.key"),
+            ["PoolAI__Cluster__Tls__AuthorityPath"] = Path.Combine(authority, "ca.crt"),
+        };
+
+        // A coordinator that serves nothing, so jobs run only on a miner that joined.
+        var gatewayPort = PoolProcess.FreePort();
+        var coordinatorSettings = Tls(members, "coordinator-1");
+        coordinatorSettings["PoolAI__Role"] = "coordinator";
+        using var coordinator = PoolProcess.Start("PoolAI.Gateway.dll", PoolProcess.FreePort(), gatewayPort, coordinatorSettings);
+        await coordinator.WaitForLogAsync("Application started", TimeSpan.FromMinutes(2));
+        Dictionary<string, string> Miner(string folder, string name) => new(Tls(folder, name))
+        {
+            ["PoolAI__Cluster__Clustering"] = "localhost",
+            ["PoolAI__Cluster__PrimarySiloPort"] = coordinator.SiloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["PoolAI__Cluster__GatewayPort"] = "0",
+            ["PoolAI__Storage__Provider"] = "memory",
+            ["PoolAI__Miner__Slots"] = "2",
+        };
+
+        // One from another authority cannot join: it never registers, and the pool has no silo for the job.
+        using (var outsider = PoolProcess.Start("PoolAI.Silo.dll", PoolProcess.FreePort(), 0, Miner(stranger, "miner-2"), "--role", "miner"))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(15));
+            StringAssert.DoesNotMatch(outsider.Log, new System.Text.RegularExpressions.Regex("registered: serves"), "a silo of another authority joined");
+        }
+
+        using var member = PoolProcess.Start("PoolAI.Silo.dll", PoolProcess.FreePort(), 0, Miner(members, "miner-1"), "--role", "miner");
+        await member.WaitForLogAsync("registered: serves", TimeSpan.FromMinutes(2));
+        await using var client = await ConnectAsync(gatewayPort, Tls(members, "client-1"));
+        var job = await client.Client.GenerateAsync(TestModels.Shakespeare, TestModels.Settings(maxTokens: 10, seed: 5));
+        Assert.AreEqual(PoolAI.Jobs.JobStatus.Succeeded, job.Status, job.StatusMessage);
+        StringAssert.Contains(job.Attempts[^1].Worker, "PoolAI.Silo-", "it ran on the miner that joined");
+    }
+
+    [TestMethod]
     public async Task BadInputToTheAuthorityIsRefusedNamingTheFieldAndChangesNothing()
     {
         var root = Path.Combine(Path.GetTempPath(), $"poolai-ca-{Guid.NewGuid():N}");
