@@ -290,6 +290,23 @@ public sealed class OpenMinerTests
         Assert.IsTrue(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 
+    [TestMethod]
+    public async Task NewConnectionsAreRateLimitedPerKey()
+    {
+        var (id, key) = await _pool.KeyAsync("miner", "eager");
+        for (var i = 0; i < 12; i++)
+        {
+            await using var miner = await RawMiner.ConnectAsync(_pool, key, RawMiner.Registration(slots: 1));
+            Assert.IsNotNull(miner.Registered, $"connection {i + 1} of the minute's 12");
+        }
+
+        await using var thirteenth = await RawMiner.ConnectAsync(_pool, key, RawMiner.Registration(slots: 1));
+        var ended = await thirteenth.EndedAsync(TimeSpan.FromSeconds(30));
+        Assert.IsNull(thirteenth.Registered);
+        Assert.AreEqual(StatusCode.ResourceExhausted, ended?.StatusCode);
+        StringAssert.Contains(ended!.Status.Detail, $"connections: key {id} may open 12 connections a minute");
+    }
+
     private static JobSpec TextJob(long seed, string device) =>
         new(JobKind.TextGeneration, TestModels.Shakespeare, TestModels.Settings(maxTokens: 10, seed: seed), Requirements: new JobRequirements(device));
 
