@@ -84,10 +84,13 @@ public sealed partial class MinerChannelService(
                     Worker = session.Worker,
                     HeartbeatIntervalMs = (int)options.HeartbeatInterval.TotalMilliseconds,
                     LeaseIntervalMs = (int)session.LeaseInterval.TotalMilliseconds,
+                    Status = session.Status.ToString(),
+                    StatusReason = session.StatusReason ?? string.Empty,
                 },
             });
             while (await requestStream.MoveNext(stop.Token))
             {
+                link.Heard();
                 var answer = await ForwardAsync(proxy, session.Session, requestStream.Current);
                 if (answer is { Accepted: false })
                 {
@@ -136,7 +139,7 @@ public sealed partial class MinerChannelService(
         }
 
         if (link.Reason is { } closed && !context.CancellationToken.IsCancellationRequested)
-            throw new RpcException(new Status(status, closed));
+            throw new RpcException(new Status(link.Code ?? status, closed));
     }
 
     /// <summary>The capabilities a registration claims; the proxy checks them against the pool's rules.</summary>
@@ -165,6 +168,7 @@ public sealed partial class MinerChannelService(
     private static Task<MinerAnswer> ForwardAsync(IOpenMinerGrain proxy, Guid session, MinerMessage message) => message.BodyCase switch
     {
         MinerMessage.BodyOneofCase.Heartbeat => Task.FromResult(MinerAnswer.Taken),
+        MinerMessage.BodyOneofCase.SignOff => SignOffAsync(proxy, session),
         MinerMessage.BodyOneofCase.Renew => proxy.RenewAsync(session, message.Renew.Lease),
         MinerMessage.BodyOneofCase.Update => proxy.UpdateAsync(session, message.Update.Lease, message.Update.Offset, message.Update.Text,
             message.Update.Progress is { } p ? new JobProgress(p.Step, p.Total > 0 ? p.Total : null, p.Unit.Length > 0 ? p.Unit[..Math.Min(p.Unit.Length, 32)] : "tokens",
@@ -174,6 +178,12 @@ public sealed partial class MinerChannelService(
         MinerMessage.BodyOneofCase.Register => throw new RpcException(new Status(StatusCode.InvalidArgument, "register: only the first message may register")),
         _ => throw new RpcException(new Status(StatusCode.InvalidArgument, "message: empty or of a type this pool does not know")),
     };
+
+    private static async Task<MinerAnswer> SignOffAsync(IOpenMinerGrain proxy, Guid session)
+    {
+        await proxy.SignOffAsync(session);
+        return MinerAnswer.Taken;
+    }
 
     /// <summary>Writes the link's messages to the miner, one at a time (a gRPC stream takes one write at a time).</summary>
     private static async Task WriteAsync(MinerLink link, IServerStreamWriter<PoolMessage> stream, CancellationToken cancellationToken)
@@ -189,7 +199,10 @@ public sealed partial class MinerChannelService(
         }
     }
 
-    /// <summary>Tells the proxy the connection is alive every heartbeat interval, and closes it when the proxy says so (key revoked, worker banned).</summary>
+    /// <summary>
+    /// Tells the proxy the connection is alive every heartbeat interval, and closes it when the proxy says so (key
+    /// revoked, worker banned, replaced) or when the miner has sent nothing for three and a half intervals.
+    /// </summary>
     private async Task HeartbeatAsync(IOpenMinerGrain proxy, Guid session, MinerLink link, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(options.HeartbeatInterval);
@@ -197,11 +210,17 @@ public sealed partial class MinerChannelService(
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
+                if (link.Silence > options.HeartbeatInterval * 3.5)
+                {
+                    link.Close($"no message from the miner for {link.Silence.TotalSeconds:0} s (heartbeats are due every {options.HeartbeatInterval.TotalSeconds:0} s)", StatusCode.DeadlineExceeded);
+                    return;
+                }
+
                 try
                 {
                     if (await proxy.HeartbeatAsync(session) is { } reason)
                     {
-                        link.Close(reason);
+                        link.Close(reason, StatusCode.PermissionDenied);
                         return;
                     }
                 }
@@ -242,6 +261,8 @@ internal sealed class MinerLink : IMinerLink
     private readonly Channel<PoolMessage> _outgoing = Channel.CreateUnbounded<PoolMessage>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _closed = new();
     private string? _reason;
+    private StatusCode? _code;
+    private long _heard = System.Diagnostics.Stopwatch.GetTimestamp();
 
     /// <summary>Messages waiting to be written to the miner.</summary>
     public ChannelReader<PoolMessage> Outgoing => _outgoing.Reader;
@@ -252,6 +273,15 @@ internal sealed class MinerLink : IMinerLink
     /// <summary>Why the connection was closed; null while open.</summary>
     public string? Reason => Volatile.Read(ref _reason);
 
+    /// <summary>The gRPC status the stream ends with, when the close chose one.</summary>
+    public StatusCode? Code => _code;
+
+    /// <summary>Time since the miner last sent a message.</summary>
+    public TimeSpan Silence => System.Diagnostics.Stopwatch.GetElapsedTime(Interlocked.Read(ref _heard));
+
+    /// <summary>The miner sent a message.</summary>
+    public void Heard() => Interlocked.Exchange(ref _heard, System.Diagnostics.Stopwatch.GetTimestamp());
+
     /// <summary>Queues <paramref name="message"/> for the miner.</summary>
     /// <exception cref="InvalidOperationException">The connection is closed.</exception>
     public void Send(PoolMessage message)
@@ -260,10 +290,11 @@ internal sealed class MinerLink : IMinerLink
             throw new InvalidOperationException($"the miner's connection is closed ({Reason})");
     }
 
-    /// <summary>Closes the connection with <paramref name="reason"/> (the first reason given is kept).</summary>
-    public void Close(string reason)
+    /// <summary>Closes the connection with <paramref name="reason"/> and, when given, the status <paramref name="code"/> (the first reason given is kept).</summary>
+    public void Close(string reason, StatusCode? code = null)
     {
-        Interlocked.CompareExchange(ref _reason, reason, null);
+        if (Interlocked.CompareExchange(ref _reason, reason, null) is null)
+            _code = code;
         _outgoing.Writer.TryComplete();
         try
         {
@@ -301,10 +332,10 @@ internal sealed class MinerLink : IMinerLink
         return Task.CompletedTask;
     }
 
-    /// <inheritdoc />
+    /// <summary>The pool closes the connection for good (key revoked, worker banned, replaced by a newer one): PermissionDenied, which a miner does not retry.</summary>
     public Task CloseAsync(string reason)
     {
-        Close(reason);
+        Close(reason, StatusCode.PermissionDenied);
         return Task.CompletedTask;
     }
 }

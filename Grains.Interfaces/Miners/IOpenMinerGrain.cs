@@ -24,6 +24,10 @@ public interface IOpenMinerGrain : IGrainWithStringKey
     [Alias("Connect")]
     Task<OpenMinerSession> ConnectAsync(IMinerLink link, OpenMinerRegistration registration);
 
+    /// <summary>The miner of <paramref name="session"/> is stopping gracefully: it gets no new lease (it leaves the directory and its worker goes offline); its running attempts finish or are handed back.</summary>
+    [Alias("SignOff")]
+    Task SignOffAsync(Guid session);
+
     /// <summary>The connection <paramref name="session"/> ended: its running attempts fail and go back to their queues. Ignored for an earlier session.</summary>
     [Alias("Disconnect")]
     Task DisconnectAsync(Guid session, string reason);
@@ -103,11 +107,15 @@ public sealed record OpenMinerRegistration(
 /// <param name="Session">Id of this connection; everything the gateway forwards names it.</param>
 /// <param name="Worker">The worker id credited for the miner's work.</param>
 /// <param name="LeaseInterval">How often the miner must renew each lease.</param>
+/// <param name="Status">The worker's status (a paused worker is connected but gets no new work).</param>
+/// <param name="StatusReason">Why, when not active.</param>
 [GenerateSerializer, Immutable, Alias("poolai.OpenMinerSession")]
 public sealed record OpenMinerSession(
     [property: Id(0)] Guid Session,
     [property: Id(1)] string Worker,
-    [property: Id(2)] TimeSpan LeaseInterval);
+    [property: Id(2)] TimeSpan LeaseInterval,
+    [property: Id(3)] WorkerStatus Status = WorkerStatus.Active,
+    [property: Id(4)] string? StatusReason = null);
 
 /// <summary>One attempt given to an open miner.</summary>
 /// <param name="Lease">Random id of the lease, known only to the pool and this miner.</param>

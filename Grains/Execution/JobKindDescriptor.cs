@@ -90,11 +90,11 @@ public abstract class JobKindDescriptor
     public virtual bool RunsOnOpenMiners(string target) => false;
 
     /// <summary>
-    /// Checks an output an untrusted miner sent against the job's <paramref name="input"/>: the figures it claims
-    /// (tokens, steps) must be possible for that input. Null when it holds; otherwise the rule it broke, naming the field.
-    /// The default accepts any output of the kind's type.
+    /// Checks an output an untrusted miner sent against the job's <paramref name="target"/> and <paramref name="input"/>:
+    /// the figures it claims (tokens, steps) must be possible for them. Null when it holds; otherwise the rule it
+    /// broke, naming the field. The default accepts any output of the kind's type.
     /// </summary>
-    public virtual string? CheckOutput(IJobInput input, IJobOutput output) => null;
+    public virtual string? CheckOutput(string target, IJobInput input, IJobOutput output) => null;
 }
 
 /// <summary>A <see cref="JobKindDescriptor"/> with typed input and output.</summary>
@@ -142,10 +142,10 @@ public abstract class JobKindDescriptor<TInput, TOutput>(JobKind kind) : JobKind
     protected virtual string? Fingerprint(TOutput output) => null;
 
     /// <inheritdoc />
-    public sealed override string? CheckOutput(IJobInput input, IJobOutput output) => input is TInput typedInput
-        ? output is TOutput typed ? CheckOutput(typedInput, typed) : $"output: must be a {typeof(TOutput).Name}"
-        : $"input: must be a {typeof(TInput).Name}";
+    public sealed override string? CheckOutput(string target, IJobInput input, IJobOutput output) => input is TInput typedInput
+        ? output is TOutput typed ? CheckOutput(target, typedInput, typed) : "output: is not the kind's output record"
+        : "input: is not the kind's input record";
 
     /// <summary>The kind's rules for an output an untrusted miner sent (see <see cref="JobKindDescriptor.CheckOutput"/>); null accepts it (the default).</summary>
-    protected virtual string? CheckOutput(TInput input, TOutput output) => null;
+    protected virtual string? CheckOutput(string target, TInput input, TOutput output) => null;
 }

@@ -25,6 +25,9 @@ public sealed record AttemptFailure(string Reason, bool Retryable, bool SuspectS
         {
             JobValidationException validation => new(validation.Message, Retryable: false, SuspectSilo: false, BlameWorker: false),
             SiloUnavailableException when Miners.OpenMiners.TryWorkerOf(silo, out _) => new($"silo lost: {error.Message}", true, true, true),
+            // An open miner whose result broke the kind's rules gets no new work for a while, so the retry runs elsewhere.
+            Miners.MinerResultRefusedException => new(error.Message, Retryable: true, SuspectSilo: true, BlameWorker: true),
+            _ when Miners.OpenMiners.TryWorkerOf(silo, out _) && error is InvalidOperationException => new(error.Message, true, false, true),
             SiloUnavailableException => new($"silo lost: {silo} became unavailable (killed, crashed or cut off)", true, true, true),
             OrleansException when error.Message.Contains("No active nodes are compatible", StringComparison.Ordinal) =>
                 new($"silo lost: {silo} no longer runs {target}", true, false, true),

@@ -55,6 +55,7 @@ public sealed partial class OpenMinerGrain(
     private long _lastHeartbeat;
     private long _lastDirectoryWrite;
     private long _lastRecheck;
+    private bool _signedOff;
     private int _refusedThisConnection;
     private IGrainTimer? _watch;
 
@@ -75,7 +76,7 @@ public sealed partial class OpenMinerGrain(
             throw new JobValidationException("key", $"worker {Worker} is banned: {view.StatusReason ?? "no reason given"}");
         if (_link is { } earlier)
         {
-            await EndConnectionAsync("replaced by a newer connection of the same miner");
+            await EndConnectionAsync("replaced by a newer connection of the same miner", signOff: false); // registered again just now
             _ = earlier.CloseAsync("replaced by a newer connection of the same miner").ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
         }
 
@@ -87,7 +88,19 @@ public sealed partial class OpenMinerGrain(
         await WriteDirectoryAsync();
         _watch ??= this.RegisterGrainTimer(WatchAsync, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
         LogConnected(Worker, registration.Address, string.Join(", ", capabilities.Models), capabilities.Slots);
-        return new OpenMinerSession(_session, Worker, options.Value.LeaseInterval);
+        _signedOff = false;
+        return new OpenMinerSession(_session, Worker, options.Value.LeaseInterval, view.Status, view.StatusReason);
+    }
+
+    /// <inheritdoc />
+    public async Task SignOffAsync(Guid session)
+    {
+        if (session != _session || _link is null || _signedOff)
+            return;
+        _signedOff = true;
+        await GrainFactory.GetGrain<IOpenMinerDirectoryGrain>(IOpenMinerDirectoryGrain.Key).SetAsync(Worker, null);
+        await GrainFactory.GetGrain<IWorkerGrain>(Worker).SignOffAsync();
+        LogSignedOff(Worker, _leases.Count);
     }
 
     /// <inheritdoc />
@@ -104,7 +117,7 @@ public sealed partial class OpenMinerGrain(
         if (session != _session || _link is null)
             return "replaced by a newer connection of the same miner, or ended";
         _lastHeartbeat = Stopwatch.GetTimestamp();
-        if (Stopwatch.GetElapsedTime(_lastDirectoryWrite) >= DirectoryRefresh)
+        if (!_signedOff && Stopwatch.GetElapsedTime(_lastDirectoryWrite) >= DirectoryRefresh)
             await WriteDirectoryAsync();
         if (Stopwatch.GetElapsedTime(_lastRecheck) < OpenMiners.RecheckInterval)
             return null;
@@ -134,6 +147,8 @@ public sealed partial class OpenMinerGrain(
         ArgumentNullException.ThrowIfNull(request);
         if (_link is not { } link || _capabilities is not { } capabilities)
             throw new SiloUnavailableException($"open miner {Worker} is not connected");
+        if (_signedOff)
+            throw new WorkHandedBackException(Silo); // it is stopping: the job waits for another worker, uncounted
         if (capabilities.Kinds?.Contains(request.Kind) != true)
             throw new SiloUnavailableException($"open miner {Worker} does not run {request.Kind} jobs");
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
@@ -192,7 +207,7 @@ public sealed partial class OpenMinerGrain(
             : progress is { Step: < 0 } or { Total: < 0 } ? "progress: step and total must be at least 0"
             : null;
         if (broken is not null)
-            return await RefuseResultAsync(hold, broken);
+            return await RefuseResultAsync(hold, broken, "update");
         if (hold.Request.Sink is { } sink)
             await sink.OnUpdateAsync(new ExecutionUpdate(hold.Request.Attempt, offset, text, progress, Silo));
         return MinerAnswer.Taken;
@@ -211,16 +226,20 @@ public sealed partial class OpenMinerGrain(
         }
         catch (JsonException ex)
         {
-            return await RefuseResultAsync(hold, $"output: is not a {descriptor.OutputType.Name} ({ex.Message})");
+            return await RefuseResultAsync(hold, $"output: is not the kind's output record in JSON{(ex.Path is { Length: > 1 } path ? $" (at {path})" : string.Empty)}");
         }
 
-        if (descriptor.CheckOutput(hold.Request.Input, output) is { } rule)
+        if (descriptor.CheckOutput(hold.Request.Target, hold.Request.Input, output) is { } rule)
             return await RefuseResultAsync(hold, rule);
         // The pool's own clock, from the lease's sending to the result: the miner's claim of its speed is not taken.
         var elapsed = Stopwatch.GetElapsedTime(hold.Started);
         var shared = double.IsFinite(concurrency) ? Math.Clamp(concurrency, 1, _capabilities?.Slots ?? 1) : 1;
         End(lease);
-        hold.Result.TrySetResult(new JobResult(output, elapsed, Silo, WorkUnits: descriptor.WorkUnits(output), Concurrency: shared));
+        var result = new JobResult(output, elapsed, Silo, WorkUnits: descriptor.WorkUnits(output), Concurrency: shared);
+        hold.Result.TrySetResult(result);
+        // The worker's statistics, as a trusted silo's executor records them.
+        var tokens = output is TextOutput text ? text.TokensGenerated : 0;
+        _ = GrainFactory.GetGrain<IWorkerGrain>(Worker).RecordJobAsync(true, tokens, tokens > 0 ? result.UnitsPerSecond : 0).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
         return MinerAnswer.Taken;
     }
 
@@ -242,6 +261,7 @@ public sealed partial class OpenMinerGrain(
             // A miner's word that the input is bad is not final: an untrusted miner could fail others' jobs with it.
             // The attempt fails and the job tries elsewhere while attempts remain.
             hold.Result.TrySetException(new InvalidOperationException(badInput ? $"open miner {Worker} refused the input: {reason}" : $"open miner {Worker}: {reason}"));
+            _ = GrainFactory.GetGrain<IWorkerGrain>(Worker).RecordJobAsync(false, 0, 0).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
         }
 
         return MinerAnswer.Taken;
@@ -274,6 +294,8 @@ public sealed partial class OpenMinerGrain(
             throw new JobValidationException("register.kinds", "must list between 1 and 64 job kinds");
         if (kindsRun.Where(kind => !kinds.TryGet(kind, out _)).Select(kind => kind.Name).FirstOrDefault() is { } unknownKind)
             throw new JobValidationException("register.kinds", $"kind '{Short(unknownKind)}' is not one the pool runs");
+        if (claimed.Models.Count == 0 && kindsRun.Any(kind => kind == JobKind.TextGeneration || kind == JobKind.CodeGeneration))
+            throw new JobValidationException("register.models", "must list at least one model for text or code generation");
         return claimed with { Models = [.. claimed.Models.Distinct(StringComparer.Ordinal)], Kinds = [.. kindsRun.Distinct()] };
     }
 
@@ -290,24 +312,30 @@ public sealed partial class OpenMinerGrain(
             return MinerAnswer.Refused("this connection was replaced or ended", close: true);
         if (lease is not null && _ended.Contains(lease))
             return MinerAnswer.Refused($"lease {lease} has ended; its {what} changes nothing");
-        var reason = $"{what} for lease '{Short(lease ?? string.Empty)}', which was never given to this miner";
+        var reason = $"{(what == "update" ? "an" : "a")} {what} for lease '{Short(lease ?? string.Empty)}', which was never given to this miner";
         Count(reason);
         LogRefused(Worker, reason);
         // Claiming work on a job it was not given is cheating, not a race: a suspicion, as the reward rules say.
-        _ = GrainFactory.GetGrain<IRewardLedgerGrain>(Worker).RecordSuspicionAsync(Guid.Empty, $"open miner sent a {reason}");
-        return MinerAnswer.Refused(reason, close: _refusedThisConnection >= MaxRefusalsPerConnection);
+        _ = GrainFactory.GetGrain<IRewardLedgerGrain>(Worker).RecordSuspicionAsync(Guid.Empty, $"open miner sent {reason}");
+        return Answer(reason);
     }
 
+    /// <summary>The refusal of <paramref name="reason"/>; past <see cref="MaxRefusalsPerConnection"/> refusals it closes the connection, saying so.</summary>
+    private MinerAnswer Answer(string reason) => _refusedThisConnection >= MaxRefusalsPerConnection
+        ? MinerAnswer.Refused($"{MaxRefusalsPerConnection} messages of this connection were refused (the last: {reason}); it is closed", close: true)
+        : MinerAnswer.Refused(reason);
+
     /// <summary>Refuses a result (or update) that broke the kind's rules: the attempt fails, the worker is suspected.</summary>
-    private async Task<MinerAnswer> RefuseResultAsync(LeaseHold hold, string rule)
+    private async Task<MinerAnswer> RefuseResultAsync(LeaseHold hold, string rule, string what = "result")
     {
-        var reason = $"result of job {hold.Request.JobId} refused: {rule}";
+        var reason = $"{what} of job {hold.Request.JobId} refused: {rule}";
         Count(reason);
         LogRefused(Worker, reason);
         End(hold.Id);
-        await GrainFactory.GetGrain<IRewardLedgerGrain>(Worker).RecordSuspicionAsync(hold.Request.JobId, $"open miner sent a {reason}");
+        await GrainFactory.GetGrain<IRewardLedgerGrain>(Worker).RecordSuspicionAsync(hold.Request.JobId, $"open miner's {reason}");
         hold.Result.TrySetException(new MinerResultRefusedException($"open miner {Worker}: {reason}"));
-        return MinerAnswer.Refused(reason, close: _refusedThisConnection >= MaxRefusalsPerConnection);
+        _ = GrainFactory.GetGrain<IWorkerGrain>(Worker).RecordJobAsync(false, 0, 0).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+        return Answer(reason);
     }
 
     private void Count(string reason)
@@ -334,7 +362,7 @@ public sealed partial class OpenMinerGrain(
     }
 
     /// <summary>Ends the current connection: its attempts fail (a lost channel is a lost lease), the miner leaves the directory, its worker goes offline.</summary>
-    private async Task EndConnectionAsync(string reason)
+    private async Task EndConnectionAsync(string reason, bool signOff = true)
     {
         var session = _session;
         _link = null;
@@ -348,7 +376,8 @@ public sealed partial class OpenMinerGrain(
         LogDisconnected(Worker, reason);
         await GrainFactory.GetGrain<IOpenMinerDirectoryGrain>(IOpenMinerDirectoryGrain.Key).SetAsync(Worker, null);
         // Not awaited: a ban reaches this from the worker grain itself, which would wait for this call while it waits.
-        _ = GrainFactory.GetGrain<IWorkerGrain>(Worker).SignOffAsync().ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+        if (signOff)
+            _ = GrainFactory.GetGrain<IWorkerGrain>(Worker).SignOffAsync().ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
     }
 
     private async Task WriteDirectoryAsync()
@@ -391,6 +420,9 @@ public sealed partial class OpenMinerGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Open miner {Worker} connected from {Address}: serves {Models} with {Slots} slots")]
     private partial void LogConnected(string worker, string address, string models, int slots);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Open miner {Worker} signed off: no new work; {Running} attempts finish or are handed back")]
+    private partial void LogSignedOff(string worker, int running);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Open miner {Worker} disconnected: {Reason}")]
     private partial void LogDisconnected(string worker, string reason);

@@ -68,6 +68,9 @@ public sealed class ModelRegistry
     public CheckpointConfig Get(string id) =>
         _models.TryGetValue(id, out var config) ? config : throw UnknownModel(id);
 
+    /// <summary>The tokenizer of <paramref name="id"/> (one token per character), or null for an unknown model.</summary>
+    public CharTokenizer? TokenizerOf(string id) => _tokenizers.GetValueOrDefault(id);
+
     /// <summary>Folder of <paramref name="id"/>'s checkpoint.</summary>
     /// <exception cref="JobValidationException">Field <c>model</c>: unknown model.</exception>
     public string PathOf(string id) => Contains(id) ? Path.Combine(Directory, id) : throw UnknownModel(id);

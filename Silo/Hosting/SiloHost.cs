@@ -29,17 +29,23 @@ public static class SiloHost
             // Room for a miner to drain (PoolAI:Miner:DrainTimeout) and for Orleans to leave the cluster cleanly.
             var drainTimeout = builder.Configuration.GetValue($"{PoolMinerOptions.Section}:DrainTimeout", TimeSpan.FromSeconds(10));
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drainTimeout + TimeSpan.FromSeconds(30));
-            builder.UseOrleans(silo => silo
-                .UsePoolClustering(builder.Configuration)
-                .AddPoolAI(builder.Configuration)
-                .AddOpenMinerClient(openMiner)
-                .AddDashboard());
+            builder.UseOrleans(silo =>
+            {
+                silo.UsePoolClustering(builder.Configuration)
+                    .AddPoolAI(builder.Configuration)
+                    .AddOpenMinerClient(openMiner);
+                if (openMiner is null)
+                    silo.AddDashboard(); // an open miner's local cluster is nobody's to watch
+            });
 
             var app = builder.Build();
             // Bad options stop the process here, in one line (see the catch below), before the host would log a failed start.
             app.Services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
-            app.MapOrleansDashboard("/dashboard");
-            app.MapGet("/", () => Results.Redirect("/dashboard"));
+            if (openMiner is null)
+            {
+                app.MapOrleansDashboard("/dashboard");
+                app.MapGet("/", () => Results.Redirect("/dashboard"));
+            }
             await app.RunAsync();
             return Environment.ExitCode;
         }

@@ -36,6 +36,10 @@ public sealed partial class OpenMinerClient(
     private readonly ConcurrentDictionary<string, RunningLease> _leases = new(StringComparer.Ordinal);
     private Task? _run;
     private volatile bool _draining;
+    private ChannelWriter<MinerMessage>? _outgoing;
+
+    /// <summary>How long a finished lease's sink stays reachable for an executor that is still stopping.</summary>
+    private static readonly TimeSpan SinkGrace = TimeSpan.FromSeconds(30);
 
     /// <summary>The worker id the pool credits, once registered.</summary>
     public string? Worker { get; private set; }
@@ -57,6 +61,10 @@ public sealed partial class OpenMinerClient(
     private async Task StopAsync(CancellationToken cancellationToken)
     {
         _draining = true;
+        // No new lease from now on; what runs may finish.
+        _outgoing?.TryWrite(new MinerMessage { SignOff = new SignOff() });
+        if (!_leases.IsEmpty)
+            LogDraining(_leases.Count, options.DrainTimeout.TotalSeconds);
         var deadline = DateTime.UtcNow + options.DrainTimeout;
         while (!_leases.IsEmpty && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
             await Task.Delay(100, CancellationToken.None);
@@ -101,7 +109,26 @@ public sealed partial class OpenMinerClient(
         });
         try
         {
-            await retry.ExecuteAsync(async token => await ConnectOnceAsync(new MinerChannel.MinerChannelClient(channel), token), cancellationToken);
+            var client = new MinerChannel.MinerChannelClient(channel);
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                // A connection that registered and later broke starts a fresh pipeline: the backoff grows only while
+                // the pool cannot be reached, not with every outage the miner has had.
+                await retry.ExecuteAsync(async token =>
+                {
+                    var registered = false;
+                    try
+                    {
+                        await ConnectOnceAsync(client, () => registered = true, token);
+                    }
+                    catch (Exception ex) when (registered && !token.IsCancellationRequested && !IsPermanent(ex))
+                    {
+                        // Lost after registering: connect again at once (the outer loop).
+                    }
+                }, cancellationToken);
+                if (!cancellationToken.IsCancellationRequested)
+                    LogReconnecting(options.Pool.ToString(), 0, "the connection was lost");
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -112,7 +139,8 @@ public sealed partial class OpenMinerClient(
             var reason = ex.StatusCode switch
             {
                 StatusCode.Unauthenticated => "key: the pool does not know this key, or it was revoked",
-                StatusCode.Unimplemented => "the address does not serve the miner channel (is it the pool gateway's miner endpoint?)",
+                StatusCode.Unimplemented => "PoolAI:Miner:Pool: the address does not serve the miner channel (is it the pool gateway's miner endpoint?)",
+                StatusCode.Internal => $"PoolAI:Miner:Pool: the address does not speak HTTP/2 (give the gateway's HTTPS endpoint, or its plain HTTP/2 miner endpoint): {ex.Status.Detail}",
                 _ => ex.Status.Detail,
             };
             LogRefused(options.Pool.ToString(), reason);
@@ -122,11 +150,16 @@ public sealed partial class OpenMinerClient(
         }
     }
 
-    /// <summary>Refusals that retrying cannot mend: the key, or a registration the pool's rules refuse.</summary>
+    /// <summary>
+    /// Refusals that retrying cannot mend: the key (unknown, revoked, not a miner's), the worker banned, another
+    /// connection with the same key, a registration the pool's rules refuse, or an address that is not the miner
+    /// channel (it answers in HTTP/1.1 only).
+    /// </summary>
     private static bool IsPermanent(Exception ex) =>
-        ex is RpcException { StatusCode: StatusCode.Unauthenticated or StatusCode.PermissionDenied or StatusCode.InvalidArgument or StatusCode.Unimplemented };
+        ex is RpcException { StatusCode: StatusCode.Unauthenticated or StatusCode.PermissionDenied or StatusCode.InvalidArgument or StatusCode.Unimplemented }
+        || (ex is RpcException { StatusCode: StatusCode.Internal } wrong && wrong.Status.Detail.Contains("HTTP_1_1_REQUIRED", StringComparison.Ordinal));
 
-    private async Task ConnectOnceAsync(MinerChannel.MinerChannelClient client, CancellationToken cancellationToken)
+    private async Task ConnectOnceAsync(MinerChannel.MinerChannelClient client, Action registeredNow, CancellationToken cancellationToken)
     {
         var headers = new Metadata { { "authorization", $"Bearer {options.Key}" } };
         using var call = client.Connect(headers, cancellationToken: cancellationToken);
@@ -140,7 +173,11 @@ public sealed partial class OpenMinerClient(
             throw new RpcException(new Status(StatusCode.Unavailable, "the pool did not answer the registration"));
         var registered = call.ResponseStream.Current.Registered;
         Worker = registered.Worker;
+        registeredNow();
         LogRegistered(registered.Worker, options.Pool.ToString(), string.Join(", ", register.Models), register.Slots);
+        if (registered.Status is { Length: > 0 } status && status != nameof(WorkerStatus.Active))
+            LogNotActive(registered.Worker, status, registered.StatusReason is { Length: > 0 } why ? why : "no reason given");
+        _outgoing = outgoing.Writer;
 
         using var connection = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var writer = WriteAsync(call.RequestStream, outgoing.Reader, connection.Token);
@@ -235,10 +272,16 @@ public sealed partial class OpenMinerClient(
         finally
         {
             _leases.TryRemove(lease.Id, out _);
-            grains.DeleteObjectReference<IForwardingExecutionSink>(reference);
-            // Orleans holds observers weakly: without this the sink may be collected mid-attempt and its updates lost.
-            GC.KeepAlive(sink);
+            sink.Close();
             lease.Dispose();
+            // The executor may still be stopping (a cancelled call returns before the grain has stopped): keep the sink
+            // reachable a while, quietly refusing, so its last reports do not land on a deleted object. Orleans holds
+            // observers weakly, so the continuation also keeps it alive until then.
+            _ = Task.Delay(SinkGrace).ContinueWith(_ =>
+            {
+                grains.DeleteObjectReference<IForwardingExecutionSink>(reference);
+                GC.KeepAlive(sink);
+            }, TaskScheduler.Default);
         }
     }
 
@@ -282,8 +325,15 @@ public sealed partial class OpenMinerClient(
     /// <summary>The local executor's lease holder for one lease: forwards what it reports to the pool over the channel.</summary>
     private sealed class LeaseSink(RunningLease lease) : IForwardingExecutionSink
     {
+        private volatile bool _closed;
+
+        /// <summary>The lease ended: reports from now on are dropped, and renewals refused.</summary>
+        public void Close() => _closed = true;
+
         public Task OnUpdateAsync(ExecutionUpdate update)
         {
+            if (_closed)
+                return Task.CompletedTask;
             var message = new Update { Lease = lease.Id, Offset = update.Offset, Text = update.Text };
             if (update.Progress is { } progress)
                 message.Progress = new Progress { Step = progress.Step, Total = progress.Total ?? 0, Unit = progress.Unit, Message = progress.Message ?? string.Empty };
@@ -293,6 +343,8 @@ public sealed partial class OpenMinerClient(
 
         public Task<bool> RenewLeaseAsync(int attempt, string silo)
         {
+            if (_closed)
+                return Task.FromResult(false);
             if (!lease.Cancelled)
                 lease.Send(new MinerMessage { Renew = new Renew { Lease = lease.Id } });
             return Task.FromResult(!lease.Cancelled);
@@ -305,13 +357,20 @@ public sealed partial class OpenMinerClient(
 
         public Task HandBackAsync(int attempt, string silo)
         {
-            lease.HandBack();
+            if (!_closed)
+                lease.HandBack();
             return Task.CompletedTask;
         }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Open miner {Worker} registered with the pool at {Pool}: serves {Models} with {Slots} slots")]
     private partial void LogRegistered(string worker, string pool, string models, int slots);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {Worker} is {Status} and gets no new work: {Reason}")]
+    private partial void LogNotActive(string worker, string status, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: signed off; {Running} jobs running may finish for up to {Seconds} s, then the rest are handed back")]
+    private partial void LogDraining(int running, double seconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the pool at {Pool}; connecting again in {Seconds:0.0} s ({Reason})")]
     private partial void LogReconnecting(string pool, double seconds, string reason);

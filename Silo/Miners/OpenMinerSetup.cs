@@ -28,14 +28,19 @@ public static class OpenMinerSetup
     public static OpenMinerOptions? Configure(IConfigurationManager configuration, PoolRole role)
     {
         if (configuration[PoolKey] is not { Length: > 0 } pool)
+        {
+            if (configuration[KeyKey] is { Length: > 0 })
+                throw new PoolConfigurationException(KeyKey, "is for open miners: give the pool gateway's URL with --pool (PoolAI:Miner:Pool) too");
             return null;
+        }
+
         if (role != PoolRole.Miner)
             throw new PoolConfigurationException(PoolKey, $"is for the miner role (--role miner); this silo's role is {role.Name()}");
         if (!Uri.TryCreate(pool, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http") || uri.Host.Length == 0)
             throw new PoolConfigurationException(PoolKey, $"must be the pool gateway's URL, https://HOST[:PORT] (or http:// for a plain HTTP/2 miner endpoint); was '{pool}'");
         var key = configuration[KeyKey];
         if (string.IsNullOrWhiteSpace(key))
-            throw new PoolConfigurationException(KeyKey, "is required with --pool: a miner key (pai_…) that the pool's admin creates with 'poolai keys create miner NAME'");
+            throw new PoolConfigurationException(KeyKey, "is required with --pool: a miner key (pai_…) that the pool's admin creates with 'poolai keys create --role miner --name NAME'");
         if (ApiKeys.IdOf(key.Trim()) is null)
             throw new PoolConfigurationException(KeyKey, "is not a PoolAI key: keys look like pai_ followed by 12 hex digits, '_' and the secret");
         if (configuration[PoolDatabaseOptions.ConnectionStringKey] is { Length: > 0 })
@@ -54,6 +59,11 @@ public static class OpenMinerSetup
             [$"{PoolClusterOptions.Section}:PrimarySiloPort"] = "0",
             [$"{PoolStorageOptions.Section}:Provider"] = "process",
             [$"{PoolAI.Rewards.RewardOptions.Section}:VerificationShare"] = "0",
+            // The local silo's own worker is not the pool's: it keeps local statistics only, under a name that says so.
+            [$"{PoolAI.Workers.WorkerIdentity.Section}:WorkerId"] = "local-executors",
+            // The local cluster's start-up and shutdown chatter is not the miner's business; its warnings still show.
+            ["Logging:LogLevel:Orleans"] = configuration["Logging:LogLevel:Orleans"] ?? "Warning",
+            ["Logging:LogLevel:PoolAI.Silo.Workers.WorkerRegistration"] = configuration["Logging:LogLevel:PoolAI.Silo.Workers.WorkerRegistration"] ?? "Warning",
         });
         return new OpenMinerOptions(uri, key.Trim(), drain);
     }

@@ -134,20 +134,20 @@ public sealed class OpenMinerTests
         var (cheatId, cheatKey) = await _pool.KeyAsync("miner", "cheat");
         var cheatWorker = OpenMiners.WorkerOf(cheatId);
         // It claims a GPU, so the jobs that require one are leased to it alone; the honest CPU miner's jobs require a CPU.
-        await using var cheat = await RawMiner.ConnectAsync(_pool, cheatKey, RawMiner.Registration(device: "cuda", slots: 2));
+        await using var cheat = await RawMiner.ConnectAsync(_pool, cheatKey, RawMiner.Registration(device: "cuda", slots: 2, memoryMb: 50_000));
         Assert.AreEqual(cheatWorker, cheat.Registered?.Worker, "the worker is named after the key, not chosen by the miner");
 
         var honestJobs = new List<JobView>();
         for (var i = 0; i < 4; i++)
             honestJobs.Add(await _pool.Pool.SubmitAsync(TextJob(seed: 200 + i, device: "cpu")));
-        var target = await _pool.Pool.SubmitAsync(TextJob(seed: 300, device: "cuda"));
+        var target = await _pool.Pool.SubmitAsync(TextJob(seed: 300, device: "cuda", memoryMb: 50_000));
         try
         {
             await CheatAsync(cheat, cheatKey, cheatWorker, target, honestJobs);
         }
         finally
         {
-            await _pool.Pool.CancelAsync(target.Id, "test over");
+            await CancelQuietlyAsync(target.Id);
         }
     }
 
@@ -163,11 +163,6 @@ public sealed class OpenMinerTests
         var inflated = await RefusalAsync(cheat, first.Lease_);
         StringAssert.Contains(inflated, "tokens_generated: must be between 0 and the job's max_tokens 10; was 5000");
 
-        // The job went back to its queue and is leased again (the cheat is the only GPU miner).
-        var second = (await cheat.NextAsync(m => m.BodyCase == PoolMessage.BodyOneofCase.Lease && m.Lease.Job == target.Id.ToString(), TimeSpan.FromSeconds(30)))?.Lease;
-        Assert.IsNotNull(second, "the job went back to its queue and was leased again");
-        Assert.AreNotEqual(first.Lease_, second.Lease_, "every attempt has a lease of its own");
-
         // 2. The same result again (a replay): refused, changes nothing.
         await cheat.SendAsync(Complete(first.Lease_, """{"text":"ROMEO: yes","tokensGenerated":10,"finishReason":"length"}"""));
         StringAssert.Contains(await RefusalAsync(cheat, first.Lease_), "has ended");
@@ -181,17 +176,24 @@ public sealed class OpenMinerTests
         await cheat.SendAsync(new MinerMessage { Renew = new Renew { Lease = forged } });
         StringAssert.Contains(await RefusalAsync(cheat, forged), "never given to this miner");
 
-        // 4. It stalls on the job's next lease (below): the lease expires, the pool cancels it on the miner, the job waits again.
-        var cancel = await cheat.NextAsync(m => m.BodyCase == PoolMessage.BodyOneofCase.Cancel && m.Cancel.Lease == second.Lease_, TimeSpan.FromSeconds(30));
+        // 4. The cheat is kept out of placement for a while after a refused result: the job's next lease goes to another
+        // GPU miner, which takes it and stalls. The lease expires, the pool cancels it on that miner, the job waits again.
+        var (_, stallerKey) = await _pool.KeyAsync("miner", "staller");
+        await using var staller = await RawMiner.ConnectAsync(_pool, stallerKey, RawMiner.Registration(device: "cuda", slots: 1, memoryMb: 50_000));
+        var second = (await staller.NextAsync(m => m.BodyCase == PoolMessage.BodyOneofCase.Lease && m.Lease.Job == target.Id.ToString(), TimeSpan.FromSeconds(30)))?.Lease;
+        Assert.IsNotNull(second, "the job went back to its queue and was leased again, not to the suspected cheat");
+        Assert.AreNotEqual(first.Lease_, second.Lease_, "every attempt has a lease of its own");
+        var cancel = await staller.NextAsync(m => m.BodyCase == PoolMessage.BodyOneofCase.Cancel && m.Cancel.Lease == second.Lease_, TimeSpan.FromSeconds(30));
         Assert.IsNotNull(cancel, "a stalled lease is taken back");
         var stalled = await _pool.Pool.GetAsync(target.Id);
         StringAssert.Contains(stalled.Attempts[0].Outcome, "refused: tokens_generated");
         StringAssert.Contains(stalled.Attempts[1].Outcome, "lease expired");
-        Assert.AreEqual(OpenMiners.SiloOf(cheatWorker), stalled.Attempts[1].Silo);
+        Assert.AreEqual(OpenMiners.SiloOf(cheatWorker), stalled.Attempts[0].Silo);
+        Assert.IsTrue(stalled.Attempts[1].Silo!.StartsWith(OpenMiners.SiloPrefix, StringComparison.Ordinal) && stalled.Attempts[1].Silo != stalled.Attempts[0].Silo);
 
         // 5. A 100 MB message on another connection of its own ends that stream only.
         var (_, bigKey) = await _pool.KeyAsync("miner", "big");
-        await using (var big = await RawMiner.ConnectAsync(_pool, bigKey, RawMiner.Registration(device: "cuda", slots: 1)))
+        await using (var big = await RawMiner.ConnectAsync(_pool, bigKey, RawMiner.Registration(device: "cuda", slots: 1, memoryMb: 1)))
         {
             Assert.IsNotNull(big.Registered);
             await big.SendAsync(new MinerMessage { Update = new Update { Lease = forged, Text = new string('x', 100 * 1024 * 1024) } });
@@ -205,7 +207,7 @@ public sealed class OpenMinerTests
         Assert.IsTrue(garbage is "reset" || (garbage is not "0" && int.TryParse(garbage, out _)), $"a garbage frame must end the call with an error status; got {garbage}");
 
         // 7. A second connection with the same key replaces the first: one worker, one connection.
-        await using (var again = await RawMiner.ConnectAsync(_pool, cheatKey, RawMiner.Registration(device: "cuda", slots: 2)))
+        await using (var again = await RawMiner.ConnectAsync(_pool, cheatKey, RawMiner.Registration(device: "cuda", slots: 2, memoryMb: 1)))
         {
             Assert.AreEqual(cheatWorker, again.Registered?.Worker);
             var replaced = await cheat.EndedAsync(TimeSpan.FromSeconds(15));
@@ -239,13 +241,107 @@ public sealed class OpenMinerTests
     }
 
     [TestMethod]
+    public async Task AResultWhoseTextAndTokensDoNotAgreeIsRefused()
+    {
+        var cases = new (string Output, string Rule)[]
+        {
+            ("""{"text":"FAKE FAKE FAKE","tokensGenerated":1,"finishReason":"stop"}""", "finish_reason: 'stop' needs a stop sequence, and the job has none"),
+            ("""{"text":"abc","tokensGenerated":10,"finishReason":"length"}""", "tokens_generated: 10 is not what 3 characters of text make"),
+            ("""{"text":"abcdefghi\u00e9","tokensGenerated":10,"finishReason":"length"}""", "text: holds characters the model cannot produce"),
+            ("""{"text":"abcdefghij","tokensGenerated":10,"finishReason":"length","paid":true}""", "output: is not the kind's output record in JSON"),
+        };
+        for (var i = 0; i < cases.Length; i++)
+        {
+            // A liar of its own per case: a refused result keeps its miner out of placement for a while.
+            var (output, rule) = cases[i];
+            var memory = 60_000 + i;
+            var (_, key) = await _pool.KeyAsync("miner", $"liar-{i}");
+            await using var liar = await RawMiner.ConnectAsync(_pool, key, RawMiner.Registration(device: "cuda", slots: 1, memoryMb: memory));
+            var job = await _pool.Pool.SubmitAsync(TextJob(seed: 600 + i, device: "cuda", memoryMb: memory));
+            try
+            {
+                var lease = await liar.NextAsync(m => m.BodyCase == PoolMessage.BodyOneofCase.Lease && m.Lease.Job == job.Id.ToString(), TimeSpan.FromSeconds(30));
+                Assert.IsNotNull(lease, rule);
+                await liar.SendAsync(Complete(lease.Lease.Lease_, output));
+                StringAssert.Contains(await RefusalAsync(liar, lease.Lease.Lease_), rule);
+                var view = await _pool.Pool.GetAsync(job.Id);
+                Assert.AreNotEqual(JobStatus.Succeeded, view.Status);
+                StringAssert.Contains(view.Attempts[0].Outcome, rule);
+                Assert.IsFalse(view.Attempts[0].Outcome!.Contains("Exception", StringComparison.Ordinal), view.Attempts[0].Outcome);
+            }
+            finally
+            {
+                await CancelQuietlyAsync(job.Id);
+            }
+        }
+    }
+
+    [TestMethod]
+    public async Task AMinerThatSignsOffFinishesWhatItRunsAndGetsNothingNew()
+    {
+        var (id, key) = await _pool.KeyAsync("miner", "leaving");
+        await using var miner = await RawMiner.ConnectAsync(_pool, key, RawMiner.Registration(device: "cuda", slots: 2, memoryMb: 80_000));
+        var first = await _pool.Pool.SubmitAsync(TextJob(seed: 700, device: "cuda", memoryMb: 80_000));
+        var lease = await miner.NextAsync(m => m.BodyCase == PoolMessage.BodyOneofCase.Lease && m.Lease.Job == first.Id.ToString(), TimeSpan.FromSeconds(30));
+        Assert.IsNotNull(lease);
+        await miner.SendAsync(new MinerMessage { SignOff = new SignOff() });
+        await Task.Delay(TimeSpan.FromSeconds(2)); // placement sees it leave within a second
+        var second = await _pool.Pool.SubmitAsync(TextJob(seed: 701, device: "cuda", memoryMb: 80_000));
+        try
+        {
+            // The lease it holds still counts: its result is taken and paid.
+            await miner.SendAsync(Complete(lease.Lease.Lease_, """{"text":"abcdefghij","tokensGenerated":10,"finishReason":"length"}"""));
+            var done = await _pool.Pool.WaitAsync(first.Id, TimeSpan.FromSeconds(30));
+            Assert.AreEqual(JobStatus.Succeeded, done.Status, done.StatusMessage);
+            Assert.AreEqual(OpenMiners.WorkerOf(id), done.Attempts[^1].Worker);
+
+            Assert.IsNull(await miner.NextAsync(m => m.BodyCase == PoolMessage.BodyOneofCase.Lease, TimeSpan.FromSeconds(3)), "a signed-off miner gets no new lease");
+            var waiting = await _pool.Pool.GetAsync(second.Id);
+            Assert.AreEqual(JobStatus.Queued, waiting.Status);
+            Assert.AreEqual(Workers.WorkerStatus.Offline, (await _pool.Pool.GetWorkerAsync(OpenMiners.WorkerOf(id))).Status);
+        }
+        finally
+        {
+            await CancelQuietlyAsync(second.Id);
+            await CancelQuietlyAsync(first.Id);
+        }
+    }
+
+    [TestMethod]
+    public async Task AMinerThatSendsNothingIsTakenAsGone()
+    {
+        var (_, key) = await _pool.KeyAsync("miner", "silent");
+        await using var miner = await RawMiner.ConnectAsync(_pool, key, RawMiner.Registration(device: "cuda", slots: 1, memoryMb: 1), heartbeats: false);
+        Assert.IsNotNull(miner.Registered);
+        var ended = await miner.EndedAsync(TimeSpan.FromSeconds(15)); // 3.5 heartbeat intervals of 1 s here
+        Assert.AreEqual(StatusCode.DeadlineExceeded, ended?.StatusCode, ended?.Status.Detail);
+        StringAssert.Contains(ended!.Status.Detail, "no message from the miner");
+    }
+
+    [TestMethod]
+    public async Task ASecondMinerProcessWithTheSameKeyReplacesTheFirstWhichStopsSayingWhy()
+    {
+        var (_, key) = await _pool.KeyAsync("miner", "twice");
+        var first = await _pool.StartMinerAsync(key);
+        var second = await _pool.StartMinerAsync(key);
+        Assert.AreEqual(2, await first.WaitForExitAsync(TimeSpan.FromMinutes(1)), first.Log);
+        StringAssert.Contains(first.Log, "refused this miner: replaced by a newer connection of the same miner");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.IsFalse(second.HasExited, "the newer miner keeps its connection");
+        Assert.IsFalse(second.Log.Contains("Lost the pool", StringComparison.Ordinal), second.Log);
+        second.Terminate();
+        Assert.AreEqual(0, await second.WaitForExitAsync(TimeSpan.FromMinutes(1)) is 0 or 143 ? 0 : 1, second.Log);
+    }
+
+    [TestMethod]
     public async Task RevokingAMinerKeyOrBanningItsWorkerClosesItsChannelWithinFiveSecondsAndRequeuesItsLeases()
     {
         foreach (var ban in new[] { false, true })
         {
             var (id, key) = await _pool.KeyAsync("miner", ban ? "banned" : "revoked");
-            await using var miner = await RawMiner.ConnectAsync(_pool, key, RawMiner.Registration(device: "cuda", slots: 1));
-            var job = await _pool.Pool.SubmitAsync(TextJob(seed: ban ? 401 : 400, device: "cuda"));
+            var memory = ban ? 90_001 : 90_000;
+            await using var miner = await RawMiner.ConnectAsync(_pool, key, RawMiner.Registration(device: "cuda", slots: 1, memoryMb: memory));
+            var job = await _pool.Pool.SubmitAsync(TextJob(seed: ban ? 401 : 400, device: "cuda", memoryMb: memory));
             var lease = await miner.NextAsync(m => m.BodyCase == PoolMessage.BodyOneofCase.Lease && m.Lease.Job == job.Id.ToString(), TimeSpan.FromSeconds(30));
             Assert.IsNotNull(lease);
             // Keep the lease alive, as an honest miner would, until the pool closes the channel.
@@ -277,7 +373,7 @@ public sealed class OpenMinerTests
             while (view.Status != JobStatus.Queued && DateTime.UtcNow < deadline);
             Assert.AreEqual(JobStatus.Queued, view.Status, "its lease went back to the queue");
             StringAssert.Contains(view.Attempts[0].Outcome, "lost its connection");
-            await _pool.Pool.CancelAsync(job.Id, "test over");
+            await CancelQuietlyAsync(job.Id);
         }
     }
 
@@ -307,8 +403,21 @@ public sealed class OpenMinerTests
         StringAssert.Contains(ended!.Status.Detail, $"connections: key {id} may open 12 connections a minute");
     }
 
-    private static JobSpec TextJob(long seed, string device) =>
-        new(JobKind.TextGeneration, TestModels.Shakespeare, TestModels.Settings(maxTokens: 10, seed: seed), Requirements: new JobRequirements(device));
+    /// <summary>A text job for the miners of one test: those of its device with at least <paramref name="memoryMb"/> MiB (see <see cref="RawMiner.Registration"/>).</summary>
+    private static JobSpec TextJob(long seed, string device, long memoryMb = 0) =>
+        new(JobKind.TextGeneration, TestModels.Shakespeare, TestModels.Settings(maxTokens: 10, seed: seed), Requirements: new JobRequirements(device, memoryMb));
+
+    /// <summary>Cancels a job unless it has ended already.</summary>
+    private static async Task CancelQuietlyAsync(Guid job)
+    {
+        try
+        {
+            await _pool.Pool.CancelAsync(job, "test over");
+        }
+        catch (JobFinishedException)
+        {
+        }
+    }
 
     private static MinerMessage Complete(string lease, string outputJson) =>
         new() { Complete = new PoolAI.Miners.Channel.Complete { Lease = lease, OutputJson = outputJson, Concurrency = 1 } };

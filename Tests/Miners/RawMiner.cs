@@ -14,6 +14,8 @@ public sealed class RawMiner : IAsyncDisposable
     private readonly SemaphoreSlim _writing = new(1, 1);
     private readonly Task _reading;
     private readonly List<PoolMessage> _kept = [];
+    private readonly CancellationTokenSource _stop = new();
+    private Task _heartbeats = Task.CompletedTask;
 
     private RawMiner(GrpcChannel channel, AsyncDuplexStreamingCall<MinerMessage, PoolMessage> call)
     {
@@ -29,16 +31,19 @@ public sealed class RawMiner : IAsyncDisposable
     public Registered? Registered { get; private set; }
 
     /// <summary>A register message for a CPU miner of the shipped model.</summary>
-    public static Register Registration(string device = "cpu", int slots = 4, params string[] models)
+    /// <remarks>Tests give each of their miners a memory size of its own, and their jobs that size as a requirement, so a
+    /// job reaches only the miner its test meant, however many other tests' miners share the pool.</remarks>
+    public static Register Registration(string device = "cpu", int slots = 4, long memoryMb = 4096, params string[] models)
     {
-        var register = new Register { Device = device, Cores = 2, MemoryMb = 4096, GpuMemoryMb = device == "cuda" ? 8192 : 0, Slots = slots };
+        var register = new Register { Device = device, Cores = 2, MemoryMb = memoryMb, GpuMemoryMb = device == "cuda" ? 8192 : 0, Slots = slots };
         register.Models.AddRange(models.Length > 0 ? models : [TestModels.Shakespeare]);
         register.Kinds.AddRange(["TextGeneration", "System"]);
         return register;
     }
 
     /// <summary>Opens a stream with <paramref name="key"/> and sends <paramref name="register"/>; returns once the pool answered or ended the stream.</summary>
-    public static async Task<RawMiner> ConnectAsync(OpenMinerPool pool, string key, Register? register, int maxSendBytes = 256 * 1024 * 1024)
+    /// <remarks>With <c>heartbeats</c>, it sends heartbeats as the pool asks (a miner that sends nothing is taken as gone).</remarks>
+    public static async Task<RawMiner> ConnectAsync(OpenMinerPool pool, string key, Register? register, int maxSendBytes = 256 * 1024 * 1024, bool heartbeats = true)
     {
         var client = pool.RawClient(out var channel, maxSendBytes);
         var miner = new RawMiner(channel, client.Connect(OpenMinerPool.Bearer(key)));
@@ -47,9 +52,25 @@ public sealed class RawMiner : IAsyncDisposable
             await miner.SendAsync(new MinerMessage { Register = register });
             var first = await miner.NextAsync(_ => true, TimeSpan.FromSeconds(30));
             miner.Registered = first?.Registered;
+            if (heartbeats && miner.Registered is { } registered)
+                miner._heartbeats = miner.HeartbeatAsync(TimeSpan.FromMilliseconds(Math.Max(100, registered.HeartbeatIntervalMs)));
         }
 
         return miner;
+    }
+
+    private async Task HeartbeatAsync(TimeSpan interval)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token) && await SendAsync(new MinerMessage { Heartbeat = new Heartbeat() }))
+            {
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     /// <summary>Sends <paramref name="message"/>; false when the stream is already closed.</summary>
@@ -112,6 +133,8 @@ public sealed class RawMiner : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        await _stop.CancelAsync();
+        await _heartbeats;
         _call.Dispose();
         await _reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _channel.Dispose();

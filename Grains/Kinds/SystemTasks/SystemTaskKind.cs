@@ -58,7 +58,7 @@ public sealed class SystemTaskKind() : JobKindDescriptor<SystemTaskInput, System
     public override bool RunsOnOpenMiners(string target) => target == Jobs.SystemTasks.Noop;
 
     /// <summary>An open miner's no-op output is empty: no summary beyond a line, no artifacts.</summary>
-    protected override string? CheckOutput(SystemTaskInput input, SystemTaskOutput output) =>
+    protected override string? CheckOutput(string target, SystemTaskInput input, SystemTaskOutput output) =>
         output.Artifacts is { Count: > 0 } ? "artifacts: an open miner cannot store artifacts"
         : output.Summary.Length > 1_000 ? "summary: must be at most 1000 characters" : null;
 }

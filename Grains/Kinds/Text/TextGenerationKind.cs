@@ -59,12 +59,13 @@ public sealed class TextGenerationKind(JobKind kind, ModelRegistry models) : Job
 
     /// <summary>
     /// A miner's claimed output must be possible for the request: between 0 and <see cref="GenerationSettings.MaxTokens"/>
-    /// tokens (a miner paid per token cannot claim more than the job allowed); at most 16 characters of text per
-    /// token allowed (more than any shipped tokenizer's longest token); the finish reason <c>stop</c> or <c>length</c>,
-    /// and <c>length</c> only with exactly max tokens; no stop sequence left in the text. What the text says is
-    /// verification's to check, by re-running the job elsewhere.
+    /// tokens (a miner paid per token cannot claim more than the job allowed); the finish reason <c>length</c> only
+    /// with exactly max tokens, and <c>stop</c> only when the job has stop sequences; no stop sequence left in the
+    /// text; and, as the pool's models make one token per character, every character one the model can produce, and
+    /// as many tokens as characters (<c>length</c>) or as characters plus a stop sequence (<c>stop</c>). What the text
+    /// says is verification's to check, by re-running the job elsewhere.
     /// </summary>
-    protected override string? CheckOutput(GenerationSettings input, TextOutput output)
+    protected override string? CheckOutput(string target, GenerationSettings input, TextOutput output)
     {
         if (output.TokensGenerated < 0 || output.TokensGenerated > input.MaxTokens)
             return $"tokens_generated: must be between 0 and the job's max_tokens {input.MaxTokens}; was {output.TokensGenerated}";
@@ -72,11 +73,19 @@ public sealed class TextGenerationKind(JobKind kind, ModelRegistry models) : Job
             return $"finish_reason: must be 'stop' or 'length'; was '{output.FinishReason}'";
         if (output.FinishReason == "length" && output.TokensGenerated != input.MaxTokens)
             return $"tokens_generated: must equal max_tokens {input.MaxTokens} when finish_reason is 'length'; was {output.TokensGenerated}";
-        if (output.Text.Length > 16 * input.MaxTokens)
-            return $"text: {output.Text.Length} characters cannot come from {input.MaxTokens} tokens";
-        if (input.Stop?.FirstOrDefault(stop => stop.Length > 0 && output.Text.Contains(stop, StringComparison.Ordinal)) is not null)
+        var stops = (input.Stop ?? []).Where(stop => stop.Length > 0).ToList();
+        if (output.FinishReason == "stop" && stops.Count == 0)
+            return "finish_reason: 'stop' needs a stop sequence, and the job has none";
+        if (stops.Any(stop => output.Text.Contains(stop, StringComparison.Ordinal)))
             return "text: holds a stop sequence, where generation must have ended";
-        return null;
+        if (models.TokenizerOf(target) is not { } tokenizer)
+            return null;
+        if (!tokenizer.CanEncode(output.Text))
+            return "text: holds characters the model cannot produce";
+        var counted = output.FinishReason == "length"
+            ? output.TokensGenerated == output.Text.Length
+            : stops.Any(stop => output.TokensGenerated == output.Text.Length + stop.Length);
+        return counted ? null : $"tokens_generated: {output.TokensGenerated} is not what {output.Text.Length} characters of text make (one token per character{(output.FinishReason == "stop" ? ", plus the stop sequence" : string.Empty)})";
     }
 
     /// <summary>Only text the pool's decoder arithmetic made is cached: its identity names that arithmetic (a miner that
