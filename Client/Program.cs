@@ -31,4 +31,7 @@ if (parsed.Errors.Count > 0)
 
 CliConsole.UseOutputWidth();
 // On Ctrl+C or SIGTERM the command cancels its job and closes its pool; give that time before the process exits.
-return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(20) });
+// A silo stops as a server does: its host handles the signal, drains and hands back its work (which takes as long as
+// PoolAI:Miner:DrainTimeout says), so the tool's own termination handling stays out of its way.
+var runsSilo = parsed.CommandResult.Command.Name == "silo";
+return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = runsSilo ? null : TimeSpan.FromSeconds(20) });

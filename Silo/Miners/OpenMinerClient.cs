@@ -63,8 +63,7 @@ public sealed partial class OpenMinerClient(
         _draining = true;
         // No new lease from now on; what runs may finish.
         _outgoing?.TryWrite(new MinerMessage { SignOff = new SignOff() });
-        if (!_leases.IsEmpty)
-            LogDraining(_leases.Count, options.DrainTimeout.TotalSeconds);
+        LogDraining(_leases.Count, options.DrainTimeout.TotalSeconds);
         var deadline = DateTime.UtcNow + options.DrainTimeout;
         while (!_leases.IsEmpty && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
             await Task.Delay(100, CancellationToken.None);
@@ -74,7 +73,11 @@ public sealed partial class OpenMinerClient(
             lease.Cancel();
         }
 
-        await Task.Delay(_leases.IsEmpty ? 0 : 500, CancellationToken.None); // the hand-backs reach the writer
+        // Close this side of the stream after the hand-backs, and let the pool read them all and end the call: cutting
+        // the call short would drop what it had not read yet, and it would count those attempts as lost.
+        _outgoing?.TryComplete();
+        if (_run is not null)
+            await _run.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _stopping.CancelAsync();
         if (_run is not null)
             await _run.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -110,7 +113,7 @@ public sealed partial class OpenMinerClient(
         try
         {
             var client = new MinerChannel.MinerChannelClient(channel);
-            while (!cancellationToken.IsCancellationRequested)
+            while (!cancellationToken.IsCancellationRequested && !_draining)
             {
                 // A connection that registered and later broke starts a fresh pipeline: the backoff grows only while
                 // the pool cannot be reached, not with every outage the miner has had.
@@ -212,6 +215,8 @@ public sealed partial class OpenMinerClient(
                 }
             }
 
+            if (_draining)
+                return; // this miner closed its side after signing off; the pool has ended the call in turn
             throw new RpcException(new Status(StatusCode.Unavailable, "the pool ended the stream"));
         }
         finally
@@ -224,10 +229,12 @@ public sealed partial class OpenMinerClient(
         }
     }
 
+    /// <summary>Writes the queued messages in order; when the queue is completed (a graceful stop), closes this side of the stream.</summary>
     private static async Task WriteAsync(IClientStreamWriter<MinerMessage> stream, ChannelReader<MinerMessage> messages, CancellationToken cancellationToken)
     {
         await foreach (var message in messages.ReadAllAsync(cancellationToken))
             await stream.WriteAsync(message, cancellationToken);
+        await stream.CompleteAsync();
     }
 
     private static async Task HeartbeatAsync(ChannelWriter<MinerMessage> outgoing, TimeSpan interval, CancellationToken cancellationToken)

@@ -64,6 +64,40 @@ public sealed class OpenMinerFailoverTests
     }
 
     [TestMethod]
+    [Timeout(300_000, CooperativeCancellation = true)]
+    public async Task AnOpenMinerStoppedMidJobSignsOffAndItsUnfinishedJobsAreHandedBackUncounted()
+    {
+        await using var pool = await OpenMinerPool.StartAsync();
+        var (idA, keyA) = await pool.KeyAsync("miner", "a");
+        var (idB, keyB) = await pool.KeyAsync("miner", "b");
+        var settings = new Dictionary<string, string> { ["PoolAI__Miner__Slots"] = "4", ["PoolAI__Miner__DrainTimeout"] = "00:00:01" };
+        var minerA = await pool.StartMinerAsync(keyA, settings);
+        await pool.StartMinerAsync(keyB, settings);
+        var workerA = OpenMiners.WorkerOf(idA);
+
+        var jobs = new List<JobView>();
+        for (var i = 0; i < 48; i++)
+            jobs.Add(await pool.Pool.SubmitAsync(JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 4000, seed: 2_000 + i))));
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (DateTime.UtcNow < deadline && !(await Task.WhenAll(jobs.Select(j => pool.Pool.GetAsync(j.Id)))).Any(v => v.Status == JobStatus.Running && v.Attempts[^1].Worker == workerA))
+            await Task.Delay(100);
+
+        var stopped = DateTime.UtcNow;
+        minerA.Terminate(); // SIGTERM, as a service manager stops it
+        Assert.AreEqual(0, await minerA.WaitForExitAsync(TimeSpan.FromMinutes(1)), minerA.Log);
+        StringAssert.Contains(minerA.Log, "signed off");
+
+        var finished = new List<JobView>();
+        foreach (var job in jobs)
+            finished.Add(await pool.Pool.WaitAsync(job.Id, TimeSpan.FromMinutes(3)));
+        Assert.IsTrue(finished.All(j => j.Status == JobStatus.Succeeded), string.Join("\n", finished.Select(j => $"{j.Status} {j.StatusMessage}")));
+        var onA = finished.SelectMany(j => j.Attempts).Where(a => a.Worker == workerA && a.Outcome != "succeeded").ToList();
+        Assert.IsTrue(onA.Count > 0, $"A was running some when it stopped at {stopped:HH:mm:ss.fff}: " + string.Join(" | ", finished.SelectMany(j => j.Attempts).Select(a => $"{a.Worker} {a.StartedAt:HH:mm:ss.fff}-{a.EndedAt:HH:mm:ss.fff} {a.Outcome} {a.HandedBack}")));
+        Assert.IsTrue(onA.All(a => a.HandedBack), "what A did not finish was handed back, not lost: " + string.Join("; ", onA.Select(a => $"{a.EndedAt:HH:mm:ss.fff} {a.Outcome}")));
+        Assert.IsTrue(finished.All(j => j.Attempts[^1].Outcome == "succeeded"));
+    }
+
+    [TestMethod]
     public async Task AnOpenMinersProcessHoldsNoDatabaseCredentialAndNoPrivateKey()
     {
         await using var pool = await OpenMinerPool.StartAsync();
