@@ -65,6 +65,10 @@ try
     });
 
     var hostsPool = builder.Configuration[PoolAI.Client.Sdk.PoolConnection.GatewaysKey] is not { Length: > 0 };
+    // One pool per home database: a gateway that would host a second pool on the same home is refused, naming the first's port.
+    using var homeLock = hostsPool && PoolRoles.Parse(builder.Configuration[PoolRoles.Key]).HostsState() && PoolHomeLock.UsesHomeDatabase(builder.Configuration)
+        ? PoolHomeLock.TakeOrRefuse(PoolHome.Directory, builder.Configuration.GetValue($"{PoolClusterOptions.Section}:GatewayPort", new PoolClusterOptions().GatewayPort))
+        : null;
     if (hostsPool)
     {
         // No cluster configured: the gateway hosts the embedded all-in-one pool itself.

@@ -33,6 +33,8 @@ public sealed class PoolConnection : IAsyncDisposable
 {
     private readonly IHost _host;
 
+    private PoolHomeLock? _homeLock;
+
     private PoolConnection(IHost host, PoolConnectionKind kind, string description)
     {
         _host = host;
@@ -97,6 +99,17 @@ public sealed class PoolConnection : IAsyncDisposable
                 PoolConnectionKind.ConfiguredCluster, $"cluster '{cluster.ClusterId}' on PostgreSQL", cancellationToken);
         }
 
+        // The pool of this home's database may run on ports other than the configured ones: its holder says where.
+        var homeDatabase = PoolHomeLock.UsesHomeDatabase(configuration);
+        if (homeDatabase && PoolHomeLock.HolderPort(PoolHome.Directory) is { } holderPort)
+        {
+            if (holderPort == 0)
+                throw new PoolConfigurationException("POOLAI_HOME", $"another process hosts the pool of {PoolHome.Directory} and takes no clients (its client port is 0); give this one another POOLAI_HOME");
+            return await StartAsync(
+                ClientHost(configuration, logLevel, configureLogging, client => client.UseLocalhostClustering(holderPort, cluster.ServiceId, cluster.ClusterId)),
+                PoolConnectionKind.LocalPool, $"local pool on port {holderPort}", cancellationToken);
+        }
+
         if (await LocalPorts.IsListeningAsync(cluster.GatewayPort, cancellationToken))
         {
             return await StartAsync(
@@ -107,6 +120,10 @@ public sealed class PoolConnection : IAsyncDisposable
         TorchLibraries.EnsureLoaded();
         var siloPort = IsFree(cluster.SiloPort) ? cluster.SiloPort : FreePort();
         var gatewayPort = IsFree(cluster.GatewayPort) ? cluster.GatewayPort : FreePort();
+        // Held while this embedded pool runs, so that no other process starts a second pool on the same database.
+        PoolHomeLock? homeLock = null;
+        if (homeDatabase && (homeLock = PoolHomeLock.TryTake(PoolHome.Directory, gatewayPort)) is null)
+            return await OpenAsync(configuration, logLevel, cancellationToken, configureEmbeddedSilo, configureLogging); // another took it just now: join it
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddConfiguration(configuration);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -136,7 +153,17 @@ public sealed class PoolConnection : IAsyncDisposable
                 .AddPoolAI(builder.Configuration);
             configureEmbeddedSilo?.Invoke(silo);
         });
-        return await StartAsync(builder.Build(), PoolConnectionKind.Embedded, $"embedded all-in-one silo (gateway port {gatewayPort})", cancellationToken);
+        try
+        {
+            var connection = await StartAsync(builder.Build(), PoolConnectionKind.Embedded, $"embedded all-in-one silo (gateway port {gatewayPort})", cancellationToken);
+            connection._homeLock = homeLock;
+            return connection;
+        }
+        catch
+        {
+            homeLock?.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Configuration key of the gateways a client joins: comma-separated <c>host:port</c>.</summary>
@@ -174,6 +201,7 @@ public sealed class PoolConnection : IAsyncDisposable
         finally
         {
             _host.Dispose();
+            _homeLock?.Dispose();
         }
     }
 

@@ -24,6 +24,10 @@ public static class SiloHost
             var builder = WebApplication.CreateBuilder(args);
             var role = builder.Configuration.AddPoolRoleConfiguration(args);
             var openMiner = OpenMinerSetup.Configure(builder.Configuration, role);
+            // One pool per home database: a second all-in-one silo on the same home is refused, naming the first's port.
+            using var homeLock = PoolRoles.Parse(builder.Configuration[PoolRoles.Key]).HostsState() && PoolHomeLock.UsesHomeDatabase(builder.Configuration)
+                ? PoolHomeLock.TakeOrRefuse(PoolHome.Directory, builder.Configuration.GetValue($"{PoolClusterOptions.Section}:GatewayPort", new PoolClusterOptions().GatewayPort))
+                : null;
             if (role.ServesModels())
                 TorchLibraries.EnsureLoaded();
             // Room for a miner to drain (PoolAI:Miner:DrainTimeout) and for Orleans to leave the cluster cleanly.

@@ -83,7 +83,13 @@ public sealed class OpenMinerPool : IAsyncDisposable
     /// <summary>Starts an open miner process with <paramref name="key"/> as the README says (<c>poolai silo --role miner --pool URL --key KEY</c>) and waits until the pool registered it.</summary>
     public async Task<PoolProcess> StartMinerAsync(string key, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var miner = PoolProcess.Start("poolai.dll", PoolProcess.FreePort(), PoolProcess.FreePort(), settings ?? new Dictionary<string, string>(),
+        // A miner's machine is not the test runner's: it inherits none of the runner's database settings (CI has one).
+        var environment = Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Where(name => Environment.GetEnvironmentVariable(name) is { } value && (value.Contains("Username=", StringComparison.OrdinalIgnoreCase) || value.Contains("Password=", StringComparison.OrdinalIgnoreCase)))
+            .ToDictionary(name => name, _ => string.Empty);
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+            environment[name] = value;
+        var miner = PoolProcess.Start("poolai.dll", PoolProcess.FreePort(), PoolProcess.FreePort(), environment,
             "silo", "--role", "miner", "--pool", ChannelAddress.ToString().TrimEnd('/'), "--key", key);
         _miners.Add(miner);
         await miner.WaitForLogAsync("registered with the pool", TimeSpan.FromMinutes(2));
