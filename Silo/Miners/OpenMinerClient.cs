@@ -39,7 +39,7 @@ public sealed partial class OpenMinerClient(
     private ChannelWriter<MinerMessage>? _outgoing;
 
     /// <summary>How long a finished lease's sink stays reachable for an executor that is still stopping.</summary>
-    private static readonly TimeSpan SinkGrace = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan SinkGrace = TimeSpan.FromSeconds(10);
 
     /// <summary>The worker id the pool credits, once registered.</summary>
     public string? Worker { get; private set; }
