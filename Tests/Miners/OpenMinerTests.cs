@@ -90,6 +90,10 @@ public sealed class OpenMinerTests
         var problem = await refused.Content.ReadAsStringAsync();
         Assert.AreEqual(System.Net.HttpStatusCode.BadRequest, refused.StatusCode, problem);
         StringAssert.Contains(problem, "trust: must be 'open' or 'trusted'");
+        using var numbered = await http.PostAsync("api/jobs", System.Net.Http.Json.JsonContent.Create(new { prompt = "ROMEO:", trust = 1 }));
+        Assert.AreEqual(System.Net.HttpStatusCode.BadRequest, numbered.StatusCode, "an enum's position is not one of its names");
+        using var spelt = await http.PostAsync("api/jobs", new StringContent("""{"prompt": "ROMEO:", "trust": "1"}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.AreEqual(System.Net.HttpStatusCode.BadRequest, spelt.StatusCode, await spelt.Content.ReadAsStringAsync());
     }
 
     [TestMethod]
