@@ -32,4 +32,7 @@ public static class PoolKeys
 
     /// <summary>Silo metadata key: the miner's stable worker id.</summary>
     public const string WorkerMetadata = "poolai.worker";
+
+    /// <summary>Silo metadata key: the serial number (hex) of the silo's certificate from the pool's authority, when it has one; a revocation evicts the silo that advertises it.</summary>
+    public const string CertificateMetadata = "poolai.certificate";
 }

@@ -53,6 +53,8 @@ public static class PoolSiloBuilderExtensions
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => services.GetRequiredService<WorkerAvailability>());
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, QueueRecovery>();
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => services.GetRequiredService<Admin.PoolSettingsCache>());
+            if (configuration[$"{PoolTls.Section}:RevocationListPath"] is { Length: > 0 } revocationList)
+                silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => ActivatorUtilities.CreateInstance<RevocationWatcher>(services, revocationList));
         }
 
         return silo;
@@ -300,6 +302,13 @@ public static class PoolSiloBuilderExtensions
                 miner.Device, Environment.ProcessorCount, memoryMb, miner.GpuMemoryMb, models, slots, [.. services.GetRequiredService<JobKindRegistry>().Executed]));
             silo.Services.AddSingleton(Options.Create(miner));
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, WorkerRegistration>();
+        }
+
+        if (configuration[$"{PoolTls.Section}:AuthorityPath"] is { Length: > 0 } && PoolTls.Certificate(configuration) is { } certificate)
+        {
+            // The pool's coordinators evict a silo whose certificate is revoked (RevocationWatcher): they find it by this.
+            metadata[PoolKeys.CertificateMetadata] = certificate.SerialNumber;
+            certificate.Dispose();
         }
 
         silo.UseSiloMetadata(metadata);

@@ -149,7 +149,7 @@ public sealed class PoolAuthorityTests
 
     [TestMethod]
     [Timeout(240_000, CooperativeCancellation = true)]
-    public async Task AMinerSiloWithTheAuthoritysCertificateJoinsAndServesAndOneFromAnotherAuthorityCannotJoin()
+    public async Task AMinerSiloWithTheAuthoritysCertificateJoinsAndServesIsEvictedWhenRevokedAndOneFromAnotherAuthorityCannotJoin()
     {
         var root = Path.Combine(Path.GetTempPath(), $"poolai-join-{Guid.NewGuid():N}");
         var authority = Path.Combine(root, "authority");
@@ -170,6 +170,7 @@ public sealed class PoolAuthorityTests
             ["PoolAI__Cluster__Tls__CertificatePath"] = Path.Combine(folder, $"{name}.crt"),
             ["PoolAI__Cluster__Tls__KeyPath"] = Path.Combine(folder, $"{name}.key"),
             ["PoolAI__Cluster__Tls__AuthorityPath"] = Path.Combine(authority, "ca.crt"),
+            ["PoolAI__Cluster__Tls__RevocationListPath"] = Path.Combine(authority, "revoked.txt"),
         };
 
         // A coordinator that serves nothing, so jobs run only on a miner that joined.
@@ -200,6 +201,17 @@ public sealed class PoolAuthorityTests
         var job = await client.Client.GenerateAsync(TestModels.Shakespeare, TestModels.Settings(maxTokens: 10, seed: 5));
         Assert.AreEqual(PoolAI.Jobs.JobStatus.Succeeded, job.Status, job.StatusMessage);
         StringAssert.Contains(job.Attempts[^1].Worker, "PoolAI.Silo-", "it ran on the miner that joined");
+
+        // Revoked: the coordinator declares it dead (its open connections close; coming back, its certificate is refused),
+        // and the pool has no silo for the next job.
+        await RunAsync("ca", "revoke", Path.Combine(members, "miner-1.crt"), "--ca", authority);
+        await coordinator.WaitForLogAsync("holds revoked certificate", TimeSpan.FromSeconds(15));
+        var next = await client.Client.SubmitAsync(PoolAI.Jobs.JobSpec.TextGeneration(TestModels.Shakespeare, TestModels.Settings(maxTokens: 10, seed: 6)));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var waiting = await client.Client.GetAsync(next.Id);
+        Assert.AreEqual(PoolAI.Jobs.JobStatus.Queued, waiting.Status, waiting.StatusMessage);
+        Assert.AreEqual(0, waiting.Attempts.Count);
+        await client.Client.CancelAsync(next.Id, "test over");
     }
 
     [TestMethod]
