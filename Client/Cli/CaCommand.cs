@@ -173,14 +173,16 @@ internal static class CaCommand
         return X509Certificate2.CreateFromPemFile(certificate, key);
     }
 
-    private static void CreatePrivateDirectory(string directory)
+    /// <summary>Creates <paramref name="directory"/> (and its parents) and makes it its owner's alone.</summary>
+    internal static void CreatePrivateDirectory(string directory)
     {
         Directory.CreateDirectory(directory);
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
-    private static void WritePrivate(string path, string text)
+    /// <summary>Writes a new file (never replacing one) that only its owner can read, from the moment it exists.</summary>
+    internal static void WritePrivate(string path, string text)
     {
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())

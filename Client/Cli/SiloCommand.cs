@@ -79,14 +79,8 @@ public static class SiloCommand
                     }
 
                     var enrollment = System.Text.Json.JsonDocument.Parse(body).RootElement;
-                    Directory.CreateDirectory(directory);
-                    if (!OperatingSystem.IsWindows())
-                        File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-                    var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-                    if (!OperatingSystem.IsWindows())
-                        options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-                    await using (var writer = new StreamWriter(keyPath, System.Text.Encoding.ASCII, options))
-                        await writer.WriteAsync(key.ExportPkcs8PrivateKeyPem() + "\n");
+                    CaCommand.CreatePrivateDirectory(directory);
+                    CaCommand.WritePrivate(keyPath, key.ExportPkcs8PrivateKeyPem());
                     await File.WriteAllTextAsync(Path.Combine(directory, "silo.crt"), enrollment.GetProperty("certificate_pem").GetString(), cancellationToken);
                     await File.WriteAllTextAsync(Path.Combine(directory, "ca.crt"), enrollment.GetProperty("authority_pem").GetString(), cancellationToken);
                     var full = Path.GetFullPath(directory);

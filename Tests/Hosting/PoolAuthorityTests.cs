@@ -26,15 +26,8 @@ public sealed class PoolAuthorityTests
         var stranger = Path.Combine(root, "stranger");
         await RunAsync("ca", "init", "--ca", authority);
         await RunAsync("ca", "init", "--ca", Path.Combine(stranger, "authority"));
-        foreach (var name in new[] { "coordinator-1", "client-1", "client-2" })
-        {
-            await RunAsync("ca", "request", "--name", name, "--out", silo);
-            var signed = await RunAsync("ca", "sign", Path.Combine(silo, $"{name}.csr"), "--ca", authority);
-            StringAssert.Contains(signed, $"{name}: serial ");
-        }
-
-        await RunAsync("ca", "request", "--name", "client-1", "--out", stranger);
-        await RunAsync("ca", "sign", Path.Combine(stranger, "client-1.csr"), "--ca", Path.Combine(stranger, "authority"));
+        await CertifyAsync(silo, authority, "coordinator-1", "client-1", "client-2");
+        await CertifyAsync(stranger, Path.Combine(stranger, "authority"), "client-1");
         Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(authority, "ca.key")), "the authority's key is its owner's alone");
         Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(silo, "client-1.key")), "a silo's key is its owner's alone");
 
@@ -82,11 +75,7 @@ public sealed class PoolAuthorityTests
         var authority = Path.Combine(root, "authority");
         var members = Path.Combine(root, "members");
         await RunAsync("ca", "init", "--ca", authority);
-        foreach (var name in new[] { "coordinator-1", "admin-1" })
-        {
-            await RunAsync("ca", "request", "--name", name, "--out", members);
-            await RunAsync("ca", "sign", Path.Combine(members, $"{name}.csr"), "--ca", authority);
-        }
+        await CertifyAsync(members, authority, "coordinator-1", "admin-1");
 
         Dictionary<string, string> Tls(string certificate, string key) => new()
         {
@@ -157,14 +146,8 @@ public sealed class PoolAuthorityTests
         var stranger = Path.Combine(root, "stranger");
         await RunAsync("ca", "init", "--ca", authority);
         await RunAsync("ca", "init", "--ca", Path.Combine(stranger, "authority"));
-        foreach (var name in new[] { "coordinator-1", "miner-1", "client-1" })
-        {
-            await RunAsync("ca", "request", "--name", name, "--out", members);
-            await RunAsync("ca", "sign", Path.Combine(members, $"{name}.csr"), "--ca", authority);
-        }
-
-        await RunAsync("ca", "request", "--name", "miner-2", "--out", stranger);
-        await RunAsync("ca", "sign", Path.Combine(stranger, "miner-2.csr"), "--ca", Path.Combine(stranger, "authority"));
+        await CertifyAsync(members, authority, "coordinator-1", "miner-1", "client-1");
+        await CertifyAsync(stranger, Path.Combine(stranger, "authority"), "miner-2");
         Dictionary<string, string> Tls(string folder, string name) => new()
         {
             ["PoolAI__Cluster__Tls__CertificatePath"] = Path.Combine(folder, $"{name}.crt"),
@@ -232,6 +215,17 @@ public sealed class PoolAuthorityTests
         await RefusedAsync("invalid serial: must be a serial number in hex", "ca", "revoke", "not-hex!", "--ca", authority);
         Assert.AreEqual(listBefore, await File.ReadAllTextAsync(Path.Combine(authority, "revoked.txt")), "nothing was revoked");
         Assert.IsFalse(File.Exists(Path.Combine(root, "silo-1.crt")), "nothing was signed");
+    }
+
+    /// <summary>For each name, a key and a signing request made in <paramref name="folder"/> (as on the silo) and signed by <paramref name="authority"/> (as by the admin).</summary>
+    private static async Task CertifyAsync(string folder, string authority, params string[] names)
+    {
+        foreach (var name in names)
+        {
+            await RunAsync("ca", "request", "--name", name, "--out", folder);
+            var signed = await RunAsync("ca", "sign", Path.Combine(folder, $"{name}.csr"), "--ca", authority);
+            StringAssert.Contains(signed, $"{name}: serial ");
+        }
     }
 
     private static async Task<PoolConnection> ConnectAsync(int gatewayPort, Dictionary<string, string> tls)
