@@ -19,6 +19,11 @@ public interface IRewardLedgerGrain : IGrainWithStringKey
     [Alias("Credit")]
     Task<RewardEntry> CreditAsync(CreditRequest request);
 
+    /// <summary>Pays for storage held over one audit period that the worker's store passed; a second credit for the same period returns the first entry.</summary>
+    /// <exception cref="ArgumentException">Byte-hours not positive and finite, or a negative rate; the message names the field.</exception>
+    [Alias("CreditStorage")]
+    Task<RewardEntry> CreditStorageAsync(StorageCredit credit);
+
     /// <summary>An attempt of <paramref name="jobId"/> broke on this worker: nothing is paid and the streak resets. Idempotent per (job, attempt).</summary>
     [Alias("RecordFailure")]
     Task RecordFailureAsync(Guid jobId, int attempt, string reason);

@@ -10,6 +10,9 @@ public enum RewardEntryKind
 
     /// <summary>Takes back (part of) an earlier entry, named by <see cref="RewardEntry.Corrects"/>: a verification failed after payment, or an admin's correction. Negative.</summary>
     Correction = 1,
+
+    /// <summary>Pay for shards held over one audit period that the store passed: <c>Total = GB-hours × the rate per GB-hour</c> (<c>PoolAI:Volumes:CreditsPerGbHour</c>); <see cref="RewardEntry.JobId"/> names the (volume, store, period).</summary>
+    Storage = 2,
 }
 
 /// <summary>
@@ -86,3 +89,17 @@ public sealed record Suspicion(
     [property: Id(0)] Guid JobId,
     [property: Id(1)] string Reason,
     [property: Id(2)] DateTimeOffset At);
+
+/// <summary>Pay for storage over one audit period.</summary>
+/// <param name="PeriodId">Names the (volume, store, period) paid: a second credit for it is refused and returns the first entry.</param>
+/// <param name="Volume">The volume whose shards were held.</param>
+/// <param name="ByteHours">Bytes held × hours of the period.</param>
+/// <param name="CreditsPerGbHour">Credits per 10⁹ byte-hours.</param>
+/// <param name="At">End of the period.</param>
+[GenerateSerializer, Immutable, Alias("poolai.StorageCredit")]
+public sealed record StorageCredit(
+    [property: Id(0)] Guid PeriodId,
+    [property: Id(1)] string Volume,
+    [property: Id(2)] double ByteHours,
+    [property: Id(3)] decimal CreditsPerGbHour,
+    [property: Id(4)] DateTimeOffset At);

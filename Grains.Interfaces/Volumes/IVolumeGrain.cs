@@ -66,6 +66,25 @@ public interface IVolumeGrain : IGrainWithStringKey
     [Alias("Scrub")]
     Task ScrubAsync();
 
+    /// <summary>Every stripe of every current file and staged part, with where its shards are (for rebuild, scrub and audits).</summary>
+    [Alias("GetStripes")]
+    Task<IReadOnlyList<StripeRef>> GetStripesAsync();
+
+    /// <summary>
+    /// Moves or rewrites shards: each replacement applies only while the stripe still has <see cref="ShardReplacement.OldStore"/>
+    /// at that index (a file deleted or rewritten meanwhile is skipped, and the new shard becomes garbage). Returns how many applied.
+    /// </summary>
+    [Alias("ReplaceShards")]
+    Task<int> ReplaceShardsAsync(IReadOnlyList<ShardReplacement> replacements);
+
+    /// <summary>The volume's AES-256 data key (32 bytes), for the pool's own rebuild and scrub.</summary>
+    [Alias("GetDataKey")]
+    Task<byte[]> GetDataKeyAsync();
+
+    /// <summary>Takes the next unused audit ticket of a shard (null when all were used: the shard needs fresh tickets).</summary>
+    [Alias("TakeAuditTicket")]
+    Task<AuditTicket?> TakeAuditTicketAsync(Guid write, int stripe, int shard);
+
     /// <summary>Starts a multipart upload of <paramref name="path"/> (S3's CreateMultipartUpload); parts are written with <see cref="BeginWriteAsync"/> and staged with <see cref="StagePartAsync"/>.</summary>
     [Alias("CreateUpload")]
     Task<Guid> CreateUploadAsync(string path);
@@ -286,6 +305,22 @@ public sealed record MaintenanceProgress(
     [property: Id(7)] double BytesPerSecond,
     [property: Id(8)] DateTimeOffset? Eta,
     [property: Id(9)] IReadOnlyList<string> Problems);
+
+/// <summary>A stripe and the file it belongs to.</summary>
+/// <param name="Path">The file (or upload target).</param>
+/// <param name="Write">The write that made it.</param>
+/// <param name="Stripe">The stripe.</param>
+[GenerateSerializer, Immutable, Alias("poolai.StripeRef")]
+public sealed record StripeRef([property: Id(0)] string Path, [property: Id(1)] Guid Write, [property: Id(2)] StripeRecord Stripe);
+
+/// <summary>A shard moved to (or rewritten on) a store.</summary>
+/// <param name="Write">The write.</param>
+/// <param name="Stripe">Stripe index.</param>
+/// <param name="Shard">Shard index.</param>
+/// <param name="OldStore">Where the stripe's metadata has it now.</param>
+/// <param name="New">The new copy.</param>
+[GenerateSerializer, Immutable, Alias("poolai.ShardReplacement")]
+public sealed record ShardReplacement([property: Id(0)] Guid Write, [property: Id(1)] int Stripe, [property: Id(2)] int Shard, [property: Id(3)] string OldStore, [property: Id(4)] ShardRecord New);
 
 /// <summary>No such volume, or no such file in it.</summary>
 [GenerateSerializer, Alias("poolai.VolumeNotFoundException")]

@@ -38,6 +38,24 @@ public sealed class LedgerBook(string worker, LedgerState state, RewardFormula f
         return (entry, true);
     }
 
+    /// <summary>Pays for storage over one period; the existing entry (and false) when that period was paid before.</summary>
+    /// <exception cref="ArgumentException">Byte-hours not positive and finite, or a negative rate.</exception>
+    public (RewardEntry Entry, bool Added) CreditStorage(StorageCredit credit)
+    {
+        if (state.Entries.FirstOrDefault(e => e.Kind == RewardEntryKind.Storage && e.JobId == credit.PeriodId) is { } existing)
+            return (existing, false);
+        if (credit.ByteHours <= 0 || !double.IsFinite(credit.ByteHours))
+            throw new ArgumentException($"ByteHours must be a finite number > 0; was {credit.ByteHours}", nameof(credit));
+        if (credit.CreditsPerGbHour < 0)
+            throw new ArgumentException($"CreditsPerGbHour must be ≥ 0; was {credit.CreditsPerGbHour}", nameof(credit));
+        var total = Math.Round((decimal)(credit.ByteHours / 1e9) * credit.CreditsPerGbHour, 6, MidpointRounding.AwayFromZero);
+        var entry = new RewardEntry(
+            NextSequence, worker, RewardEntryKind.Storage, credit.PeriodId, JobKind.System, "volume:" + credit.Volume, (long)Math.Ceiling(credit.ByteHours / 1e6),
+            total, 1, state.Quality, 0, total, credit.At, Reason: $"{credit.ByteHours / 1e9:0.######} GB-hours of shards held and audited");
+        Append(entry);
+        return (entry, true);
+    }
+
     /// <summary>Records a failed attempt: the streak resets. False when this (job, attempt) was recorded before.</summary>
     public bool Fail(Guid jobId, int attempt)
     {

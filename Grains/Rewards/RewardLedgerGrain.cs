@@ -62,6 +62,19 @@ public sealed partial class RewardLedgerGrain(
     }
 
     /// <inheritdoc />
+    public async Task<RewardEntry> CreditStorageAsync(StorageCredit credit)
+    {
+        ArgumentNullException.ThrowIfNull(credit);
+        var (entry, added) = Book.CreditStorage(credit);
+        if (!added)
+            return entry;
+        await _writes.WriteAsync();
+        LogCredited(Worker, credit.PeriodId, entry.Total, entry.Sequence);
+        await PublishAsync();
+        return entry;
+    }
+
+    /// <inheritdoc />
     public async Task RecordFailureAsync(Guid jobId, int attempt, string reason)
     {
         if (Book.Fail(jobId, attempt))

@@ -17,6 +17,7 @@ using PoolAI.Placement;
 using PoolAI.Rewards;
 using PoolAI.Silo.Storage;
 using PoolAI.Silo.Workers;
+using PoolAI.Volumes;
 using PoolAI.Workers;
 
 namespace PoolAI.Silo.Hosting;
@@ -47,6 +48,7 @@ public static class PoolSiloBuilderExtensions
             .AddSystemTasks()
             .AddPoolRewards(configuration)
             .AddPoolModelServing(configuration, role)
+            .AddPoolVolumes(configuration, holdsShards: role.ServesModels(), hostsState: role.HostsState())
             .AddPoolRebalancing(configuration);
         if (role.HostsState())
         {

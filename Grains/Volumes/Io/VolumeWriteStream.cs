@@ -1,0 +1,222 @@
+using System.Security.Cryptography;
+using PoolAI.Jobs;
+
+namespace PoolAI.Volumes;
+
+/// <summary>
+/// Writes one file version as a stream: bytes are cut into stripes as they arrive, each stripe encoded and its shards
+/// placed on distinct stores while the next fills (a few stripes in flight, so memory stays at a few stripes whatever
+/// the file's size). <see cref="CompleteAsync"/> commits the file; disposing without completing abandons the write,
+/// and the volume deletes its shards. A store that fails a shard is replaced by a spare store for that shard.
+/// </summary>
+public sealed class VolumeWriteStream : Stream
+{
+    private readonly IGrainFactory _grains;
+    private readonly IVolumeGrain _volume;
+    private readonly WriteGrant _grant;
+    private readonly StripeIo _io;
+    private readonly Func<FileCommit, Task<VolumeFile>> _commit;
+    private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+    private readonly List<Task<StripeRecord>> _stripes = [];
+    private readonly SemaphoreSlim _inFlight;
+    private readonly long _stripeBytes;
+    private readonly IProgress<long>? _progress;
+    private byte[] _buffer;
+    private int _filled;
+    private long _length;
+    private bool _done;
+
+    internal VolumeWriteStream(IGrainFactory grains, IVolumeGrain volume, string name, WriteGrant grant, Func<FileCommit, Task<VolumeFile>> commit, int stripesInFlight, IProgress<long>? progress)
+    {
+        _grains = grains;
+        _volume = volume;
+        _grant = grant;
+        _commit = commit;
+        _io = new StripeIo(grains, name, grant.Layout, grant.DataKey);
+        _stripeBytes = StripeGeometry.StripeDataBytes(grant.Layout, grant.ShardBytes);
+        _buffer = new byte[_stripeBytes];
+        _inFlight = new SemaphoreSlim(stripesInFlight, stripesInFlight);
+        _progress = progress;
+    }
+
+    /// <summary>The write's id.</summary>
+    public Guid WriteId => _grant.Write;
+
+    /// <summary>The file's path.</summary>
+    public string Path => _grant.Path;
+
+    /// <inheritdoc />
+    public override bool CanRead => false;
+
+    /// <inheritdoc />
+    public override bool CanSeek => false;
+
+    /// <inheritdoc />
+    public override bool CanWrite => !_done;
+
+    /// <inheritdoc />
+    public override long Length => _length;
+
+    /// <inheritdoc />
+    public override long Position { get => _length; set => throw new NotSupportedException(); }
+
+    /// <inheritdoc />
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_done, this);
+        _sha256.AppendData(buffer.Span);
+        _md5.AppendData(buffer.Span);
+        _length += buffer.Length;
+        while (buffer.Length > 0)
+        {
+            var take = (int)Math.Min(buffer.Length, _stripeBytes - _filled);
+            buffer.Span[..take].CopyTo(_buffer.AsSpan(_filled));
+            _filled += take;
+            buffer = buffer[take..];
+            if (_filled == _stripeBytes)
+                await FlushStripeAsync(cancellationToken);
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <inheritdoc />
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    /// <summary>Stores the last stripe, waits for every shard, and makes the file visible (atomically: all or nothing).</summary>
+    /// <exception cref="JobValidationException">The volume refused the commit (quota; the write expired).</exception>
+    public async Task<VolumeFile> CompleteAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_done, this);
+        if (_filled > 0)
+            await FlushStripeAsync(cancellationToken);
+        try
+        {
+            var stripes = await Task.WhenAll(_stripes);
+            _done = true;
+            var md5 = _md5.GetHashAndReset();
+            var commit = new FileCommit(_length, _sha256.GetHashAndReset(), $"\"{Convert.ToHexStringLower(md5)}\"", stripes);
+            return await _commit(commit);
+        }
+        catch
+        {
+            _done = true;
+            await AbortQuietlyAsync();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Flush()
+    {
+    }
+
+    /// <inheritdoc />
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    public override async ValueTask DisposeAsync()
+    {
+        if (!_done)
+        {
+            _done = true;
+            await ((Task)Task.WhenAll(_stripes)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await AbortQuietlyAsync();
+        }
+
+        _sha256.Dispose();
+        _md5.Dispose();
+        await base.DisposeAsync();
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !_done)
+            DisposeAsync().AsTask().GetAwaiter().GetResult();
+        base.Dispose(disposing);
+    }
+
+    private async Task FlushStripeAsync(CancellationToken cancellationToken)
+    {
+        await _inFlight.WaitAsync(cancellationToken);
+        var data = _buffer;
+        var length = _filled;
+        var index = _stripes.Count;
+        _buffer = new byte[_stripeBytes];
+        _filled = 0;
+        _stripes.Add(Task.Run(async () =>
+        {
+            try
+            {
+                var record = await StoreStripeAsync(index, data, length);
+                _progress?.Report(length);
+                return record;
+            }
+            finally
+            {
+                _inFlight.Release();
+            }
+        }, CancellationToken.None));
+        // Fail fast: a stripe that could not be stored ends the write now rather than at the end.
+        var failed = _stripes.FirstOrDefault(t => t.IsFaulted);
+        if (failed is not null)
+            await failed;
+    }
+
+    private async Task<StripeRecord> StoreStripeAsync(int index, byte[] data, int length)
+    {
+        var shards = _io.Encode(data.AsSpan(0, length));
+        var stores = StripePlacement.Choose(_grant.Stores, index, _grant.Layout.TotalShards);
+        if (stores.Count < _grant.Layout.TotalShards)
+            throw new JobValidationException("layout", $"{_grant.Layout} needs {_grant.Layout.TotalShards} stores; {stores.Count} are live");
+        var used = new HashSet<string>(stores.Select(s => s.StoreId), StringComparer.Ordinal);
+        var records = await Task.WhenAll(stores.Select((store, shard) => PutWithSpareAsync(store, index, shard, shards[shard], used)));
+        return new StripeRecord(index, length, shards[0].Length, records);
+    }
+
+    private async Task<ShardRecord> PutWithSpareAsync(StoreRegistration store, int stripe, int shard, byte[] plaintext, HashSet<string> used)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await _io.PutShardAsync(store, _grant.Write, stripe, shard, plaintext, _grant.Encrypt);
+            }
+            catch (Exception e) when (attempt < 2 && e is not JobValidationException)
+            {
+                StoreRegistration? spare;
+                lock (used)
+                {
+                    spare = StripePlacement.Choose(_grant.Stores, stripe + attempt + 1, 1, used).FirstOrDefault();
+                    if (spare is null)
+                        throw;
+                    used.Add(spare.StoreId);
+                }
+
+                store = spare;
+            }
+        }
+    }
+
+    private async Task AbortQuietlyAsync()
+    {
+        try
+        {
+            await _volume.AbortWriteAsync(_grant.Write);
+        }
+        catch (Exception)
+        {
+            // The volume deletes an uncommitted write's shards when its lease expires anyway.
+        }
+    }
+}

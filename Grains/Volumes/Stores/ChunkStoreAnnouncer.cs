@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PoolAI.Workers;
+
+namespace PoolAI.Volumes.Stores;
+
+/// <summary>
+/// Announces this silo's chunk store to the store directory once the silo is active and every
+/// <see cref="StoreDirectory.RefreshInterval"/> after, so a coordinator that restarted learns it again.
+/// </summary>
+public sealed partial class ChunkStoreAnnouncer(
+    IGrainFactory grains,
+    ILocalSiloDetails silo,
+    IOptions<WorkerIdentity> worker,
+    IOptions<ChunkStoreOptions> options,
+    ShardStore store,
+    ILogger<ChunkStoreAnnouncer> logger) : ILifecycleParticipant<ISiloLifecycle>
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _loop;
+
+    /// <inheritdoc />
+    public void Participate(ISiloLifecycle lifecycle) => lifecycle.Subscribe(
+        nameof(ChunkStoreAnnouncer),
+        ServiceLifecycleStage.Active,
+        _ =>
+        {
+            _loop = Task.Run(AnnounceAsync);
+            return Task.CompletedTask;
+        },
+        async _ =>
+        {
+            await _stopping.CancelAsync();
+            if (_loop is not null)
+                await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        });
+
+    private async Task AnnounceAsync()
+    {
+        var registration = new StoreRegistration(worker.Value.WorkerId, Environment.MachineName.ToLowerInvariant(), StoreKind.Trusted, silo.SiloAddress, options.Value.CapacityBytes);
+        LogStore(logger, registration.StoreId, store.Root, store.Usage().Bytes);
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await grains.GetGrain<IStoreDirectoryGrain>(IStoreDirectoryGrain.Default).RegisterAsync(registration);
+            }
+            catch (Exception e) when (!_stopping.IsCancellationRequested)
+            {
+                LogAnnounceFailed(logger, e.Message);
+            }
+
+            try
+            {
+                await Task.Delay(StoreDirectory.RefreshInterval, _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Chunk store {Store} at {Root} holds {Bytes} bytes of shards")]
+    private static partial void LogStore(ILogger logger, string store, string root, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not announce the chunk store (retrying): {Reason}")]
+    private static partial void LogAnnounceFailed(ILogger logger, string reason);
+}

@@ -1,0 +1,38 @@
+using Orleans.Concurrency;
+using Orleans.Placement;
+
+namespace PoolAI.Volumes.Stores;
+
+/// <summary>
+/// The chunk store of the trusted silo whose worker id is the key, activated on that silo
+/// (<see cref="WorkerPinnedPlacementAttribute"/>): the <see cref="ShardStore"/> on its disk. Reentrant, so that shards
+/// of many stripes move at once; the store is thread-safe.
+/// </summary>
+[WorkerPinnedPlacement]
+[Immovable] // its shards are on this silo's disk
+[Reentrant]
+public sealed class ChunkStoreGrain(IServiceProvider services) : Grain, IChunkStoreGrain
+{
+    private ShardStore Store => services.GetService(typeof(ShardStore)) as ShardStore ?? throw new StoreUnavailableException(this.GetPrimaryKeyString());
+
+    /// <inheritdoc />
+    public Task<ShardReceipt> PutShardAsync(string shard, byte[] data) => Store.PutAsync(shard, data);
+
+    /// <inheritdoc />
+    public Task<ShardRead> GetShardAsync(string shard, long offset, int count) => Store.GetAsync(shard, offset, count);
+
+    /// <inheritdoc />
+    public Task<ShardRead> AuditShardAsync(string shard, byte[] nonce, long offset, int count) => Store.AuditAsync(shard, nonce, offset, count);
+
+    /// <inheritdoc />
+    public Task<int> DeleteShardsAsync(IReadOnlyList<string> shards) => Task.FromResult(Store.Delete(shards));
+
+    /// <inheritdoc />
+    public Task<int> DeleteWriteAsync(string volume, Guid write) => Task.FromResult(Store.DeleteWrite(volume, write));
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<Guid>> ListWritesAsync(string volume) => Task.FromResult(Store.ListWrites(volume));
+
+    /// <inheritdoc />
+    public Task<ShardStoreUsage> GetUsageAsync() => Task.FromResult(Store.Usage());
+}

@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace PoolAI.Volumes;
+
+/// <summary>
+/// On coordinators: every <see cref="VolumeOptions.CheckInterval"/>, asks each volume's maintenance grain to look at the
+/// stores (rebuild after a dead store, audits and scrubs when due). Each coordinator runs it; the maintenance grain is
+/// one activation per volume, so the checks are idempotent.
+/// </summary>
+public sealed partial class VolumeSupervisor(IGrainFactory grains, IOptions<VolumeOptions> options, ILogger<VolumeSupervisor> logger) : ILifecycleParticipant<ISiloLifecycle>
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _loop;
+
+    /// <inheritdoc />
+    public void Participate(ISiloLifecycle lifecycle) => lifecycle.Subscribe(
+        nameof(VolumeSupervisor),
+        ServiceLifecycleStage.Active,
+        _ =>
+        {
+            _loop = Task.Run(LoopAsync);
+            return Task.CompletedTask;
+        },
+        async _ =>
+        {
+            await _stopping.CancelAsync();
+            if (_loop is not null)
+                await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        });
+
+    private async Task LoopAsync()
+    {
+        using var timer = new PeriodicTimer(options.Value.CheckInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token))
+            {
+                try
+                {
+                    var volumes = await grains.GetGrain<IVolumeRegistryGrain>(IVolumeRegistryGrain.Default).ListAsync();
+                    await Task.WhenAll(volumes.Select(v => grains.GetGrain<IVolumeMaintenanceGrain>(v).CheckAsync()));
+                }
+                catch (Exception e) when (!_stopping.IsCancellationRequested)
+                {
+                    LogCheckFailed(logger, e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Volume check failed (retrying next round): {Reason}")]
+    private static partial void LogCheckFailed(ILogger logger, string reason);
+}
