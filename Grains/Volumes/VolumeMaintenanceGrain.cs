@@ -15,7 +15,7 @@ namespace PoolAI.Volumes;
 /// </summary>
 [CoordinatorFilter]
 [Reentrant]
-public sealed partial class VolumeMaintenanceGrain(IOptions<VolumeOptions> options, TimeProvider clock, ILogger<VolumeMaintenanceGrain> logger) : Grain, IVolumeMaintenanceGrain
+public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOptions<VolumeOptions> options, TimeProvider clock, ILogger<VolumeMaintenanceGrain> logger) : Grain, IVolumeMaintenanceGrain
 {
     private const int MaxProblems = 100;
     private readonly Dictionary<(Guid, int, int), ShardDamage> _damage = [];
@@ -27,14 +27,18 @@ public sealed partial class VolumeMaintenanceGrain(IOptions<VolumeOptions> optio
     private Task<AuditRound>? _auditTask;
     private DateTimeOffset _lastScrub;
     private long _lastAuditPeriod = -1;
+    private string? _name;
+    private int _liveAtLastRepair;
 
-    private string Name => this.GetPrimaryKeyString();
+    // Read off the grain's turn too (the work runs on the thread pool), so fixed at construction rather than read from the activation.
+    private string Name => _name ??= this.GetPrimaryKeyString();
 
     private VolumeOptions Options => options.Value;
 
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _ = Name;
         _lastScrub = clock.GetUtcNow();
         return Task.CompletedTask;
     }
@@ -48,7 +52,8 @@ public sealed partial class VolumeMaintenanceGrain(IOptions<VolumeOptions> optio
         var now = clock.GetUtcNow();
         var stripes = await Volume.GetStripesAsync();
         // After a rebuild that could not place everything (too few live stores), wait before trying again.
-        if (_repairTask is null && (_repair is null || !_repair.Fruitless || now - _repair.FinishedAt >= TimeSpan.FromSeconds(30))
+        var live = stores.Values.Count(s => s.Alive);
+        if (_repairTask is null && (_repair is null || !_repair.Fruitless || live > _liveAtLastRepair || now - _repair.FinishedAt >= TimeSpan.FromSeconds(30))
             && stripes.Any(s => s.Stripe.Shards.Any(h => IsDead(stores, h.Store, now))))
             StartRepair();
         if (_scrubTask is null && Options.ScrubInterval > TimeSpan.Zero && now - _lastScrub >= Options.ScrubInterval)
@@ -95,7 +100,7 @@ public sealed partial class VolumeMaintenanceGrain(IOptions<VolumeOptions> optio
     public Task<(MaintenanceProgress? Repair, MaintenanceProgress? Scrub)> GetProgressAsync() =>
         Task.FromResult((_repair?.View(clock.GetUtcNow()), _scrub?.View(clock.GetUtcNow())));
 
-    private IVolumeGrain Volume => GrainFactory.GetGrain<IVolumeGrain>(Name);
+    private IVolumeGrain Volume => grains.GetGrain<IVolumeGrain>(Name);
 
     private long PeriodOf(DateTimeOffset time) => time.UtcTicks / Options.AuditPeriod.Ticks;
 
@@ -114,7 +119,7 @@ public sealed partial class VolumeMaintenanceGrain(IOptions<VolumeOptions> optio
             return (null, new Dictionary<string, StoreView>());
         }
 
-        var stores = await GrainFactory.GetGrain<IStoreDirectoryGrain>(IStoreDirectoryGrain.Default).GetStoresAsync();
+        var stores = await grains.GetGrain<IStoreDirectoryGrain>(IStoreDirectoryGrain.Default).GetStoresAsync();
         return (view, stores.ToDictionary(s => s.StoreId, StringComparer.Ordinal));
     }
 
@@ -147,7 +152,7 @@ public sealed partial class VolumeMaintenanceGrain(IOptions<VolumeOptions> optio
             {
                 var volume = await Volume.DescribeAsync();
                 var key = await Volume.GetDataKeyAsync();
-                var stores = (await GrainFactory.GetGrain<IStoreDirectoryGrain>(IStoreDirectoryGrain.Default).GetStoresAsync()).ToDictionary(s => s.StoreId, StringComparer.Ordinal);
+                var stores = (await grains.GetGrain<IStoreDirectoryGrain>(IStoreDirectoryGrain.Default).GetStoresAsync()).ToDictionary(s => s.StoreId, StringComparer.Ordinal);
                 var now = clock.GetUtcNow();
                 var stripes = await Volume.GetStripesAsync();
                 Dictionary<(Guid, int, int), ShardDamage> reported;
@@ -166,8 +171,10 @@ public sealed partial class VolumeMaintenanceGrain(IOptions<VolumeOptions> optio
                 if (work.Count == 0)
                     break;
                 run.Add(work.Count);
-                var io = new StripeIo(GrainFactory, Name, volume.Layout, key);
+                var io = new StripeIo(grains, Name, volume.Layout, key);
                 var live = stores.Values.Where(s => s.Alive).Select(s => s.Registration).OrderBy(s => s.StoreId, StringComparer.Ordinal).ToList();
+                if (!scrub)
+                    _liveAtLastRepair = live.Count;
                 var replacements = new List<ShardReplacement>();
                 await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = Options.RebuildParallelism }, async (item, _) =>
                 {
@@ -268,7 +275,7 @@ public sealed partial class VolumeMaintenanceGrain(IOptions<VolumeOptions> optio
         var now = clock.GetUtcNow();
         var period = PeriodOf(now);
         var stripes = await Volume.GetStripesAsync();
-        var stores = (await GrainFactory.GetGrain<IStoreDirectoryGrain>(IStoreDirectoryGrain.Default).GetStoresAsync()).Where(s => s.Alive).ToDictionary(s => s.StoreId, StringComparer.Ordinal);
+        var stores = (await grains.GetGrain<IStoreDirectoryGrain>(IStoreDirectoryGrain.Default).GetStoresAsync()).Where(s => s.Alive).ToDictionary(s => s.StoreId, StringComparer.Ordinal);
         var held = stripes.SelectMany(s => s.Stripe.Shards.Select((h, i) => (Ref: s, Index: i, Shard: h)))
             .Where(x => stores.ContainsKey(x.Shard.Store))
             .GroupBy(x => x.Shard.Store, StringComparer.Ordinal)
@@ -290,7 +297,7 @@ public sealed partial class VolumeMaintenanceGrain(IOptions<VolumeOptions> optio
                 if (byteHours > 0 && period != _lastAuditPeriod)
                 {
                     var id = PeriodId(store, period);
-                    await GrainFactory.GetGrain<IRewardLedgerGrain>(store).CreditStorageAsync(new StorageCredit(id, Name, byteHours, Options.CreditsPerGbHour, now));
+                    await grains.GetGrain<IRewardLedgerGrain>(store).CreditStorageAsync(new StorageCredit(id, Name, byteHours, Options.CreditsPerGbHour, now));
                     paid[store] = byteHours;
                 }
             }
@@ -298,7 +305,7 @@ public sealed partial class VolumeMaintenanceGrain(IOptions<VolumeOptions> optio
             {
                 failed[store] = outcome;
                 LogAuditFailed(logger, Name, store, outcome);
-                await GrainFactory.GetGrain<IRewardLedgerGrain>(store).RecordSuspicionAsync(Guid.Empty, $"storage audit of volume {Name} failed: {outcome}");
+                await grains.GetGrain<IRewardLedgerGrain>(store).RecordSuspicionAsync(Guid.Empty, $"storage audit of volume {Name} failed: {outcome}");
                 if (challenged is { } c)
                 {
                     lock (_moveAway)
@@ -310,7 +317,7 @@ public sealed partial class VolumeMaintenanceGrain(IOptions<VolumeOptions> optio
 
         _lastAuditPeriod = period;
         if (damage.Count > 0)
-            await GrainFactory.GetGrain<IVolumeMaintenanceGrain>(Name).RepairAsync(damage);
+            await grains.GetGrain<IVolumeMaintenanceGrain>(Name).RepairAsync(damage);
         return new AuditRound(passed, failed, paid);
     }
 
@@ -325,7 +332,7 @@ public sealed partial class VolumeMaintenanceGrain(IOptions<VolumeOptions> optio
             var id = ShardIds.Of(Name, stripe.Write, stripe.Stripe.Index, index);
             try
             {
-                var answer = await ShardStores.Of(GrainFactory, store).AuditShardAsync(id, ticket.Nonce, ticket.Offset, ticket.Count).WaitAsync(Options.AuditTimeout);
+                var answer = await ShardStores.Of(grains, store).AuditShardAsync(id, ticket.Nonce, ticket.Offset, ticket.Count).WaitAsync(Options.AuditTimeout);
                 if (answer.Status != ShardReadStatus.Ok)
                     return ($"shard {id}: {answer.Status.ToString().ToLowerInvariant()} ({answer.Detail})", (stripe, index));
                 return CryptographicOperations.FixedTimeEquals(answer.Data, ticket.Answer)

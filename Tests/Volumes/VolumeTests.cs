@@ -1,0 +1,200 @@
+using System.Security.Cryptography;
+using System.Text;
+using PoolAI.Jobs;
+using PoolAI.Volumes;
+
+namespace PoolAI.Tests.Volumes;
+
+/// <summary>Volumes on an in-process cluster of a coordinator and six miners: files round-trip, survive lost stores, heal, and refuse bad input.</summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class VolumeTests
+{
+    private static VolumeCluster _pool = null!;
+
+    [ClassInitialize]
+    public static async Task Start(TestContext context) => _pool = await VolumeCluster.StartAsync(miners: 6);
+
+    [ClassCleanup]
+    public static async Task Stop() => await _pool.DisposeAsync();
+
+    private static string NewVolume() => $"v{Guid.NewGuid():N}"[..20];
+
+    [TestMethod]
+    public async Task FilesOfAwkwardSizesReadBackByteIdentical()
+    {
+        var volume = NewVolume();
+        await _pool.Volumes.CreateAsync(volume, new VolumeSpec("rs:4+2", ShardBytes: VolumeCluster.ShardBytes));
+        var stripe = 4 * VolumeCluster.ShardBytes;
+        int[] sizes = [0, 1, VolumeCluster.ShardBytes - 1, VolumeCluster.ShardBytes, VolumeCluster.ShardBytes + 1, stripe - 1, stripe, stripe + 1, 3 * stripe + 12345];
+        foreach (var size in sizes)
+        {
+            var content = VolumeCluster.Bytes(size, size);
+            var file = await _pool.PutAsync(volume, $"sizes/{size}.bin", content);
+            Assert.AreEqual(size, file.Length);
+            Assert.AreEqual(Convert.ToHexStringLower(SHA256.HashData(content)), file.Sha256);
+            CollectionAssert.AreEqual(content, await _pool.GetAsync(volume, $"sizes/{size}.bin"), $"{size} bytes");
+        }
+
+        var listing = await _pool.Volumes.Volume(volume).ListAsync(new ListRequest("sizes/"));
+        Assert.AreEqual(sizes.Length, listing.Files.Count);
+    }
+
+    [TestMethod]
+    public async Task RangesReadExactlyTheBytesAsked()
+    {
+        var volume = NewVolume();
+        await _pool.Volumes.CreateAsync(volume, new VolumeSpec("rs:4+2", ShardBytes: VolumeCluster.ShardBytes));
+        var content = VolumeCluster.Bytes(700_000, 3);
+        await _pool.PutAsync(volume, "r.bin", content);
+        foreach (var (offset, length) in new[] { (0L, 10L), (65_535L, 2L), (262_143L, 300_000L), (699_999L, 1L), (100L, -1L) })
+        {
+            await using var read = await _pool.Volumes.OpenReadAsync(volume, "r.bin", offset, length);
+            var buffer = new MemoryStream();
+            await read.CopyToAsync(buffer);
+            var expected = content.AsSpan((int)offset, length < 0 ? content.Length - (int)offset : (int)length).ToArray();
+            CollectionAssert.AreEqual(expected, buffer.ToArray(), $"range {offset}+{length}");
+        }
+    }
+
+    [TestMethod]
+    public async Task AFlippedByteIsReadAroundReportedAndRewrittenByTheScrub()
+    {
+        var volume = NewVolume();
+        await _pool.Volumes.CreateAsync(volume, new VolumeSpec("rs:4+2", ShardBytes: VolumeCluster.ShardBytes));
+        var content = VolumeCluster.Bytes(300_000, 5);
+        await _pool.PutAsync(volume, "flip.bin", content);
+        var layout = await _pool.Volumes.Volume(volume).OpenFileAsync("flip.bin");
+        var stripe = layout.Extents[0].Stripes[0];
+        var holder = stripe.Shards[1].Store;
+        var index = int.Parse(holder["store-".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        var path = _pool.StoreIn(index).PathOf(ShardIds.Of(volume, layout.Extents[0].Write, 0, 1));
+        var bytes = await File.ReadAllBytesAsync(path);
+        bytes[100] ^= 0x40;
+        await File.WriteAllBytesAsync(path, bytes);
+
+        await using (var read = await _pool.Volumes.OpenReadAsync(volume, "flip.bin"))
+        {
+            var buffer = new MemoryStream();
+            await read.CopyToAsync(buffer);
+            CollectionAssert.AreEqual(content, buffer.ToArray());
+            Assert.AreEqual(1, read.Damage.Count, "the flip is reported");
+            Assert.AreEqual(ShardReadStatus.Corrupt, read.Damage[0].Status);
+            Assert.AreEqual(holder, read.Damage[0].Store);
+        }
+
+        // The report repairs it; a scrub would too. Either way the shard on disk is whole again.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await _pool.StoreIn(index).GetAsync(ShardIds.Of(volume, layout.Extents[0].Write, 0, 1), 0, int.MaxValue)).Status != ShardReadStatus.Ok)
+        {
+            Assert.IsTrue(DateTime.UtcNow < deadline, $"the corrupt shard was not rewritten: {(await _pool.Volumes.Volume(volume).GetHealthAsync()).Repair} {string.Join("; ", (await _pool.Volumes.Volume(volume).GetHealthAsync()).Repair?.Problems ?? [])}");
+            await Task.Delay(200);
+        }
+
+        bytes = await File.ReadAllBytesAsync(path);
+        bytes[200] ^= 0x01;
+        await File.WriteAllBytesAsync(path, bytes);
+        await _pool.Volumes.Volume(volume).ScrubAsync();
+        deadline = DateTime.UtcNow.AddSeconds(30);
+        MaintenanceProgress? scrub;
+        while ((scrub = (await _pool.Volumes.Volume(volume).GetHealthAsync()).Scrub) is null or { Running: true })
+        {
+            Assert.IsTrue(DateTime.UtcNow < deadline, "the scrub did not finish");
+            await Task.Delay(200);
+        }
+
+        Assert.AreEqual(1, scrub.ShardsRewritten, string.Join("; ", scrub.Problems));
+        Assert.IsTrue(scrub.Problems.Any(p => p.Contains("corrupt", StringComparison.Ordinal)), string.Join("; ", scrub.Problems));
+        Assert.AreEqual(ShardReadStatus.Ok, (await _pool.StoreIn(index).GetAsync(ShardIds.Of(volume, layout.Extents[0].Write, 0, 1), 0, int.MaxValue)).Status);
+    }
+
+    [TestMethod]
+    public async Task AnEncryptedVolumeLeavesNoPlaintextInAnyShardFile()
+    {
+        var volume = NewVolume();
+        await _pool.Volumes.CreateAsync(volume, new VolumeSpec("rs:4+2", Encrypt: true, ShardBytes: VolumeCluster.ShardBytes));
+        var marker = "POOLAI-SECRET-MARKER-7f3a9c";
+        var text = string.Concat(Enumerable.Repeat(marker + " lorem ipsum ", 20_000));
+        var content = Encoding.UTF8.GetBytes(text);
+        await _pool.PutAsync(volume, "secret.txt", content);
+        CollectionAssert.AreEqual(content, await _pool.GetAsync(volume, "secret.txt"));
+        var files = Directory.EnumerateFiles(_pool.Root, "*", SearchOption.AllDirectories).Where(f => f.Contains(volume, StringComparison.Ordinal)).ToList();
+        Assert.IsTrue(files.Count >= 6, $"{files.Count} shard files");
+        var needle = Encoding.UTF8.GetBytes(marker[..12]);
+        foreach (var file in files)
+            Assert.AreEqual(-1, (await File.ReadAllBytesAsync(file)).AsSpan().IndexOf(needle), $"plaintext in {file}");
+    }
+
+    [TestMethod]
+    public async Task BadInputIsRefusedNamingTheFieldAndNothingChanges()
+    {
+        var volume = NewVolume();
+        await _pool.Volumes.CreateAsync(volume, new VolumeSpec("mirror:3", QuotaBytes: 1000, ShardBytes: VolumeCluster.ShardBytes));
+        await _pool.PutAsync(volume, "keep.bin", VolumeCluster.Bytes(600, 1));
+
+        async Task Refused(string field, Func<Task> action)
+        {
+            var e = await Assert.ThrowsExactlyAsync<JobValidationException>(action);
+            Assert.AreEqual(field, e.Field, e.Message);
+        }
+
+        await Refused("layout", () => _pool.Volumes.CreateAsync(NewVolume(), new VolumeSpec("rs:0+2")));
+        await Refused("layout", () => _pool.Volumes.CreateAsync(NewVolume(), new VolumeSpec("rs:200+100")));
+        await Refused("layout", () => _pool.Volumes.CreateAsync(NewVolume(), new VolumeSpec("rs:6+2")));
+        await Refused("layout", () => _pool.Volumes.CreateAsync(NewVolume(), new VolumeSpec("raid5")));
+        await Refused("volume", () => _pool.Volumes.CreateAsync("Bad_Name", new VolumeSpec(null)));
+        await Refused("volume", () => _pool.Volumes.CreateAsync(new string('a', 64), new VolumeSpec(null)));
+        await Refused("volume", () => _pool.Volumes.CreateAsync(volume, new VolumeSpec(null)));
+        await Refused("path", () => _pool.PutAsync(volume, "../x", [1]));
+        await Refused("path", () => _pool.PutAsync(volume, "a/../../x", [1]));
+        await Refused("path", () => _pool.PutAsync(volume, new string('p', 1025), [1]));
+        await Refused("quota", () => _pool.PutAsync(volume, "big.bin", VolumeCluster.Bytes(500, 2)));
+        await Assert.ThrowsExactlyAsync<VolumeNotFoundException>(() => _pool.PutAsync("no-such-volume", "x", [1]));
+        await Assert.ThrowsExactlyAsync<VolumeNotFoundException>(() => _pool.GetAsync(volume, "missing.bin"));
+
+        var view = await _pool.Volumes.Volume(volume).DescribeAsync();
+        Assert.AreEqual(1, view.Files);
+        Assert.AreEqual(600, view.UsedBytes);
+        CollectionAssert.AreEqual(VolumeCluster.Bytes(600, 1), await _pool.GetAsync(volume, "keep.bin"));
+        Assert.AreEqual(1, (await _pool.Volumes.Volume(volume).ListAsync(new ListRequest())).Files.Count);
+    }
+}
+
+/// <summary>Lost stores: degraded reads, a rebuild onto silos that join, and a second loss after it.</summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class VolumeRebuildTests
+{
+    [TestMethod]
+    public async Task FilesSurviveTwoLostMinersAndTwoMoreAfterTheRebuild()
+    {
+        await using var pool = await VolumeCluster.StartAsync(miners: 6);
+        const string volume = "rebuild";
+        await pool.Volumes.CreateAsync(volume, new VolumeSpec("rs:4+2", ShardBytes: VolumeCluster.ShardBytes));
+        var files = new Dictionary<string, byte[]>();
+        foreach (var size in new[] { 0, 1, VolumeCluster.ShardBytes - 1, VolumeCluster.ShardBytes + 1, 2_000_000 })
+        {
+            files[$"f{size}"] = VolumeCluster.Bytes(size, size + 1);
+            await pool.PutAsync(volume, $"f{size}", files[$"f{size}"]);
+        }
+
+        await pool.Cluster.KillSiloAsync(pool.Cluster.Silos[1]);
+        await pool.Cluster.KillSiloAsync(pool.Cluster.Silos[2]);
+        foreach (var (path, content) in files)
+            CollectionAssert.AreEqual(content, await pool.GetAsync(volume, path), $"{path} with two stores down");
+
+        // Two silos join; the rebuild puts the lost shards on them.
+        await pool.Cluster.StartAdditionalSiloAsync();
+        await pool.Cluster.StartAdditionalSiloAsync();
+        var health = await pool.WaitForHealthyAsync(volume, TimeSpan.FromMinutes(2));
+        Assert.IsTrue(health.Repair is { ShardsRewritten: > 0 }, $"{health.Repair}");
+        Assert.IsTrue(health.Stores.Where(s => s.Shards > 0).All(s => s.Alive), string.Join(", ", health.Stores));
+
+        // Kill the two new silos, which now hold rebuilt shards: still readable.
+        var joined = pool.Cluster.Silos.Skip(5).ToList();
+        foreach (var silo in joined)
+            await pool.Cluster.KillSiloAsync(silo);
+        foreach (var (path, content) in files)
+            CollectionAssert.AreEqual(content, await pool.GetAsync(volume, path), $"{path} after the second loss");
+    }
+}
