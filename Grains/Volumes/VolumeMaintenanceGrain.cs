@@ -102,7 +102,10 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
 
     private IVolumeGrain Volume => grains.GetGrain<IVolumeGrain>(Name);
 
-    private long PeriodOf(DateTimeOffset time) => time.UtcTicks / Options.AuditPeriod.Ticks;
+    /// <summary>The audit period; an hour when scheduled audits are off (<c>AuditPeriod</c> 0) and a round is asked for.</summary>
+    private TimeSpan Period => Options.AuditPeriod > TimeSpan.Zero ? Options.AuditPeriod : TimeSpan.FromHours(1);
+
+    private long PeriodOf(DateTimeOffset time) => time.UtcTicks / Period.Ticks;
 
     private bool IsDead(IReadOnlyDictionary<string, StoreView> stores, string store, DateTimeOffset now) =>
         stores.TryGetValue(store, out var view) && !view.Alive && view.DeadSince is { } since && now - since >= Options.RebuildDelay;
@@ -240,6 +243,13 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
             var target = alive(old.Store) && !away && stores.TryGetValue(old.Store, out var same)
                 ? same.Registration
                 : StripePlacement.Choose(live, stripe.Stripe.Index + index, 1, holders, holders.Where(h => stores.ContainsKey(h)).Select(h => StripePlacement.DomainOf(stores[h].Registration)).ToList()).FirstOrDefault();
+            if (target is null && away && alive(old.Store) && stores.TryGetValue(old.Store, out var same2))
+            {
+                // Nowhere else to put it: rewrite the good bytes where they were; the next audit checks that store again.
+                run.Problem($"{stripe.Path}: stripe {stripe.Stripe.Index} shard {index}: rewritten on {old.Store}, no other live store holds no shard of the stripe");
+                target = same2.Registration;
+            }
+
             if (target is null)
             {
                 run.Problem($"{stripe.Path}: stripe {stripe.Stripe.Index} shard {index}: no live store left that holds no other shard of the stripe");
@@ -293,7 +303,7 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
             {
                 passed.Add(store);
                 var bytes = shards.Sum(x => (double)x.Ref.Stripe.ShardBytes + (x.Shard.Encrypted ? ShardCrypto.OverheadBytes : 0));
-                var byteHours = bytes * Options.AuditPeriod.TotalHours;
+                var byteHours = bytes * Period.TotalHours;
                 if (byteHours > 0 && period != _lastAuditPeriod)
                 {
                     var id = PeriodId(store, period);

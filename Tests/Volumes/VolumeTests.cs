@@ -198,3 +198,64 @@ public sealed class VolumeRebuildTests
             CollectionAssert.AreEqual(content, await pool.GetAsync(volume, path), $"{path} after the second loss");
     }
 }
+
+/// <summary>Storage audits: honest stores are paid once per period; a store that answers with other bytes is caught, unpaid and suspected, and loses the shard.</summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class VolumeAuditTests
+{
+    [TestMethod]
+    public async Task HonestStoresArePaidOncePerPeriodAndALyingStoreIsCaughtUnpaidAndSuspected()
+    {
+        // Seven stores for six shards a stripe, so that there is somewhere else to move a shard.
+        await using var pool = await VolumeCluster.StartAsync(miners: 7);
+        const string volume = "audited";
+        await pool.Volumes.CreateAsync(volume, new VolumeSpec("rs:4+2", ShardBytes: VolumeCluster.ShardBytes));
+        await pool.PutAsync(volume, "data.bin", VolumeCluster.Bytes(1_500_000, 8));
+        var maintenance = pool.Cluster.Client.GetGrain<IVolumeMaintenanceGrain>(volume);
+
+        var first = await maintenance.AuditAsync();
+        Assert.AreEqual(7, first.Passed.Count, string.Join("; ", first.Failed.Select(f => $"{f.Key}: {f.Value}")));
+        Assert.AreEqual(7, first.Paid.Count);
+        await maintenance.AuditAsync(); // the same period again: audited, not paid twice
+        var ledger = pool.Cluster.Client.GetGrain<PoolAI.Rewards.IRewardLedgerGrain>(VolumeCluster.StoreOf(3));
+        var history = await ledger.GetHistoryAsync(null, 100);
+        var storage = history.Entries.Where(e => e.Kind == PoolAI.Rewards.RewardEntryKind.Storage).ToList();
+        Assert.AreEqual(1, storage.Count, "one storage credit per period");
+        Assert.IsTrue(storage[0].Total > 0);
+        Assert.AreEqual("volume:audited", storage[0].Model);
+
+        // Store 3 keeps other bytes under the same shard ids, with checksums that match them: only an audit shows it.
+        var layout = await pool.Volumes.Volume(volume).OpenFileAsync("data.bin");
+        var lied = 0;
+        foreach (var stripe in layout.Extents[0].Stripes)
+        {
+            for (var shard = 0; shard < stripe.Shards.Count; shard++)
+            {
+                if (stripe.Shards[shard].Store != VolumeCluster.StoreOf(3))
+                    continue;
+                await pool.StoreIn(3).PutAsync(ShardIds.Of(volume, layout.Extents[0].Write, stripe.Index, shard), new byte[stripe.ShardBytes]);
+                lied++;
+            }
+        }
+
+        Assert.IsTrue(lied > 0);
+        var suspicionsBefore = (await ledger.GetSummaryAsync()).Suspicions.Count;
+        var second = await maintenance.AuditAsync();
+        Assert.IsTrue(second.Failed.ContainsKey(VolumeCluster.StoreOf(3)), string.Join(", ", second.Passed));
+        StringAssert.Contains(second.Failed[VolumeCluster.StoreOf(3)], "wrong answer");
+        Assert.IsFalse(second.Paid.ContainsKey(VolumeCluster.StoreOf(3)));
+        Assert.AreEqual(6, second.Passed.Count);
+        var summary = await ledger.GetSummaryAsync();
+        Assert.AreEqual(suspicionsBefore + 1, summary.Suspicions.Count);
+        StringAssert.Contains(summary.Suspicions[^1].Reason, "storage audit");
+
+        // The challenged shard is rebuilt elsewhere: store 3 holds fewer shards of the file than before.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await pool.Volumes.Volume(volume).OpenFileAsync("data.bin")).Extents[0].Stripes.Sum(s => s.Shards.Count(h => h.Store == VolumeCluster.StoreOf(3))) >= lied)
+        {
+            Assert.IsTrue(DateTime.UtcNow < deadline, "the audited shard stayed on the lying store");
+            await Task.Delay(200);
+        }
+    }
+}
