@@ -14,7 +14,7 @@ namespace PoolAI.Gateway.Miners;
 /// The gateway's end of the open-miner channel (<c>miner_channel.proto</c>): one bidirectional gRPC stream per miner,
 /// authenticated by a key with role <c>miner</c>. It reads the miner's registration, connects it to its proxy grain
 /// (<see cref="IOpenMinerGrain"/>, keyed by the key's worker id, so a miner cannot speak for another worker), then
-/// forwards each message to the proxy and each lease and cancellation to the miner. The stream ends — and the proxy
+/// forwards each message to the proxy and each lease, cancellation and shard request to the miner. The stream ends — and the proxy
 /// fails the leases it held — when the miner goes, the key is revoked or the worker banned (the proxy closes the link
 /// at once), a message is malformed or over the size limit, or too many messages were refused.
 /// </summary>
@@ -60,7 +60,7 @@ public sealed partial class MinerChannelService(
         OpenMinerSession session;
         try
         {
-            session = await proxy.ConnectAsync(reference, new OpenMinerRegistration(keyId, capabilities, address));
+            session = await proxy.ConnectAsync(reference, new OpenMinerRegistration(keyId, capabilities, address, first.Register.StorageBytes));
         }
         catch (JobValidationException ex)
         {
@@ -94,7 +94,15 @@ public sealed partial class MinerChannelService(
                 var answer = await ForwardAsync(proxy, session.Session, requestStream.Current);
                 if (answer is { Accepted: false })
                 {
-                    link.Send(new PoolMessage { Refused = new Refused { Lease = LeaseOf(requestStream.Current), Reason = answer.Refusal ?? string.Empty } });
+                    link.Send(new PoolMessage
+                    {
+                        Refused = new Refused
+                        {
+                            Lease = LeaseOf(requestStream.Current),
+                            Reason = answer.Refusal ?? string.Empty,
+                            ShardRequest = requestStream.Current.BodyCase == MinerMessage.BodyOneofCase.ShardReply ? requestStream.Current.ShardReply.RequestId : string.Empty,
+                        },
+                    });
                     if (answer.Close)
                     {
                         link.Close($"closed: {answer.Refusal}");
@@ -175,6 +183,7 @@ public sealed partial class MinerChannelService(
                 p.Message.Length > 0 ? p.Message[..Math.Min(p.Message.Length, 200)] : null) : null),
         MinerMessage.BodyOneofCase.Complete => proxy.CompleteAsync(session, message.Complete.Lease, message.Complete.OutputJson, message.Complete.Concurrency),
         MinerMessage.BodyOneofCase.Fail => proxy.FailAsync(session, message.Fail.Lease, message.Fail.Reason, message.Fail.BadInput, message.Fail.HandedBack),
+        MinerMessage.BodyOneofCase.ShardReply => proxy.ShardReplyAsync(session, ShardMessages.FromChannel(message.ShardReply)),
         MinerMessage.BodyOneofCase.Register => throw new RpcException(new Status(StatusCode.InvalidArgument, "register: only the first message may register")),
         _ => throw new RpcException(new Status(StatusCode.InvalidArgument, "message: empty or of a type this pool does not know")),
     };
@@ -253,8 +262,8 @@ public sealed partial class MinerChannelService(
 }
 
 /// <summary>
-/// One miner connection as its proxy grain reaches it (a grain observer): leases and cancellations go into an
-/// unbounded queue that the connection's writer sends in order; a close records its reason and ends the stream.
+/// One miner connection as its proxy grain reaches it (a grain observer): leases, cancellations and shard requests go
+/// into an unbounded queue that the connection's writer sends in order; a close records its reason and ends the stream.
 /// </summary>
 internal sealed class MinerLink : IMinerLink
 {
@@ -332,6 +341,13 @@ internal sealed class MinerLink : IMinerLink
         return Task.CompletedTask;
     }
 
+    /// <inheritdoc />
+    public Task ShardRequestAsync(MinerShardRequest request)
+    {
+        Send(new PoolMessage { ShardRequest = ShardMessages.ToChannel(request) });
+        return Task.CompletedTask;
+    }
+
     /// <summary>The pool closes the connection for good (key revoked, worker banned, replaced by a newer one): PermissionDenied, which a miner does not retry.</summary>
     public Task CloseAsync(string reason)
     {
@@ -346,8 +362,11 @@ public sealed class MinerChannelOptions
     /// <summary>Configuration section.</summary>
     public const string Section = "PoolAI:Gateway:Miners";
 
-    /// <summary>Largest message a miner may send, bytes; a larger one closes its stream (gRPC status ResourceExhausted).</summary>
-    public int MaxMessageBytes { get; set; } = 1024 * 1024;
+    /// <summary>
+    /// Largest message a miner may send, bytes; a larger one closes its stream (gRPC status ResourceExhausted). Default
+    /// <see cref="OpenMiners.MaxMessageBytes"/>: a shard's reply of 16 MiB and 64 KiB more.
+    /// </summary>
+    public int MaxMessageBytes { get; set; } = OpenMiners.MaxMessageBytes;
 
     /// <summary>
     /// How often a miner sends a heartbeat, and the gateway tells the miner's proxy that the connection is alive (a

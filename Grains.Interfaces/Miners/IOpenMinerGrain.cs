@@ -1,5 +1,6 @@
 using PoolAI.Execution;
 using PoolAI.Jobs;
+using PoolAI.Volumes;
 using PoolAI.Workers;
 
 namespace PoolAI.Miners;
@@ -11,9 +12,12 @@ namespace PoolAI.Miners;
 /// rewards treat it as one more worker. Everything the miner sends about an attempt names the attempt's lease, a
 /// random id only this miner was given; anything naming another lease, an ended one, or coming from an earlier
 /// connection is refused, counted, and changes nothing.
+/// A miner that offers storage is also a shard store (<see cref="IShardStoreGrain"/>, reached through
+/// <see cref="ShardStores.Of"/>): each store call goes to the miner as a request over its channel and waits for the
+/// reply naming it; the proxy checks the reply against its request before the caller sees it.
 /// </summary>
 [Alias("poolai.IOpenMinerGrain")]
-public interface IOpenMinerGrain : IGrainWithStringKey
+public interface IOpenMinerGrain : IShardStoreGrain
 {
     /// <summary>
     /// A miner connected (or reconnected) through a gateway: records its registration, registers its worker, and sends
@@ -68,6 +72,15 @@ public interface IOpenMinerGrain : IGrainWithStringKey
     [Alias("Fail")]
     Task<MinerAnswer> FailAsync(Guid session, string lease, string reason, bool badInput, bool handedBack);
 
+    /// <summary>
+    /// The miner's reply to a shard request of session <paramref name="session"/>: handed to the store call waiting for
+    /// it once it passes the checks (its request id is one this session was sent and still waits on; its status, sizes
+    /// and checksum fit the request). A reply that fails them is refused and counted; a put whose checksum is not that
+    /// of the bytes sent is also a suspicion on the miner's ledger.
+    /// </summary>
+    [Alias("ShardReply")]
+    Task<MinerAnswer> ShardReplyAsync(Guid session, MinerShardReply reply);
+
     /// <summary>The connection, its leases and what it was refused, for admins and tests.</summary>
     [Alias("Describe")]
     Task<OpenMinerView> DescribeAsync();
@@ -91,17 +104,23 @@ public interface IMinerLink : IGrainObserver
     /// <summary>Closes the connection with <paramref name="reason"/>.</summary>
     [Alias("Close")]
     Task CloseAsync(string reason);
+
+    /// <summary>Sends a call on the miner's shard store; the miner answers with a reply naming <see cref="MinerShardRequest.Id"/>. Throws when the connection is gone.</summary>
+    [Alias("ShardRequest")]
+    Task ShardRequestAsync(MinerShardRequest request);
 }
 
 /// <summary>What an open miner offers, from its registration message.</summary>
 /// <param name="KeyId">Id of the miner key the connection authenticated with; the worker id derives from it.</param>
 /// <param name="Capabilities">Device, cores, memory, models, slots and kinds it claims.</param>
 /// <param name="Address">Remote address of the connection, for the logs.</param>
+/// <param name="StorageBytes">Bytes of shards it offers to hold, 0 to <see cref="OpenMiners.MaxStorageBytes"/>; 0 offers no store.</param>
 [GenerateSerializer, Immutable, Alias("poolai.OpenMinerRegistration")]
 public sealed record OpenMinerRegistration(
     [property: Id(0)] string KeyId,
     [property: Id(1)] WorkerCapabilities Capabilities,
-    [property: Id(2)] string Address);
+    [property: Id(2)] string Address,
+    [property: Id(3)] long StorageBytes = 0);
 
 /// <summary>An accepted connection.</summary>
 /// <param name="Session">Id of this connection; everything the gateway forwards names it.</param>
@@ -158,13 +177,17 @@ public sealed record MinerAnswer(
 /// <param name="Capabilities">What it registered; null before any registration.</param>
 /// <param name="Leases">Leases it holds now.</param>
 /// <param name="Refused">Messages refused since the proxy's activation, by rule, with the latest reasons.</param>
+/// <param name="StorageBytes">Bytes of shards the connected miner offers (0: it is no store).</param>
+/// <param name="ShardRequests">Shard requests waiting for the miner's reply.</param>
 [GenerateSerializer, Immutable, Alias("poolai.OpenMinerView")]
 public sealed record OpenMinerView(
     [property: Id(0)] string Worker,
     [property: Id(1)] bool Connected,
     [property: Id(2)] WorkerCapabilities? Capabilities,
     [property: Id(3)] int Leases,
-    [property: Id(4)] IReadOnlyList<string> Refused);
+    [property: Id(4)] IReadOnlyList<string> Refused,
+    [property: Id(5)] long StorageBytes = 0,
+    [property: Id(6)] int ShardRequests = 0);
 
 /// <summary>The miner's result broke a rule of the kind (a token count its text cannot hold, say): the attempt fails and the worker is suspected.</summary>
 [GenerateSerializer, Alias("poolai.MinerResultRefusedException")]
@@ -213,6 +236,15 @@ public static class OpenMiners
 
     /// <summary>Largest number of slots an open miner may claim.</summary>
     public const int MaxSlots = 64;
+
+    /// <summary>Most storage an open miner may offer, bytes (1 PiB).</summary>
+    public const long MaxStorageBytes = 1L << 50;
+
+    /// <summary>
+    /// Largest message on the miner channel, either way, bytes: a shard of <see cref="ShardIds.MaxShardBytes"/> and 64 KiB
+    /// for its request's other fields (ids, nonce) and the message framing.
+    /// </summary>
+    public const int MaxMessageBytes = ShardIds.MaxShardBytes + (64 << 10);
 
     /// <summary>The worker id of the miner whose key has id <paramref name="keyId"/>: the key's owner is the worker.</summary>
     public static string WorkerOf(string keyId) => WorkerPrefix + keyId;

@@ -20,7 +20,9 @@ namespace PoolAI.Miners;
 /// 128-bit id bound to one attempt and one session, and the only handle the miner has on the job. Lease renewals,
 /// streamed output and results reach the job only through it, after the checks; the pool measures the attempt's time
 /// itself and counts its work units from the checked output, so nothing the miner claims about speed or size is taken
-/// on trust. Reentrant: an attempt's run waits for the miner while the same activation takes its messages.
+/// on trust. A miner that offers storage is also a shard store: each store call is a request over its channel whose
+/// reply is checked before the caller sees it (<c>OpenMinerGrain.Shards.cs</c>). Reentrant: an attempt's run, or a
+/// store call, waits for the miner while the same activation takes its messages.
 /// </summary>
 [CoordinatorFilter]
 [Reentrant]
@@ -71,6 +73,8 @@ public sealed partial class OpenMinerGrain(
         if (OpenMiners.WorkerOf(registration.KeyId) != Worker)
             throw new JobValidationException("key", $"authenticates worker {OpenMiners.WorkerOf(registration.KeyId)}, not {Worker}");
         var capabilities = Check(registration.Capabilities);
+        if (registration.StorageBytes is < 0 or > OpenMiners.MaxStorageBytes)
+            throw new JobValidationException("register.storage_bytes", $"must be between 0 and {OpenMiners.MaxStorageBytes} (1 PiB); was {registration.StorageBytes}");
         var view = await GrainFactory.GetGrain<IWorkerGrain>(Worker).RegisterAsync(Silo, capabilities);
         if (view.Status == WorkerStatus.Banned)
             throw new JobValidationException("key", $"worker {Worker} is banned: {view.StatusReason ?? "no reason given"}");
@@ -85,10 +89,12 @@ public sealed partial class OpenMinerGrain(
         _capabilities = capabilities;
         _lastHeartbeat = _lastRecheck = Stopwatch.GetTimestamp();
         _refusedThisConnection = 0;
-        await WriteDirectoryAsync();
-        _watch ??= this.RegisterGrainTimer(WatchAsync, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
-        LogConnected(Worker, registration.Address, string.Join(", ", capabilities.Models), capabilities.Slots);
+        _storageBytes = registration.StorageBytes;
         _signedOff = false;
+        await WriteDirectoryAsync();
+        await WriteStoreAsync();
+        _watch ??= this.RegisterGrainTimer(WatchAsync, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
+        LogConnected(Worker, registration.Address, string.Join(", ", capabilities.Models), capabilities.Slots, _storageBytes);
         return new OpenMinerSession(_session, Worker, options.Value.LeaseInterval, view.Status, view.StatusReason);
     }
 
@@ -99,6 +105,7 @@ public sealed partial class OpenMinerGrain(
             return;
         _signedOff = true;
         await GrainFactory.GetGrain<IOpenMinerDirectoryGrain>(IOpenMinerDirectoryGrain.Key).SetAsync(Worker, null);
+        await RemoveStoreAsync("the open miner signed off");
         await GrainFactory.GetGrain<IWorkerGrain>(Worker).SignOffAsync();
         LogSignedOff(Worker, _leases.Count);
     }
@@ -119,6 +126,8 @@ public sealed partial class OpenMinerGrain(
         _lastHeartbeat = Stopwatch.GetTimestamp();
         if (!_signedOff && Stopwatch.GetElapsedTime(_lastDirectoryWrite) >= DirectoryRefresh)
             await WriteDirectoryAsync();
+        if (StoreRefreshDue)
+            await WriteStoreAsync();
         if (Stopwatch.GetElapsedTime(_lastRecheck) < OpenMiners.RecheckInterval)
             return null;
         _lastRecheck = Stopwatch.GetTimestamp();
@@ -269,7 +278,7 @@ public sealed partial class OpenMinerGrain(
 
     /// <inheritdoc />
     public Task<OpenMinerView> DescribeAsync() =>
-        Task.FromResult(new OpenMinerView(Worker, _link is not null, _capabilities, _leases.Count, [.. _refusals]));
+        Task.FromResult(new OpenMinerView(Worker, _link is not null, _capabilities, _leases.Count, [.. _refusals], _link is null ? 0 : _storageBytes, _shardCalls.Count));
 
     /// <summary>Checks a registration against the pool's rules; returns the capabilities the pool records.</summary>
     /// <exception cref="JobValidationException">The first rule broken, naming the registration's field.</exception>
@@ -341,6 +350,12 @@ public sealed partial class OpenMinerGrain(
     private void Count(string reason)
     {
         _refusedThisConnection++;
+        Remember(reason);
+    }
+
+    /// <summary>Keeps <paramref name="reason"/> among the latest refusals the view shows, without counting it against the current connection.</summary>
+    private void Remember(string reason)
+    {
         _refusals.Add(reason);
         if (_refusals.Count > 50)
             _refusals.RemoveAt(0);
@@ -373,7 +388,10 @@ public sealed partial class OpenMinerGrain(
             hold.Result.TrySetException(new SiloUnavailableException($"open miner {Worker} lost its connection: {reason}"));
         }
 
+        FailShardCalls(session, reason);
         LogDisconnected(Worker, reason);
+        await RemoveStoreAsync($"the open miner's connection ended: {reason}");
+        _storageBytes = 0;
         await GrainFactory.GetGrain<IOpenMinerDirectoryGrain>(IOpenMinerDirectoryGrain.Key).SetAsync(Worker, null);
         // Not awaited: a ban reaches this from the worker grain itself, which would wait for this call while it waits.
         if (signOff)
@@ -390,7 +408,7 @@ public sealed partial class OpenMinerGrain(
     {
         if (_link is null)
         {
-            if (_leases.Count == 0)
+            if (_leases.Count == 0 && _shardCalls.Count == 0)
             {
                 _watch?.Dispose();
                 _watch = null;
@@ -418,8 +436,8 @@ public sealed partial class OpenMinerGrain(
         public TaskCompletionSource<JobResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Open miner {Worker} connected from {Address}: serves {Models} with {Slots} slots")]
-    private partial void LogConnected(string worker, string address, string models, int slots);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Open miner {Worker} connected from {Address}: serves {Models} with {Slots} slots, offers {StorageBytes} bytes of storage")]
+    private partial void LogConnected(string worker, string address, string models, int slots, long storageBytes);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Open miner {Worker} signed off: no new work; {Running} attempts finish or are handed back")]
     private partial void LogSignedOff(string worker, int running);

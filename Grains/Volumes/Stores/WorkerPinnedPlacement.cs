@@ -26,9 +26,11 @@ public sealed class WorkerPinnedPlacementDirector(SiloMetadataLookup metadata) :
     }
 }
 
-/// <summary>No live silo holds the store.</summary>
+/// <summary>No live silo holds the store, or (<paramref name="reason"/>) the open miner that holds it cannot be reached.</summary>
+/// <param name="store">The store's id.</param>
+/// <param name="reason">What the message says of the store; default "is not in the cluster".</param>
 [GenerateSerializer, Alias("poolai.StoreUnavailableException")]
-public sealed class StoreUnavailableException(string store) : Exception($"store '{store}' is not in the cluster")
+public sealed class StoreUnavailableException(string store, string? reason = null) : Exception($"store '{store}' {reason ?? "is not in the cluster"}")
 {
     /// <summary>The store.</summary>
     [Id(0)]
