@@ -13,16 +13,17 @@ public static class SiloCommand
         var role = new Option<string>("--role") { Description = "coordinator, miner or all-in-one (default)" };
         var pool = new Option<string>("--pool") { Description = "An open miner: the pool gateway's URL (https://HOST); the miner reaches the pool only through it" };
         var key = new Option<string>("--key") { Description = "An open miner: its miner key (pai_…), which an admin creates with 'poolai keys create --role miner'" };
+        var storage = new Option<string>("--storage") { Description = "An open miner: disk space it offers the pool's volumes for encrypted shards, such as 10GiB or 500MB (default 0: none); they are kept under $POOLAI_HOME/chunks" };
         var command = new Command("silo", "Run a silo of the pool: a coordinator, a trusted miner that joins the cluster, or (with --pool and --key) an open miner that reaches the pool only through its gateway. Any other setting may follow as --PoolAI:Section:Key VALUE")
         {
-            role, pool, key,
+            role, pool, key, storage,
         };
         command.TreatUnmatchedTokensAsErrors = false;
         command.Subcommands.Add(Enroll());
         command.SetAction(async (result, _) =>
         {
             var args = new List<string>();
-            foreach (var (option, name) in new[] { (role, "--role"), (pool, "--pool"), (key, "--key") })
+            foreach (var (option, name) in new[] { (role, "--role"), (pool, "--pool"), (key, "--key"), (storage, "--storage") })
             {
                 if (result.GetValue(option) is { } value)
                     args.AddRange([name, value]);

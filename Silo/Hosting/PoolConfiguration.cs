@@ -8,7 +8,7 @@ namespace PoolAI.Silo.Hosting;
 public static class PoolConfiguration
 {
     /// <summary>
-    /// Maps the switches <c>--role</c>, <c>--pool</c> and <c>--key</c> (an open miner's pool and key), reads the role (<c>--role</c>, <c>PoolAI:Role</c> or <c>POOLAI__Role</c>; default
+    /// Maps the switches <c>--role</c>, <c>--pool</c>, <c>--key</c> and <c>--storage</c> (an open miner's pool, key and the storage it offers), reads the role (<c>--role</c>, <c>PoolAI:Role</c> or <c>POOLAI__Role</c>; default
     /// <c>all-in-one</c>) and adds <c>config/{role}.json</c> from beside the application underneath
     /// environment variables and the command line, which still override it. Returns the role.
     /// </summary>
@@ -20,6 +20,7 @@ public static class PoolConfiguration
             ["--role"] = PoolRoles.Key,
             ["--pool"] = "PoolAI:Miner:Pool",
             ["--key"] = "PoolAI:Miner:Key",
+            ["--storage"] = "PoolAI:Miner:StorageBytes",
         });
         var role = PoolRoles.Parse(configuration[PoolRoles.Key]);
         var file = Path.Combine(AppContext.BaseDirectory, "config", $"{role.Name()}.json");

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Polly;
@@ -10,6 +11,7 @@ using PoolAI.Execution;
 using PoolAI.Jobs;
 using PoolAI.Miners;
 using PoolAI.Miners.Channel;
+using PoolAI.Volumes.Stores;
 using PoolAI.Workers;
 
 namespace PoolAI.Silo.Miners;
@@ -19,7 +21,9 @@ namespace PoolAI.Silo.Miners;
 /// hosts the executors, and this client connects it to the pool's gateway over the miner channel — never to the
 /// cluster's ports or database. It registers what the local silo serves, then runs each lease it is given on the
 /// local executor grain (the same code a trusted miner runs), sends streamed output, lease renewals and the result
-/// back, and stops a lease's work when the pool cancels it. A lost connection is retried with backoff (Polly); the
+/// back, and stops a lease's work when the pool cancels it. With <c>--storage</c> it also offers that much of its disk
+/// to the pool's volumes and answers the pool's shard requests from the local silo's <see cref="ShardStore"/>
+/// (<see cref="OpenMinerStorage"/>), beside the leases. A lost connection is retried with backoff (Polly); the
 /// pool treats it as lost leases and requeues them. A refusal that retrying cannot mend (a wrong, revoked or
 /// non-miner key, a registration that breaks a rule) stops the process with exit code 2 and the pool's reason.
 /// </summary>
@@ -30,9 +34,11 @@ public sealed partial class OpenMinerClient(
     WorkerCapabilities capabilities,
     JobKindRegistry kinds,
     IHostApplicationLifetime lifetime,
+    IServiceProvider services,
     ILogger<OpenMinerClient> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly CancellationTokenSource _stopping = new();
+    private readonly OpenMinerStorage? _storage = options.StorageBytes > 0 && services.GetService<ShardStore>() is { } store ? new OpenMinerStorage(store, options.StorageBytes) : null;
     private readonly ConcurrentDictionary<string, RunningLease> _leases = new(StringComparer.Ordinal);
     private Task? _run;
     private volatile bool _draining;
@@ -108,7 +114,7 @@ public sealed partial class OpenMinerClient(
                 PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
                 EnableMultipleHttp2Connections = true,
             },
-            MaxReceiveMessageSize = 16 * 1024 * 1024,
+            MaxReceiveMessageSize = OpenMiners.MaxMessageBytes, // a shard's put
         });
         try
         {
@@ -167,7 +173,11 @@ public sealed partial class OpenMinerClient(
         var headers = new Metadata { { "authorization", $"Bearer {options.Key}" } };
         using var call = client.Connect(headers, cancellationToken: cancellationToken);
         var outgoing = Channel.CreateUnbounded<MinerMessage>(new UnboundedChannelOptions { SingleReader = true });
-        var register = new Register { Device = capabilities.Device, Cores = capabilities.Cores, MemoryMb = capabilities.MemoryMb, GpuMemoryMb = capabilities.GpuMemoryMb, Slots = capabilities.Slots };
+        var register = new Register
+        {
+            Device = capabilities.Device, Cores = capabilities.Cores, MemoryMb = capabilities.MemoryMb, GpuMemoryMb = capabilities.GpuMemoryMb, Slots = capabilities.Slots,
+            StorageBytes = _storage?.CapacityBytes ?? 0,
+        };
         register.Models.AddRange(capabilities.Models);
         // Only the kinds the pool lets open miners run that this silo executes.
         register.Kinds.AddRange((capabilities.Kinds ?? []).Where(kind => kinds.TryGet(kind, out var descriptor) && descriptor.KnownTargets.Any(descriptor.RunsOnOpenMiners)).Select(kind => kind.Name));
@@ -177,7 +187,7 @@ public sealed partial class OpenMinerClient(
         var registered = call.ResponseStream.Current.Registered;
         Worker = registered.Worker;
         registeredNow();
-        LogRegistered(registered.Worker, options.Pool.ToString(), string.Join(", ", register.Models), register.Slots);
+        LogRegistered(registered.Worker, options.Pool.ToString(), string.Join(", ", register.Models), register.Slots, register.StorageBytes);
         if (registered.Status is { Length: > 0 } status && status != nameof(WorkerStatus.Active))
             LogNotActive(registered.Worker, status, registered.StatusReason is { Length: > 0 } why ? why : "no reason given");
         _outgoing = outgoing.Writer;
@@ -209,8 +219,13 @@ public sealed partial class OpenMinerClient(
                         if (_leases.TryGetValue(message.Cancel.Lease, out var cancelled))
                             cancelled.Cancel();
                         break;
+                    case PoolMessage.BodyOneofCase.ShardRequest:
+                        // Off the loop: a shard's disk work must not hold up leases, cancellations or other requests.
+                        var request = message.ShardRequest;
+                        _ = Task.Run(() => AnswerShardAsync(request, outgoing.Writer, connection.Token), CancellationToken.None);
+                        break;
                     case PoolMessage.BodyOneofCase.Refused:
-                        LogMessageRefused(message.Refused.Lease, message.Refused.Reason);
+                        LogMessageRefused(message.Refused.Lease is { Length: > 0 } refusedLease ? refusedLease : message.Refused.ShardRequest, message.Refused.Reason);
                         break;
                 }
             }
@@ -242,6 +257,27 @@ public sealed partial class OpenMinerClient(
         using var timer = new PeriodicTimer(interval);
         while (await timer.WaitForNextTickAsync(cancellationToken))
             outgoing.TryWrite(new MinerMessage { Heartbeat = new Heartbeat() });
+    }
+
+    /// <summary>Answers one shard request from this miner's store (an error when it offers none) on the connection it came on.</summary>
+    private async Task AnswerShardAsync(ShardRequest request, ChannelWriter<MinerMessage> outgoing, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var reply = _storage is { } storage
+                ? await storage.AnswerAsync(request, cancellationToken)
+                : OpenMinerStorage.Error(request, "storage: this miner offers none (start it with --storage SIZE)");
+            outgoing.TryWrite(new MinerMessage { ShardReply = reply });
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The connection ended: the pool failed the request already.
+        }
+        catch (Exception ex)
+        {
+            LogShardRequestFailed(request.RequestId, ex);
+            outgoing.TryWrite(new MinerMessage { ShardReply = OpenMinerStorage.Error(request, $"the miner failed: {ex.Message}") });
+        }
     }
 
     /// <summary>Runs one lease on this silo's executor grain and sends its outcome.</summary>
@@ -370,8 +406,11 @@ public sealed partial class OpenMinerClient(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Open miner {Worker} registered with the pool at {Pool}: serves {Models} with {Slots} slots")]
-    private partial void LogRegistered(string worker, string pool, string models, int slots);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Open miner {Worker} registered with the pool at {Pool}: serves {Models} with {Slots} slots, offers {StorageBytes} bytes of storage")]
+    private partial void LogRegistered(string worker, string pool, string models, int slots, long storageBytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shard request {Request} failed")]
+    private partial void LogShardRequestFailed(string request, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {Worker} is {Status} and gets no new work: {Reason}")]
     private partial void LogNotActive(string worker, string status, string reason);
@@ -393,7 +432,8 @@ public sealed partial class OpenMinerClient(
 /// <param name="Pool">The pool gateway's miner channel URL (<c>https://…</c>, or <c>http://…</c> for an h2c endpoint).</param>
 /// <param name="Key">The miner API key.</param>
 /// <param name="DrainTimeout">How long running leases may finish when the miner stops, before they are handed back.</param>
-public sealed record OpenMinerOptions(Uri Pool, string Key, TimeSpan DrainTimeout)
+/// <param name="StorageBytes">Bytes of shards offered to the pool's volumes (<c>PoolAI:Miner:StorageBytes</c>, <c>--storage</c>); 0 offers none.</param>
+public sealed record OpenMinerOptions(Uri Pool, string Key, TimeSpan DrainTimeout, long StorageBytes = 0)
 {
     /// <inheritdoc />
     public override string ToString() => $"OpenMinerOptions {{ Pool = {Pool} }}"; // never the key

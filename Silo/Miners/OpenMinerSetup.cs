@@ -20,6 +20,9 @@ public static class OpenMinerSetup
     /// <summary>Configuration key of the miner key.</summary>
     public const string KeyKey = "PoolAI:Miner:Key";
 
+    /// <summary>Configuration key of the storage an open miner offers the pool's volumes (<c>--storage 10GiB</c>; default 0, none).</summary>
+    public const string StorageKey = "PoolAI:Miner:StorageBytes";
+
     /// <summary>
     /// The open miner's settings, with the local cluster's settings layered over <paramref name="configuration"/>; null
     /// when <c>PoolAI:Miner:Pool</c> is not set (a trusted miner, which joins the cluster).
@@ -48,6 +51,12 @@ public static class OpenMinerSetup
         if (configuration[$"{PoolTls.Section}:CertificatePath"] is { Length: > 0 })
             throw new PoolConfigurationException($"{PoolTls.Section}:CertificatePath", "must not be set on an open miner: the cluster's certificate is for trusted silos");
 
+        var storage = configuration[StorageKey] is { Length: > 0 } size ? StorageSize.Parse(size) : 0;
+        if (storage is not { } storageBytes || storageBytes > PoolAI.Miners.OpenMiners.MaxStorageBytes)
+            throw new PoolConfigurationException(StorageKey, $"must be a size from 0 to 1PiB, such as 10GiB, 500MB or 1073741824 (bytes); was '{configuration[StorageKey]}'");
+        if (storageBytes > 0 && !configuration.GetValue($"{PoolAI.Volumes.Stores.ChunkStoreOptions.Section}:Enabled", true))
+            throw new PoolConfigurationException(StorageKey, $"offers storage, but {PoolAI.Volumes.Stores.ChunkStoreOptions.Section}:Enabled is false: this miner keeps no shard store");
+
         var drain = configuration.GetValue($"{PoolMinerOptions.Section}:DrainTimeout", TimeSpan.FromSeconds(10));
         configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -65,7 +74,7 @@ public static class OpenMinerSetup
             ["Logging:LogLevel:Orleans"] = configuration["Logging:LogLevel:Orleans"] ?? "Warning",
             ["Logging:LogLevel:PoolAI.Silo.Workers.WorkerRegistration"] = configuration["Logging:LogLevel:PoolAI.Silo.Workers.WorkerRegistration"] ?? "Warning",
         });
-        return new OpenMinerOptions(uri, key.Trim(), drain);
+        return new OpenMinerOptions(uri, key.Trim(), drain, storageBytes);
     }
 
     private static int FreePort()

@@ -122,7 +122,7 @@ public sealed class OpenMinerFailoverTests
     }
 
     [TestMethod]
-    public async Task AnOpenMinerWithADatabaseCredentialOrABadPoolOrKeyDoesNotStart()
+    public async Task AnOpenMinerWithADatabaseCredentialOrABadPoolKeyOrStorageDoesNotStart()
     {
         var cases = new (string[] Args, Dictionary<string, string> Environment, string Expected)[]
         {
@@ -131,6 +131,7 @@ public sealed class OpenMinerFailoverTests
             (["--pool", "ftp://pool", "--key", "pai_0123456789ab_secret"], [], "PoolAI:Miner:Pool: must be the pool gateway's URL"),
             (["--pool", "http://127.0.0.1:1", "--key", "pai_0123456789ab_secret"], new() { ["PoolAI__Database__ConnectionString"] = "Host=db;Password=x" },
                 "PoolAI:Database:ConnectionString: must not be set on an open miner"),
+            (["--pool", "http://127.0.0.1:1", "--key", "pai_0123456789ab_secret", "--storage", "lots"], [], "PoolAI:Miner:StorageBytes: must be a size from 0 to 1PiB"),
         };
         foreach (var (args, environment, expected) in cases)
         {
