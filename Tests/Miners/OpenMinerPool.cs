@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using PoolAI.Benchmarks.Failover;
 using PoolAI.Client.Sdk;
 using PoolAI.Miners.Channel;
@@ -30,6 +31,9 @@ public sealed class OpenMinerPool : IAsyncDisposable
 
     /// <summary>The pool, as the SDK sees it.</summary>
     public PoolClient Pool => _connection.Client;
+
+    /// <summary>The pool's grains, through the SDK's cluster client.</summary>
+    public IGrainFactory Grains => _connection.Services.GetRequiredService<IClusterClient>();
 
     /// <summary>The gateway's HTTP API.</summary>
     public Uri HttpAddress { get; }
@@ -80,8 +84,8 @@ public sealed class OpenMinerPool : IAsyncDisposable
         return (view.Id, key);
     }
 
-    /// <summary>Starts an open miner process with <paramref name="key"/> as the README says (<c>poolai silo --role miner --pool URL --key KEY</c>) and waits until the pool registered it.</summary>
-    public async Task<PoolProcess> StartMinerAsync(string key, IReadOnlyDictionary<string, string>? settings = null)
+    /// <summary>Starts an open miner process with <paramref name="key"/> as the README says (<c>poolai silo --role miner --pool URL --key KEY</c>, then <paramref name="args"/>) and waits until the pool registered it.</summary>
+    public async Task<PoolProcess> StartMinerAsync(string key, IReadOnlyDictionary<string, string>? settings = null, params string[] args)
     {
         // A miner's machine is not the test runner's: it inherits none of the runner's database settings (CI has one).
         var environment = Environment.GetEnvironmentVariables().Keys.Cast<string>()
@@ -90,7 +94,7 @@ public sealed class OpenMinerPool : IAsyncDisposable
         foreach (var (name, value) in settings ?? new Dictionary<string, string>())
             environment[name] = value;
         var miner = PoolProcess.Start("poolai.dll", PoolProcess.FreePort(), PoolProcess.FreePort(), environment,
-            "silo", "--role", "miner", "--pool", ChannelAddress.ToString().TrimEnd('/'), "--key", key);
+            ["silo", "--role", "miner", "--pool", ChannelAddress.ToString().TrimEnd('/'), "--key", key, .. args]);
         _miners.Add(miner);
         await miner.WaitForLogAsync("registered with the pool", TimeSpan.FromMinutes(2));
         return miner;
