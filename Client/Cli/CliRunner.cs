@@ -80,6 +80,11 @@ internal static class CliRunner
             Console.Error.WriteLine($"poolai: {ex.Message}");
             return BadInput;
         }
+        catch (Volumes.VolumeNotFoundException ex)
+        {
+            Console.Error.WriteLine($"poolai: {ex.Message}");
+            return BadInput;
+        }
         catch (KeyNotFoundException ex)
         {
             Console.Error.WriteLine($"poolai: {ex.Message}");

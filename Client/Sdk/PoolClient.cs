@@ -24,6 +24,13 @@ public sealed class PoolClient(IGrainFactory grains)
     /// </summary>
     public static readonly TimeSpan WatchProbe = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Storage volumes: create and list them, and stream files in and out (<c>OpenWriteAsync</c>,
+    /// <c>OpenReadAsync</c> with ranges) — bytes go straight between this process and the miners'
+    /// stores, a few stripes at a time, so files of any size are never held in memory.
+    /// </summary>
+    public PoolAI.Volumes.VolumeClient Volumes { get; } = new(grains);
+
     /// <summary>Submits <paramref name="spec"/> under a new id (or <paramref name="jobId"/>; resubmitting an id is idempotent).</summary>
     /// <returns>The job as accepted, usually <see cref="JobStatus.Queued"/>.</returns>
     /// <exception cref="JobValidationException">The job breaks a rule; nothing was stored.</exception>

@@ -46,6 +46,9 @@ public sealed class PoolConnection : IAsyncDisposable
     /// <summary>The SDK on this connection.</summary>
     public PoolClient Client { get; }
 
+    /// <summary>Storage volumes on this connection (<see cref="PoolClient.Volumes"/>).</summary>
+    public PoolAI.Volumes.VolumeClient Volumes => Client.Volumes;
+
     /// <summary>How the pool was reached.</summary>
     public PoolConnectionKind Kind { get; }
 
