@@ -22,6 +22,7 @@ public sealed partial class VolumeGrain(
     private readonly SerializedWrites<VolumeState> _writes = new(state);
     private readonly Dictionary<string, int> _auditsUsed = new(StringComparer.Ordinal);
     private byte[]? _dataKey;
+    private DateTimeOffset _lastSweep = DateTimeOffset.MinValue;
 
     private string Name => this.GetPrimaryKeyString();
 
@@ -292,6 +293,12 @@ public sealed partial class VolumeGrain(
 
     private async Task ExpireWritesAsync(CancellationToken cancellationToken)
     {
+        if (S.Volume is not null && clock.GetUtcNow() - _lastSweep >= options.Value.SweepInterval)
+        {
+            _lastSweep = clock.GetUtcNow();
+            await SweepAsync();
+        }
+
         var cutoff = clock.GetUtcNow() - options.Value.WriteLease;
         var expired = S.Pending.Where(p => p.Value.Started < cutoff).Select(p => p.Key).ToList();
         var abandoned = S.Uploads.Where(u => u.Value.Created < clock.GetUtcNow() - options.Value.UploadLifetime).Select(u => u.Key).ToList();
@@ -315,6 +322,39 @@ public sealed partial class VolumeGrain(
                 AddGarbage(u.Parts.Values.Select(p => p.Extent));
         }
 
+        await _writes.WriteAsync();
+        await CollectGarbageAsync();
+    }
+
+    /// <summary>Deletes writes that live stores hold and nothing refers to: the shards of a write whose writer or coordinator died before it was recorded anywhere else.</summary>
+    private async Task SweepAsync()
+    {
+        var stores = (await AllStoresAsync()).Where(s => s.Alive).ToList();
+        var referenced = new HashSet<Guid>(S.Pending.Keys);
+        referenced.UnionWith(S.Files.Values.SelectMany(f => f.Extents.Select(e => e.Write)));
+        referenced.UnionWith(S.Uploads.Values.SelectMany(u => u.Parts.Values.Select(p => p.Extent.Write)));
+        referenced.UnionWith(S.Garbage.Keys);
+        var found = new Dictionary<Guid, List<string>>();
+        foreach (var store in stores)
+        {
+            try
+            {
+                foreach (var write in await ShardStores.Of(GrainFactory, store.StoreId).ListWritesAsync(Name))
+                {
+                    if (!referenced.Contains(write))
+                        (found.TryGetValue(write, out var list) ? list : found[write] = []).Add(store.StoreId);
+                }
+            }
+            catch (Exception e)
+            {
+                LogGarbageDeferred(logger, Name, Guid.Empty, store.StoreId, e.Message);
+            }
+        }
+
+        if (found.Count == 0)
+            return;
+        foreach (var (write, holders) in found)
+            S.Garbage[write] = holders;
         await _writes.WriteAsync();
         await CollectGarbageAsync();
     }

@@ -16,6 +16,10 @@ public sealed class VolumeOptions
     [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
     public TimeSpan UploadLifetime { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>How often a volume lists the writes its live stores hold and deletes those no file, part or write in progress refers to (shards left by a crash).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How often coordinators look for dead stores and due audits and scrubs.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan CheckInterval { get; set; } = TimeSpan.FromSeconds(5);

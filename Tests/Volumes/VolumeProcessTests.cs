@@ -1,0 +1,237 @@
+using System.Security.Cryptography;
+using PoolAI.Benchmarks.Failover;
+using PoolAI.Client.Sdk;
+using PoolAI.Tests.Miners;
+using PoolAI.Tests.Postgres;
+using PoolAI.Volumes;
+
+namespace PoolAI.Tests.Volumes;
+
+/// <summary>Volumes in real processes on PostgreSQL: lost miners, a rebuild, a second loss, and a coordinator killed mid-write.</summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class VolumeProcessTests
+{
+    private const int MiB = 1 << 20;
+
+    /// <summary>Settings every silo of these tests gets: quick checks, a shared master key, no fsync (the tests kill processes, not machines).</summary>
+    private static Dictionary<string, string> VolumeSettings() => new()
+    {
+        ["PoolAI__Cluster__Clustering"] = "adonet",
+        ["PoolAI__Storage__Provider"] = "postgres",
+        ["PoolAI__Database__Migrate"] = "true",
+        ["PoolAI__Volumes__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+        ["PoolAI__Volumes__CheckInterval"] = "00:00:01",
+        ["PoolAI__Volumes__RebuildDelay"] = "00:00:00",
+        ["PoolAI__Volumes__AuditPeriod"] = "00:00:00",
+        ["PoolAI__Volumes__ScrubInterval"] = "00:00:00",
+        ["PoolAI__Volumes__WriteLease"] = "00:00:15",
+        ["PoolAI__Volumes__SweepInterval"] = "00:00:05",
+        ["PoolAI__Volumes__Store__FlushToDisk"] = "false",
+    };
+
+    [TestMethod]
+    public async Task FilesOnThreeTrustedAndThreeOpenMinersSurviveTwoKilledMinersTheRebuildAndTwoMoreKilled()
+    {
+        var cluster = await ProcessCluster.CreateAsync(VolumeSettings());
+        cluster.Environment.Remove("PoolAI__Cluster__ClusterId"); // the open-miner pool's client joins the default cluster id
+        var coordinator = new Dictionary<string, string>(cluster.Environment) { ["PoolAI__Role"] = "coordinator" };
+        await using var pool = await OpenMinerPool.StartAsync(coordinator);
+        var trusted = new List<PoolProcess>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+                trusted.Add(PoolProcess.StartSilo("miner", cluster.Miner()));
+            var open = new List<PoolProcess>();
+            for (var i = 0; i < 3; i++)
+            {
+                var (_, key) = await pool.KeyAsync("miner", $"open-{i}");
+                open.Add(await pool.StartMinerAsync(key, null, "--storage", "2GiB"));
+            }
+
+            await WaitForStoresAsync(pool.Grains, 6, StoreKind.Open, 3);
+            var volumes = pool.Pool.Volumes;
+            await volumes.CreateAsync("data", new VolumeSpec("rs:4+2"));
+
+            // 256 MiB in files of awkward sizes: empty, one byte, a shard ± 1, a stripe ± 1, 100 MiB, and the rest.
+            var sizes = new List<long> { 0, 1, MiB - 1, MiB, MiB + 1, (4 * MiB) - 1, (4 * MiB) + 1, 100L * MiB };
+            var rest = (256L * MiB) - sizes.Sum();
+            sizes.AddRange([rest / 3, rest / 3, rest - (2 * (rest / 3))]);
+            var hashes = new Dictionary<string, string>();
+            for (var i = 0; i < sizes.Count; i++)
+            {
+                var path = $"set/{i:00}-{sizes[i]}.bin";
+                var file = await volumes.WriteAsync("data", path, new SeededStream(sizes[i], i));
+                hashes[path] = file.Sha256;
+            }
+
+            await AssertAllReadBackAsync(volumes, hashes, "as written");
+            trusted[0].KillHard();
+            open[0].KillHard();
+            await AssertAllReadBackAsync(volumes, hashes, "with a trusted and an open miner killed");
+
+            // Two trusted miners join; the rebuild restores every stripe's six shards on live stores.
+            trusted.Add(PoolProcess.StartSilo("miner", cluster.Miner()));
+            trusted.Add(PoolProcess.StartSilo("miner", cluster.Miner()));
+            var health = await WaitForHealthyAsync(volumes.Volume("data"), TimeSpan.FromMinutes(4));
+            Assert.IsTrue(health.Repair is { ShardsRewritten: > 0 }, $"{health.Repair}");
+
+            // Kill the two newcomers, which hold the rebuilt shards: still readable.
+            trusted[3].KillHard();
+            trusted[4].KillHard();
+            await AssertAllReadBackAsync(volumes, hashes, "after the rebuild and two more killed");
+        }
+        finally
+        {
+            foreach (var process in trusted)
+                process.Dispose();
+        }
+    }
+
+    [TestMethod]
+    public async Task ACoordinatorKilledInTheMiddleOfAWriteLeavesThePreviousVersionWholeAndTheHalfWriteIsCollected()
+    {
+        var cluster = await ProcessCluster.CreateAsync(VolumeSettings());
+        var coordinator = PoolProcess.StartSilo("coordinator", cluster.CoordinatorEnvironment);
+        PoolProcess? restarted = null;
+        var miners = new List<PoolProcess>();
+        try
+        {
+            await coordinator.WaitForLogAsync("Application started", TimeSpan.FromMinutes(2));
+            for (var i = 0; i < 3; i++)
+                miners.Add(PoolProcess.StartSilo("miner", cluster.Miner()));
+            string first;
+            await using (var connection = await PoolConnection.OpenAsync(cluster.Client))
+            {
+                await WaitForStoresAsync(connection.Services.GetService(typeof(IClusterClient)) as IGrainFactory ?? throw new InvalidOperationException(), 3, StoreKind.Trusted, 3);
+                await connection.Volumes.CreateAsync("atomic", new VolumeSpec("rs:2+1"));
+                first = (await connection.Volumes.WriteAsync("atomic", "model.bin", new SeededStream(10L * MiB, 1))).Sha256;
+
+                // The second version: kill the coordinator once 30 MiB of its 100 are stored.
+                var stored = 0L;
+                var killed = new TaskCompletionSource();
+                var progress = new Progress<long>(n =>
+                {
+                    if (Interlocked.Add(ref stored, n) >= 30L * MiB && !killed.Task.IsCompleted)
+                    {
+                        coordinator.KillHard();
+                        killed.TrySetResult();
+                    }
+                });
+                var write = connection.Volumes.WriteAsync("atomic", "model.bin", new SeededStream(100L * MiB, 2, throttle: killed.Task), progress);
+                await Assert.ThrowsAsync<Exception>(() => write);
+                Assert.IsTrue(killed.Task.IsCompleted, "the coordinator was killed mid-write");
+            }
+
+            restarted = PoolProcess.StartSilo("coordinator", cluster.CoordinatorEnvironment);
+            await restarted.WaitForLogAsync("Application started", TimeSpan.FromMinutes(2));
+            await using var again = await PoolConnection.OpenAsync(cluster.Client);
+            var file = await again.Volumes.Volume("atomic").OpenFileAsync("model.bin");
+            Assert.AreEqual(10L * MiB, file.File.Length, "the previous version, not a torn file");
+            Assert.AreEqual(first, file.File.Sha256);
+            var sha = SHA256.Create();
+            await using (var read = await again.Volumes.OpenReadAsync("atomic", "model.bin"))
+                Assert.AreEqual(first, Convert.ToHexStringLower(await sha.ComputeHashAsync(read)));
+
+            // The half-written version's shards are deleted once its write lease (15 s here) runs out.
+            var grains = again.Services.GetService(typeof(IClusterClient)) as IGrainFactory ?? throw new InvalidOperationException();
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (true)
+            {
+                var stores = await grains.GetGrain<IStoreDirectoryGrain>(IStoreDirectoryGrain.Default).GetStoresAsync();
+                var writes = (await Task.WhenAll(stores.Where(s => s.Alive).Select(s => ShardStores.Of(grains, s.StoreId).ListWritesAsync("atomic")))).SelectMany(w => w).Distinct().ToList();
+                if (stores.Count(s => s.Alive) == 3 && writes.Count == 1 && writes[0] == file.Extents[0].Write)
+                    break;
+                Assert.IsTrue(DateTime.UtcNow < deadline, $"{stores.Count(s => s.Alive)} live stores; writes on them: {string.Join(", ", writes)}; the file's: {file.Extents[0].Write}");
+                await Task.Delay(1000);
+            }
+        }
+        finally
+        {
+            coordinator.Dispose();
+            restarted?.Dispose();
+            foreach (var miner in miners)
+                miner.Dispose();
+        }
+    }
+
+    private static async Task AssertAllReadBackAsync(VolumeClient volumes, Dictionary<string, string> hashes, string when)
+    {
+        foreach (var (path, hash) in hashes)
+        {
+            using var sha = SHA256.Create();
+            await using var read = await volumes.OpenReadAsync("data", path);
+            Assert.AreEqual(hash, Convert.ToHexStringLower(await sha.ComputeHashAsync(read)), $"{path} {when}");
+        }
+    }
+
+    private static async Task WaitForStoresAsync(IGrainFactory grains, int live, StoreKind kind, int ofKind)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            var stores = await grains.GetGrain<IStoreDirectoryGrain>(IStoreDirectoryGrain.Default).GetStoresAsync();
+            if (stores.Count(s => s.Alive) >= live && stores.Count(s => s.Alive && s.Registration.Kind == kind) >= ofKind)
+                return;
+            Assert.IsTrue(DateTime.UtcNow < deadline, $"stores: {string.Join(", ", stores.Select(s => $"{s.StoreId} {s.Registration.Kind} {(s.Alive ? "alive" : "dead")}"))}");
+            await Task.Delay(500);
+        }
+    }
+
+    private static async Task<VolumeHealth> WaitForHealthyAsync(IVolumeGrain volume, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var health = await volume.GetHealthAsync();
+            if (health.Healthy == health.Stripes && health.Repair is { Running: false })
+                return health;
+            Assert.IsTrue(DateTime.UtcNow < deadline, $"{health.Healthy}/{health.Stripes} healthy, {health.Degraded} degraded, {health.Lost} lost; rebuild {health.Repair}; {string.Join("; ", health.Repair?.Problems ?? [])}");
+            await Task.Delay(1000);
+        }
+    }
+
+    /// <summary>A read-only stream of <c>length</c> pseudo-random bytes from <c>seed</c>, generated as read (so large files need no memory); optionally slowed until <c>throttle</c> completes.</summary>
+    private sealed class SeededStream(long length, int seed, Task? throttle = null) : Stream
+    {
+        private readonly Random _random = new(seed);
+        private long _position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => length;
+
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var n = (int)Math.Min(buffer.Length, length - _position);
+            _random.NextBytes(buffer[..n]);
+            _position += n;
+            return n;
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (throttle is { IsCompleted: false })
+                await Task.Delay(20, cancellationToken); // the kill must land mid-write, not after it
+            return Read(buffer.Span);
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
