@@ -111,6 +111,7 @@ try
     app.MapOpenAiApi();
     app.MapAdminApi();
     app.MapLibrariesApi();
+    PoolAI.Gateway.Volumes.VolumesApi.MapVolumesApi(app);
     // Any valid key may open the stream; the service itself refuses keys that are not miner keys, saying so.
     app.MapGrpcService<PoolAI.Gateway.Miners.MinerChannelService>().RequireAuthorization();
     app.MapOpenApi().AllowAnonymous();

@@ -12,6 +12,7 @@ namespace PoolAI.Volumes;
 /// <param name="ParityShards">M: shards that can be lost (N − 1 for a mirror).</param>
 /// <param name="Mirror">True for <c>mirror:N</c>: every shard is a full copy.</param>
 [GenerateSerializer, Immutable, Alias("poolai.VolumeLayout")]
+[System.Text.Json.Serialization.JsonConverter(typeof(VolumeLayoutJsonConverter))]
 public sealed record VolumeLayout([property: Id(0)] int DataShards, [property: Id(1)] int ParityShards, [property: Id(2)] bool Mirror)
 {
     /// <summary>The default, <c>rs:4+2</c>: survives two lost stores at 1.5× the stored bytes.</summary>

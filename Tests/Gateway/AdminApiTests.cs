@@ -138,3 +138,35 @@ public sealed class AdminApiTests
         Assert.AreEqual(silo.GetProperty("silo").GetString(), environment.GetProperty("silo").GetString());
     }
 }
+
+/// <summary>The volume status endpoints for admins.</summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class VolumesApiTests
+{
+    [TestMethod]
+    public async Task AnAdminReadsAVolumesHealthAndBadOrUnknownNamesAreRefused()
+    {
+        await using var gateway = await GatewayFixture.StartAsync();
+        await gateway.Pool.Volumes.CreateAsync("status-check", new PoolAI.Volumes.VolumeSpec("mirror:1"));
+        await gateway.Pool.Volumes.WriteAsync("status-check", "a.txt", new MemoryStream("hello"u8.ToArray()));
+        using var admin = gateway.Http(await gateway.KeyAsync("admin"));
+        using var developer = gateway.Http(await gateway.KeyAsync("developer"));
+
+        var response = await admin.GetAsync("api/volumes/status-check");
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.AreEqual(HttpStatusCode.OK, response.StatusCode, body);
+        var health = JsonDocument.Parse(body).RootElement;
+        Assert.AreEqual("mirror:1", health.GetProperty("volume").GetProperty("layout").GetString());
+        Assert.AreEqual(1, health.GetProperty("stripes").GetInt64());
+        Assert.AreEqual(1, health.GetProperty("healthy").GetInt64());
+
+        var list = JsonDocument.Parse(await admin.GetStringAsync("api/volumes")).RootElement;
+        Assert.IsTrue(list.EnumerateArray().Any(v => v.GetProperty("name").GetString() == "status-check"));
+        Assert.AreEqual(HttpStatusCode.Forbidden, (await developer.GetAsync("api/volumes/status-check")).StatusCode);
+        Assert.AreEqual(HttpStatusCode.NotFound, (await admin.GetAsync("api/volumes/no-such-volume")).StatusCode);
+        var bad = await admin.GetAsync("api/volumes/Bad_Name");
+        Assert.AreEqual(HttpStatusCode.BadRequest, bad.StatusCode);
+        StringAssert.Contains(await bad.Content.ReadAsStringAsync(), "name");
+    }
+}
