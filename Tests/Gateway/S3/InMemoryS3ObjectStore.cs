@@ -26,6 +26,9 @@ public sealed class InMemoryS3ObjectStore : IS3ObjectStore
             return b.Objects.Keys.ToList();
     }
 
+    /// <summary>Completed when a PutObject has read its first bytes (set by a test that watches streaming).</summary>
+    public TaskCompletionSource? FirstBytesRead { get; set; }
+
     /// <summary>Uploads started and neither completed nor aborted, in all buckets.</summary>
     public int OpenUploads => _buckets.Values.Sum(b => b.Uploads.Count);
 
@@ -153,10 +156,17 @@ public sealed class InMemoryS3ObjectStore : IS3ObjectStore
         return Task.CompletedTask;
     }
 
-    private static async Task<byte[]> ReadAllAsync(Stream body, CancellationToken cancellationToken)
+    private async Task<byte[]> ReadAllAsync(Stream body, CancellationToken cancellationToken)
     {
         var buffer = new MemoryStream();
-        await body.CopyToAsync(buffer, cancellationToken);
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            FirstBytesRead?.TrySetResult();
+        }
+
         return buffer.ToArray();
     }
 
