@@ -7,6 +7,7 @@ using PoolAI.Gateway.Auth;
 using PoolAI.Gateway.Binding;
 using PoolAI.Gateway.Jobs;
 using PoolAI.Gateway.OpenAi;
+using PoolAI.Gateway.S3;
 using Scalar.AspNetCore;
 using PoolAI.Libraries;
 using PoolAI.Models;
@@ -43,6 +44,8 @@ try
     builder.Services.AddOpenApi(o => o.AddNumberRules().AddJobSchemas());
     builder.Services.AddGatewayAuth(builder.Configuration);
     builder.Services.AddGatewayRateLimits(builder.Configuration);
+    // The S3 API's signing and limits; its object store (IS3ObjectStore, over volumes) is registered on its own.
+    builder.Services.AddS3Api(builder.Configuration);
     builder.Services.TryAddSingleton(TimeProvider.System);
     builder.Services.AddSingleton(new WebhookSigningKey(
         (builder.Configuration.GetSection(PoolAI.Webhooks.WebhookOptions.Section).Get<PoolAI.Webhooks.WebhookOptions>() ?? new PoolAI.Webhooks.WebhookOptions()).Key()));
@@ -112,6 +115,7 @@ try
     app.MapAdminApi();
     app.MapLibrariesApi();
     PoolAI.Gateway.Volumes.VolumesApi.MapVolumesApi(app);
+    app.MapS3Api();
     // Any valid key may open the stream; the service itself refuses keys that are not miner keys, saying so.
     app.MapGrpcService<PoolAI.Gateway.Miners.MinerChannelService>().RequireAuthorization();
     app.MapOpenApi().AllowAnonymous();

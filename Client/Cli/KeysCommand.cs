@@ -5,7 +5,7 @@ using Spectre.Console;
 
 namespace PoolAI.Client.Cli;
 
-/// <summary><c>poolai keys create|list|revoke</c>: API keys of the HTTP gateway, against the configured pool or the local embedded one.</summary>
+/// <summary><c>poolai keys create|list|revoke|s3</c>: API keys of the HTTP gateway, against the configured pool or the local embedded one.</summary>
 internal static class KeysCommand
 {
     public static Command Create()
@@ -54,6 +54,34 @@ internal static class KeysCommand
             return CliRunner.Ok;
         }, validate: null, cancellationToken));
 
-        return new Command("keys", "API keys of the HTTP gateway") { create, list, revoke };
+        var s3Id = new Argument<string>("id") { Description = "The key's id (the 12 hex digits after pai_)" };
+        var s3 = new Command("s3", "Print a key's S3 credentials for the gateway's /s3 (needs the gateway's S3 master secret on this machine; key holders can ask the gateway: GET /api/s3/credentials)") { s3Id };
+        s3.SetAction(async (result, cancellationToken) => await CliRunner.RunAsync(async (connection, _) =>
+        {
+            var keyId = result.GetValue(s3Id)!;
+            var key = (await connection.Client.ListApiKeysAsync()).FirstOrDefault(k => k.Id == keyId)
+                ?? throw new PoolAI.Jobs.JobValidationException("id", $"no API key has id '{keyId}'");
+            if (key.RevokedAt is not null)
+                throw new PoolAI.Jobs.JobValidationException("id", $"key {keyId} was revoked at {key.RevokedAt:u}; its S3 credentials are refused");
+            if (key.Role == ApiRoles.Miner)
+                throw new PoolAI.Jobs.JobValidationException("id", $"key {keyId} is a miner key; S3 is for developer and admin keys");
+            var configuration = CliConfiguration.Load();
+            // An embedded pool is this machine's own: its gateway reads the same pool home, so the secret may be made here.
+            var master = connection.Kind == PoolAI.Client.Sdk.PoolConnectionKind.Embedded
+                ? PoolAI.Silo.Hosting.S3MasterSecret.LoadOrCreate(configuration)
+                : PoolAI.Silo.Hosting.S3MasterSecret.LoadExisting(configuration)
+                    ?? throw new PoolAI.Jobs.JobValidationException(PoolAI.Silo.Hosting.S3MasterSecret.ConfigurationKey,
+                        "this machine has no S3 master secret: set POOLAI__Gateway__S3__Secret to the gateway's, or have the key's holder ask the gateway (GET /api/s3/credentials)");
+            Console.WriteLine($"aws_access_key_id = {S3Credentials.AccessKeyIdOf(keyId)}");
+            Console.WriteLine($"aws_secret_access_key = {S3Credentials.SecretFor(master, keyId)}");
+            Console.Error.WriteLine($"[S3 credentials of key {keyId} ({key.Role}); endpoint: the gateway's /s3, path-style, region us-east-1]");
+            return CliRunner.Ok;
+        }, validate: _ =>
+        {
+            if (S3Credentials.KeyIdOf(S3Credentials.AccessKeyPrefix + result.GetValue(s3Id)?.ToUpperInvariant()) != result.GetValue(s3Id))
+                throw new PoolAI.Jobs.JobValidationException("id", $"must be the 12 lower-case hex digits after pai_; was '{result.GetValue(s3Id)}'");
+        }, cancellationToken));
+
+        return new Command("keys", "API keys of the HTTP gateway") { create, list, revoke, s3 };
     }
 }

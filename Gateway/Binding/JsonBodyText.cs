@@ -18,11 +18,11 @@ public static class JsonBodyText
     /// Checks every request with a JSON content type: reads its body (within the configured size limit, so a larger one
     /// still gets 413) and answers 400 through <see cref="ApiErrors.Invalid"/> when <see cref="Check"/> finds a fault;
     /// otherwise the endpoint binds the same bytes. Put it after authentication and rate limiting, so that only callers
-    /// the gateway serves have their bodies read.
+    /// the gateway serves have their bodies read. Endpoints marked <see cref="StreamedBody"/> are left alone.
     /// </summary>
     public static IApplicationBuilder UseJsonBodyTextCheck(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        if (context.Request.HasJsonContentType())
+        if (context.Request.HasJsonContentType() && context.GetEndpoint()?.Metadata.GetMetadata<StreamedBody>() is null)
         {
             var body = new MemoryStream();
             context.Response.RegisterForDispose(body);
