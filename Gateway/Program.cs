@@ -46,6 +46,7 @@ try
     builder.Services.AddGatewayRateLimits(builder.Configuration);
     // The S3 API's signing and limits; its object store (IS3ObjectStore, over volumes) is registered on its own.
     builder.Services.AddS3Api(builder.Configuration);
+    builder.Services.AddSingleton<PoolAI.Gateway.S3.IS3ObjectStore, PoolAI.Gateway.S3.VolumeObjectStore>();
     builder.Services.TryAddSingleton(TimeProvider.System);
     builder.Services.AddSingleton(new WebhookSigningKey(
         (builder.Configuration.GetSection(PoolAI.Webhooks.WebhookOptions.Section).Get<PoolAI.Webhooks.WebhookOptions>() ?? new PoolAI.Webhooks.WebhookOptions()).Key()));

@@ -93,14 +93,18 @@ public interface IVolumeGrain : IGrainWithStringKey
     [Alias("StagePart")]
     Task StagePartAsync(Guid upload, int part, Guid write, FileCommit commit);
 
-    /// <summary>Completes upload <paramref name="upload"/>: the file is the parts named, in order, without copying a byte.</summary>
-    /// <exception cref="Jobs.JobValidationException">Field <c>upload</c> (unknown), <c>parts</c> (a part not staged, not ascending).</exception>
+    /// <summary>
+    /// Completes upload <paramref name="upload"/> of <paramref name="path"/>: the file is the parts named, in order,
+    /// without copying a byte. With <paramref name="etags"/> (one per part), each must be the ETag its part was staged with.
+    /// </summary>
+    /// <exception cref="Jobs.JobValidationException">Field <c>upload</c> (unknown, or for another path), <c>parts</c> (a part not staged, not ascending, another ETag), <c>quota</c>.</exception>
     [Alias("CompleteUpload")]
-    Task<VolumeFile> CompleteUploadAsync(Guid upload, IReadOnlyList<int> parts);
+    Task<VolumeFile> CompleteUploadAsync(Guid upload, string path, IReadOnlyList<int> parts, IReadOnlyList<string>? etags = null);
 
-    /// <summary>Abandons upload <paramref name="upload"/> and deletes its parts' shards.</summary>
+    /// <summary>Abandons upload <paramref name="upload"/> of <paramref name="path"/> and deletes its parts' shards.</summary>
+    /// <exception cref="Jobs.JobValidationException">Field <c>upload</c> (unknown, or for another path).</exception>
     [Alias("AbortUpload")]
-    Task AbortUploadAsync(Guid upload);
+    Task AbortUploadAsync(Guid upload, string path);
 }
 
 /// <summary>What <c>poolai volume create</c> asks for.</summary>

@@ -27,8 +27,10 @@ public sealed partial class VolumeGrain
         var target = Upload(upload);
         if (part is < 1 or > MaxParts)
             throw new JobValidationException("part", $"must be 1 to {MaxParts} (got {part})");
-        if (!S.Pending.TryGetValue(write, out var pending) || pending.Path != target.Path)
-            throw new JobValidationException("write", $"write {write:N} is unknown, expired or for another file");
+        if (!S.Pending.TryGetValue(write, out var pending))
+            throw new JobValidationException("write", $"write {write:N} is unknown or expired");
+        if (pending.Path != target.Path)
+            throw new JobValidationException("upload", $"upload {upload:N} is for '{target.Path}', not '{pending.Path}'");
         VolumeRules.CheckCommit(volume.Layout, volume.ShardBytes, commit);
         S.Pending.Remove(write);
         if (target.Parts.TryGetValue(part, out var earlier))
@@ -39,10 +41,10 @@ public sealed partial class VolumeGrain
     }
 
     /// <inheritdoc />
-    public async Task<VolumeFile> CompleteUploadAsync(Guid upload, IReadOnlyList<int> parts)
+    public async Task<VolumeFile> CompleteUploadAsync(Guid upload, string path, IReadOnlyList<int> parts, IReadOnlyList<string>? etags = null)
     {
         var volume = Volume;
-        var target = Upload(upload);
+        var target = Upload(upload, path);
         if (parts.Count == 0)
             throw new JobValidationException("parts", "name at least one part");
         for (var i = 0; i < parts.Count; i++)
@@ -51,6 +53,8 @@ public sealed partial class VolumeGrain
                 throw new JobValidationException("parts", $"part {parts[i]} was not uploaded");
             if (i > 0 && parts[i] <= parts[i - 1])
                 throw new JobValidationException("parts", $"parts must be in ascending order ({parts[i - 1]} then {parts[i]})");
+            if (etags is not null && (etags.Count != parts.Count || !string.Equals(etags[i].Trim('"'), target.Parts[parts[i]].ETag.Trim('"'), StringComparison.OrdinalIgnoreCase)))
+                throw new JobValidationException("parts", $"part {parts[i]} was uploaded with another ETag");
         }
 
         var chosen = parts.Select(p => target.Parts[p]).ToList();
@@ -73,18 +77,24 @@ public sealed partial class VolumeGrain
     }
 
     /// <inheritdoc />
-    public async Task AbortUploadAsync(Guid upload)
+    public async Task AbortUploadAsync(Guid upload, string path)
     {
         _ = Volume;
-        if (!S.Uploads.Remove(upload, out var target))
-            throw new JobValidationException("upload", $"upload {upload:N} is unknown, completed or aborted");
-        AddGarbage(target.Parts.Values.Select(p => p.Extent));
+        Upload(upload, path);
+        S.Uploads.Remove(upload, out var target);
+        AddGarbage(target!.Parts.Values.Select(p => p.Extent));
         foreach (var write in S.Pending.Where(p => p.Value.Upload == upload).Select(p => p.Key).ToList())
             S.Pending.Remove(write);
         await _writes.WriteAsync();
         CollectGarbageSoon();
     }
 
-    private UploadState Upload(Guid upload) =>
-        S.Uploads.TryGetValue(upload, out var target) ? target : throw new JobValidationException("upload", $"upload {upload:N} is unknown, completed or aborted");
+    private UploadState Upload(Guid upload, string? path = null)
+    {
+        if (!S.Uploads.TryGetValue(upload, out var target))
+            throw new JobValidationException("upload", $"upload {upload:N} is unknown, completed or aborted");
+        if (path is not null && VolumeNames.CheckPath(path) != target.Path)
+            throw new JobValidationException("upload", $"upload {upload:N} is for '{target.Path}', not '{path}'");
+        return target;
+    }
 }

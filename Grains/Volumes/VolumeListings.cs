@@ -34,7 +34,7 @@ public static class VolumeListings
             if (common is not null)
             {
                 prefixes.Add(common);
-                last = common + "\uffff"; // after everything in the folder
+                last = common; // the next page skips everything under it
             }
             else
             {

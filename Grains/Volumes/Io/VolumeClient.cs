@@ -66,13 +66,27 @@ public sealed class VolumeClient(IGrainFactory grains)
     /// <exception cref="JobValidationException">Field <c>offset</c> or <c>length</c>: negative, or the offset past the end.</exception>
     public async Task<VolumeReadStream> OpenReadAsync(string volume, string path, long offset = 0, long length = -1)
     {
-        var grain = Volume(volume);
-        var file = await grain.OpenFileAsync(path);
-        if (offset < 0 || (offset > file.File.Length))
-            throw new JobValidationException("offset", $"must be 0 to {file.File.Length} (got {offset})");
         if (length < -1)
             throw new JobValidationException("length", $"must be ≥ 0, or −1 for the rest (got {length})");
-        var count = length == -1 ? file.File.Length - offset : Math.Min(length, file.File.Length - offset);
+        var grain = Volume(volume);
+        return await OpenReadAsync(grain, volume, await grain.OpenFileAsync(path), offset, length);
+    }
+
+    /// <summary>Pins the current version of <paramref name="path"/>: reads through the handle see that version even if a newer one is written meanwhile (until its shards are collected).</summary>
+    /// <exception cref="VolumeNotFoundException">No such volume or file.</exception>
+    public async Task<VolumeFileHandle> OpenAsync(string volume, string path)
+    {
+        var grain = Volume(volume);
+        var file = await grain.OpenFileAsync(path);
+        return new VolumeFileHandle(this, grains, grain, volume, file);
+    }
+
+    /// <summary>A read of a pinned version (see <see cref="OpenAsync"/>).</summary>
+    internal async Task<VolumeReadStream> OpenReadAsync(IVolumeGrain grain, string volume, FileLayout file, long offset, long length)
+    {
+        if (offset < 0 || offset > file.File.Length)
+            throw new JobValidationException("offset", $"must be 0 to {file.File.Length} (got {offset})");
+        var count = length < 0 ? file.File.Length - offset : Math.Min(length, file.File.Length - offset);
         var stores = await grains.GetGrain<IStoreDirectoryGrain>(IStoreDirectoryGrain.Default).GetStoresAsync();
         var dead = stores.Where(s => !s.Alive).Select(s => s.StoreId).ToHashSet(StringComparer.Ordinal);
         return new VolumeReadStream(grains, grain, volume, file, offset, count, store => !dead.Contains(store), ReadAhead);
