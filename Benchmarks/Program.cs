@@ -17,6 +17,7 @@ using Spectre.Console;
 //   ... -- vs-torch [--tokens 200] [--repeats 3]          (the quick part: one stream through the pool, the decoder directly, PyTorch)
 //   ... -- pool-vs-direct [--tokens 500] [--repeats 5]
 //   ... -- failover --database CONNECTION [--jobs 300] [--tokens 600]
+//   ... -- volume-pool [--megabytes 256] [--repeats 3]      (write, read, degraded read, rebuild through a pool of 6 miners; local copy)
 //   ... -- open-miners [--tokens 200] [--repeats 3] [--miners 100] [--jobs 20000] [--connections 2000] [--idle-seconds 30]
 // Every command but "all" prints its figures as one JSON line on standard output, progress on standard error.
 var command = args.Length > 0 ? args[0] : "all";
@@ -67,6 +68,9 @@ switch (command)
         TorchLibraries.EnsureLoaded();
         return Emit(await PoolAI.Benchmarks.Miners.OpenMinerBenchmark.RunAsync(Argument("--tokens", 200), Argument("--repeats", 3), Argument("--miners", 100),
             Argument("--jobs", 20000), Argument("--connections", 2000), TimeSpan.FromSeconds(Argument("--idle-seconds", 30)), Log));
+
+    case "volume-pool":
+        return Emit(await PoolAI.Benchmarks.Volumes.VolumePoolBenchmark.RunAsync(Argument("--megabytes", 256), Argument("--repeats", 3), Log));
 
     case "all":
         return await RunAllAsync();

@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Configuration;
+using PoolAI.Benchmarks.Failover;
+using PoolAI.Client.Sdk;
+using PoolAI.Volumes;
+
+namespace PoolAI.Benchmarks.Volumes;
+
+/// <summary>
+/// Volume throughput through a real pool on this machine: a coordinator and six miner silos (separate processes,
+/// localhost clustering), one <c>rs:4+2</c> volume with 1 MiB shards (each shard fsync'd, as shipped), a client on the
+/// coordinator's gateway. Measures writes and reads of one file, reads with two miners SIGKILLed (every stripe
+/// reconstructed from parity), the rebuild onto two miners that join, and — as the reference — copying the same bytes
+/// from one file to another on the same disk with an fsync.
+/// </summary>
+public static class VolumePoolBenchmark
+{
+    private const int MiB = 1 << 20;
+
+    /// <summary>Runs it with a file of <paramref name="megabytes"/> MiB, <paramref name="repeats"/> times each.</summary>
+    public static async Task<VolumePoolFigures> RunAsync(int megabytes, int repeats, Action<string> log)
+    {
+        var content = new byte[(long)megabytes * MiB];
+        new Random(1).NextBytes(content);
+        var local = LocalCopy(content, repeats);
+        log($"volume-pool: local copy with fsync {local.Median:0} MB/s");
+
+        var processes = new List<PoolProcess>();
+        try
+        {
+            var common = new Dictionary<string, string>
+            {
+                ["PoolAI__Cluster__Clustering"] = "localhost",
+                ["PoolAI__Storage__Provider"] = "memory",
+                ["PoolAI__Volumes__MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+                ["PoolAI__Volumes__CheckInterval"] = "00:00:01",
+                ["PoolAI__Volumes__RebuildDelay"] = "00:00:00",
+                ["PoolAI__Volumes__RebuildPriority"] = "high",
+                ["PoolAI__Volumes__Store__FlushToDisk"] = Environment.GetEnvironmentVariable("VOLUME_BENCH_FSYNC") ?? "true",
+                ["Logging__LogLevel__Default"] = "Warning",
+                ["Logging__LogLevel__PoolAI.Volumes.Stores.ChunkStoreAnnouncer"] = "Information",
+                ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
+            };
+            var gatewayPort = PoolProcess.FreePort();
+            var coordinator = PoolProcess.Start("PoolAI.Silo.dll", PoolProcess.FreePort(), gatewayPort, common, "--role", "coordinator");
+            processes.Add(coordinator);
+            await coordinator.WaitForLogAsync("Application started", TimeSpan.FromMinutes(2));
+            var miner = new Dictionary<string, string>(common)
+            {
+                ["PoolAI__Cluster__PrimarySiloPort"] = coordinator.SiloPort.ToString(CultureInfo.InvariantCulture),
+                ["PoolAI__Cluster__GatewayPort"] = "0",
+            };
+            PoolProcess StartMiner()
+            {
+                var process = PoolProcess.Start("PoolAI.Silo.dll", PoolProcess.FreePort(), 0, miner, "--role", "miner");
+                processes.Add(process);
+                return process;
+            }
+
+            var miners = Enumerable.Range(0, 6).Select(_ => StartMiner()).ToList();
+            foreach (var m in miners)
+                await m.WaitForLogAsync("Chunk store", TimeSpan.FromMinutes(2));
+            await using var connection = await PoolConnection.OpenAsync(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["PoolAI:Client:Gateways"] = $"127.0.0.1:{gatewayPort}",
+            }).Build());
+            var volumes = connection.Volumes;
+            await WaitForLiveStoresAsync(connection, 6);
+            await volumes.CreateAsync("bench", new VolumeSpec("rs:4+2"));
+            var writes = new List<double>();
+            for (var r = 0; r < repeats; r++)
+            {
+                var clock = Stopwatch.StartNew();
+                await volumes.WriteAsync("bench", "file.bin", new MemoryStream(content, writable: false));
+                writes.Add(content.Length / 1e6 / clock.Elapsed.TotalSeconds);
+                log($"volume-pool: write {writes[^1]:0} MB/s");
+            }
+
+            var reads = await ReadsAsync(volumes, content.Length, repeats, "read", log);
+            miners[0].KillHard();
+            miners[1].KillHard();
+            await WaitForLiveStoresAsync(connection, 4);
+            var degraded = await ReadsAsync(volumes, content.Length, repeats, "degraded read", log);
+
+            StartMiner();
+            StartMiner();
+            var health = await WaitForHealthyAsync(volumes.Volume("bench"), TimeSpan.FromMinutes(10));
+            var repair = health.Repair!;
+            var rebuiltBytes = repair.ShardsRewritten * (double)MiB;
+            var seconds = ((repair.Finished ?? DateTimeOffset.UtcNow) - repair.Started).TotalSeconds;
+            var rebuild = rebuiltBytes / 1e6 / seconds;
+            log($"volume-pool: rebuild {repair.ShardsRewritten} shards in {seconds:0.0} s = {rebuild:0} MB/s");
+            return new VolumePoolFigures(megabytes, Summary.Of(writes), Summary.Of(reads), Summary.Of(degraded), rebuild, repair.ShardsRewritten, local,
+                Summary.Of(writes).Median / local.Median, Summary.Of(reads).Median / local.Median);
+        }
+        finally
+        {
+            foreach (var process in processes)
+                process.Dispose();
+        }
+    }
+
+    private static async Task<List<double>> ReadsAsync(VolumeClient volumes, long length, int repeats, string what, Action<string> log)
+    {
+        var rates = new List<double>();
+        for (var r = 0; r < repeats; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            await using (var read = await volumes.OpenReadAsync("bench", "file.bin"))
+                await read.CopyToAsync(Stream.Null, MiB);
+            rates.Add(length / 1e6 / clock.Elapsed.TotalSeconds);
+            log($"volume-pool: {what} {rates[^1]:0} MB/s");
+        }
+
+        return rates;
+    }
+
+    /// <summary>MB/s copying <paramref name="content"/> from one file to another on the temp disk, fsync'd, <paramref name="repeats"/> times.</summary>
+    private static Summary LocalCopy(byte[] content, int repeats)
+    {
+        var folder = Directory.CreateTempSubdirectory("poolai-copy-").FullName;
+        try
+        {
+            var source = Path.Combine(folder, "source.bin");
+            File.WriteAllBytes(source, content);
+            var rates = new List<double>();
+            for (var r = 0; r < repeats; r++)
+            {
+                var target = Path.Combine(folder, $"copy-{r}.bin");
+                var clock = Stopwatch.StartNew();
+                using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, MiB))
+                using (var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, MiB))
+                {
+                    input.CopyTo(output, MiB);
+                    output.Flush(flushToDisk: true);
+                }
+
+                rates.Add(content.Length / 1e6 / clock.Elapsed.TotalSeconds);
+                File.Delete(target);
+            }
+
+            return Summary.Of(rates);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static async Task WaitForLiveStoresAsync(PoolConnection connection, int live)
+    {
+        var directory = ((IGrainFactory)connection.Services.GetService(typeof(IClusterClient))!).GetGrain<IStoreDirectoryGrain>(IStoreDirectoryGrain.Default);
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while ((await directory.GetStoresAsync()).Count(s => s.Alive) != live)
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"the pool did not reach {live} live stores");
+            await Task.Delay(250);
+        }
+    }
+
+    private static async Task<VolumeHealth> WaitForHealthyAsync(IVolumeGrain volume, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var health = await volume.GetHealthAsync();
+            if (health.Healthy == health.Stripes && health.Repair is { Running: false, ShardsRewritten: > 0 })
+                return health;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"rebuild did not finish: {health.Healthy}/{health.Stripes} healthy");
+            await Task.Delay(250);
+        }
+    }
+}
+
+/// <summary>Figures of <see cref="VolumePoolBenchmark"/>; throughputs in MB/s (10⁶ bytes per second) of file bytes.</summary>
+/// <param name="FileMegabytes">Size of the file written and read, MiB.</param>
+/// <param name="WriteMbps">Writes through the pool.</param>
+/// <param name="ReadMbps">Reads through the pool, all stores up.</param>
+/// <param name="DegradedReadMbps">Reads with two of six miners killed: every stripe reconstructed.</param>
+/// <param name="RebuildMbps">Shard bytes the rebuild restored per second onto two miners that joined.</param>
+/// <param name="ShardsRebuilt">Shards it restored.</param>
+/// <param name="LocalCopyMbps">Copying the same bytes file to file on the same disk, fsync'd: the reference.</param>
+/// <param name="WriteShareOfLocalCopy">Median write ÷ median local copy.</param>
+/// <param name="ReadShareOfLocalCopy">Median read ÷ median local copy.</param>
+public sealed record VolumePoolFigures(
+    [property: JsonPropertyName("file_mib")] int FileMegabytes,
+    [property: JsonPropertyName("write_mbps")] Summary WriteMbps,
+    [property: JsonPropertyName("read_mbps")] Summary ReadMbps,
+    [property: JsonPropertyName("degraded_read_mbps")] Summary DegradedReadMbps,
+    [property: JsonPropertyName("rebuild_mbps")] double RebuildMbps,
+    [property: JsonPropertyName("shards_rebuilt")] long ShardsRebuilt,
+    [property: JsonPropertyName("local_copy_mbps")] Summary LocalCopyMbps,
+    [property: JsonPropertyName("write_share_of_local_copy")] double WriteShareOfLocalCopy,
+    [property: JsonPropertyName("read_share_of_local_copy")] double ReadShareOfLocalCopy);
