@@ -198,24 +198,31 @@ public sealed class ShardStore
 
     private async Task<(ShardReadStatus Status, byte[] Payload, string? Detail)> ReadVerifiedAsync(string shard, CancellationToken cancellationToken)
     {
-        byte[] file;
+        FileStream file;
         try
         {
-            file = await File.ReadAllBytesAsync(PathOf(shard), cancellationToken);
+            file = new FileStream(PathOf(shard), FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.Asynchronous);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return (ShardReadStatus.Missing, [], null);
         }
 
-        if (file.Length < HeaderBytes || !file.AsSpan(0, 8).SequenceEqual(Magic))
-            return (ShardReadStatus.Corrupt, [], "bad header");
-        var length = BinaryPrimitives.ReadInt64LittleEndian(file.AsSpan(8));
-        if (length != file.Length - HeaderBytes)
-            return (ShardReadStatus.Corrupt, [], $"length {file.Length - HeaderBytes} bytes, header says {length}");
-        var payload = file.AsSpan(HeaderBytes);
-        if (!XxHash128.Hash(payload).AsSpan().SequenceEqual(file.AsSpan(16, 16)))
-            return (ShardReadStatus.Corrupt, [], "checksum mismatch");
-        return (ShardReadStatus.Ok, payload.ToArray(), null);
+        await using (file)
+        {
+            // Header and payload read straight into their own arrays: a shard is read once and never copied.
+            var header = new byte[HeaderBytes];
+            if (file.Length < HeaderBytes || await file.ReadAtLeastAsync(header, HeaderBytes, throwOnEndOfStream: false, cancellationToken) < HeaderBytes || !header.AsSpan(0, 8).SequenceEqual(Magic))
+                return (ShardReadStatus.Corrupt, [], "bad header");
+            var length = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(8));
+            if (length != file.Length - HeaderBytes)
+                return (ShardReadStatus.Corrupt, [], $"length {file.Length - HeaderBytes} bytes, header says {length}");
+            var payload = new byte[length];
+            if (await file.ReadAtLeastAsync(payload, payload.Length, throwOnEndOfStream: false, cancellationToken) < payload.Length)
+                return (ShardReadStatus.Corrupt, [], "shorter than its header says");
+            if (!XxHash128.Hash(payload).AsSpan().SequenceEqual(header.AsSpan(16, 16)))
+                return (ShardReadStatus.Corrupt, [], "checksum mismatch");
+            return (ShardReadStatus.Ok, payload, null);
+        }
     }
 }
