@@ -307,7 +307,7 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
                 if (byteHours > 0 && period != _lastAuditPeriod)
                 {
                     var id = PeriodId(store, period);
-                    await grains.GetGrain<IRewardLedgerGrain>(store).CreditStorageAsync(new StorageCredit(id, Name, byteHours, Options.CreditsPerGbHour, now));
+                    await grains.GetGrain<IRewardLedgerGrain>(Stores.ShardStoreSet.WorkerOf(store)).CreditStorageAsync(new StorageCredit(id, Name, byteHours, Options.CreditsPerGbHour, now));
                     paid[store] = byteHours;
                 }
             }
@@ -315,7 +315,7 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
             {
                 failed[store] = outcome;
                 LogAuditFailed(logger, Name, store, outcome);
-                await grains.GetGrain<IRewardLedgerGrain>(store).RecordSuspicionAsync(Guid.Empty, $"storage audit of volume {Name} failed: {outcome}");
+                await grains.GetGrain<IRewardLedgerGrain>(Stores.ShardStoreSet.WorkerOf(store)).RecordSuspicionAsync(Guid.Empty, $"storage audit of volume {Name} failed: {outcome}");
                 if (challenged is { } c)
                 {
                     lock (_moveAway)

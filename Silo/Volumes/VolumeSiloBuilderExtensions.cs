@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using PoolAI.Hosting;
+using PoolAI.Silo.Hosting;
 using PoolAI.Volumes.Stores;
 
 namespace PoolAI.Volumes;
@@ -24,11 +25,15 @@ public static class VolumeSiloBuilderExtensions
         var store = configuration.GetSection(ChunkStoreOptions.Section).Get<ChunkStoreOptions>() ?? new ChunkStoreOptions();
         if (holdsShards && store.Enabled)
         {
+            if (store.Drives is < 1 or > 64)
+                throw new PoolConfigurationException($"{ChunkStoreOptions.Section}:Drives", $"must be 1 to 64; was {store.Drives}");
             silo.Services.AddSingleton(services =>
             {
                 var o = services.GetRequiredService<IOptions<ChunkStoreOptions>>().Value;
-                return new ShardStore(o.Directory is { Length: > 0 } d ? d : Path.Combine(PoolSecrets.Home, "chunks"), o.FlushToDisk);
+                var worker = services.GetRequiredService<IOptions<PoolAI.Workers.WorkerIdentity>>().Value.WorkerId;
+                return new ShardStoreSet(worker, o.Directory is { Length: > 0 } d ? d : Path.Combine(PoolSecrets.Home, "chunks"), o.Drives, o.FlushToDisk);
             });
+            silo.Services.AddSingleton(services => services.GetRequiredService<ShardStoreSet>().Primary);
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ChunkStoreAnnouncer>();
         }
 

@@ -259,3 +259,64 @@ public sealed class VolumeAuditTests
         }
     }
 }
+
+/// <summary>One silo with several drives: each drive is a store, so erasure coding works on one machine and a lost disk is rebuilt.</summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class VolumeDriveTests
+{
+    [TestMethod]
+    public async Task SixDrivesOfOneSiloHoldAnRsFourPlusTwoVolumeAndALostDriveIsReadAroundAndRefilled()
+    {
+        var root = Directory.CreateTempSubdirectory("poolai-drives-").FullName;
+        var cluster = TestPools.Build(1, _ => TestPools.Configuration("all-in-one", workerId: "solo", extra: new Dictionary<string, string?>
+        {
+            ["PoolAI:Volumes:MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["PoolAI:Volumes:Store:Directory"] = root,
+            ["PoolAI:Volumes:Store:Drives"] = "6",
+            ["PoolAI:Volumes:Store:FlushToDisk"] = "false",
+            ["PoolAI:Volumes:ScrubInterval"] = "00:00:00",
+            ["PoolAI:Volumes:AuditPeriod"] = "00:00:00",
+        }));
+        await cluster.DeployAsync();
+        try
+        {
+            var volumes = new VolumeClient(cluster.Client);
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while ((await cluster.Client.GetGrain<IStoreDirectoryGrain>(IStoreDirectoryGrain.Default).GetStoresAsync()).Count(s => s.Alive) < 6)
+            {
+                Assert.IsTrue(DateTime.UtcNow < deadline, "six drives did not register");
+                await Task.Delay(100);
+            }
+
+            await volumes.CreateAsync("disks", new VolumeSpec("rs:4+2", ShardBytes: VolumeCluster.ShardBytes));
+            var content = VolumeCluster.Bytes(1_000_000, 9);
+            await volumes.WriteAsync("disks", "f.bin", new MemoryStream(content));
+            var health = await volumes.Volume("disks").GetHealthAsync();
+            CollectionAssert.AreEquivalent(new[] { "solo", "solo~2", "solo~3", "solo~4", "solo~5", "solo~6" }, health.Stores.Select(s => s.Store).ToArray());
+
+            // Drive 3's disk is replaced by an empty one.
+            Directory.Delete(Path.Combine(root, "drive-3"), recursive: true);
+            var read = new MemoryStream();
+            await volumes.ReadAsync("disks", "f.bin", read);
+            CollectionAssert.AreEqual(content, read.ToArray());
+            await volumes.Volume("disks").ScrubAsync();
+            deadline = DateTime.UtcNow.AddSeconds(60);
+            MaintenanceProgress? scrub;
+            while ((scrub = (await volumes.Volume("disks").GetHealthAsync()).Scrub) is null or { Running: true })
+            {
+                Assert.IsTrue(DateTime.UtcNow < deadline, "the scrub did not finish");
+                await Task.Delay(200);
+            }
+
+            var refilled = Directory.EnumerateFiles(Path.Combine(root, "drive-3"), "*", SearchOption.AllDirectories).Count();
+            var stripes = (await volumes.Volume("disks").GetHealthAsync()).Stripes;
+            Assert.AreEqual(stripes, refilled, $"every stripe's shard is back on drive 3 ({string.Join("; ", scrub.Problems)})");
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+            Directory.Delete(root, recursive: true);
+        }
+    }
+}

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using PoolAI.Workers;
 
 namespace PoolAI.Volumes.Stores;
 
@@ -11,9 +10,8 @@ namespace PoolAI.Volumes.Stores;
 public sealed partial class ChunkStoreAnnouncer(
     IGrainFactory grains,
     ILocalSiloDetails silo,
-    IOptions<WorkerIdentity> worker,
     IOptions<ChunkStoreOptions> options,
-    ShardStore store,
+    ShardStoreSet stores,
     ILogger<ChunkStoreAnnouncer> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly CancellationTokenSource _stopping = new();
@@ -37,13 +35,15 @@ public sealed partial class ChunkStoreAnnouncer(
 
     private async Task AnnounceAsync()
     {
-        var registration = new StoreRegistration(worker.Value.WorkerId, Environment.MachineName.ToLowerInvariant(), StoreKind.Trusted, silo.SiloAddress, options.Value.CapacityBytes);
-        LogStore(logger, registration.StoreId, store.Root, store.Usage().Bytes);
+        var registrations = stores.Stores.Select(s => new StoreRegistration(s.Key, Environment.MachineName.ToLowerInvariant(), StoreKind.Trusted, silo.SiloAddress, options.Value.CapacityBytes)).ToList();
+        foreach (var (id, store) in stores.Stores)
+            LogStore(logger, id, store.Root, store.Usage().Bytes);
         while (!_stopping.IsCancellationRequested)
         {
             try
             {
-                await grains.GetGrain<IStoreDirectoryGrain>(IStoreDirectoryGrain.Default).RegisterAsync(registration);
+                foreach (var registration in registrations)
+                    await grains.GetGrain<IStoreDirectoryGrain>(IStoreDirectoryGrain.Default).RegisterAsync(registration);
             }
             catch (Exception e) when (!_stopping.IsCancellationRequested)
             {

@@ -13,7 +13,7 @@ namespace PoolAI.Volumes.Stores;
 [Reentrant]
 public sealed class ChunkStoreGrain(IServiceProvider services) : Grain, IChunkStoreGrain
 {
-    private ShardStore Store => services.GetService(typeof(ShardStore)) as ShardStore ?? throw new StoreUnavailableException(this.GetPrimaryKeyString());
+    private ShardStore Store => (services.GetService(typeof(ShardStoreSet)) as ShardStoreSet)?.Find(this.GetPrimaryKeyString()) ?? throw new StoreUnavailableException(this.GetPrimaryKeyString());
 
     /// <inheritdoc />
     public Task<ShardReceipt> PutShardAsync(string shard, byte[] data) => Store.PutAsync(shard, data);

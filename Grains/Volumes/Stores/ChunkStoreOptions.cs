@@ -12,6 +12,15 @@ public sealed class ChunkStoreOptions
     /// <summary>Folder of the shards; default <c>$POOLAI_HOME/chunks</c>.</summary>
     public string? Directory { get; set; }
 
+    /// <summary>
+    /// Stores this silo offers, one per folder: 1 keeps shards in <see cref="Directory"/>; N &gt; 1 in its subfolders
+    /// <c>drive-1</c> … <c>drive-N</c> (mount a disk at each, or try erasure coding on one machine). Each is a store of
+    /// its own (id <c>WORKER</c>, then <c>WORKER~2</c> …), all on this host, so the shards of a stripe may share the host
+    /// but never a store.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 64)]
+    public int Drives { get; set; } = 1;
+
     /// <summary>Most bytes offered to volumes (0: the disk's free space).</summary>
     public long CapacityBytes { get; set; }
 

@@ -4,7 +4,7 @@ using PoolAI.Placement;
 
 namespace PoolAI.Volumes.Stores;
 
-/// <summary>Places a grain on the silo whose worker id (<see cref="PoolKeys.WorkerMetadata"/>) is the grain's key.</summary>
+/// <summary>Places a grain on the silo whose worker id (<see cref="PoolKeys.WorkerMetadata"/>) is the grain's key (up to a drive suffix, see <see cref="ShardStoreSet.WorkerOf"/>).</summary>
 [GenerateSerializer, Immutable]
 public sealed class WorkerPinnedPlacement : PlacementStrategy;
 
@@ -18,7 +18,7 @@ public sealed class WorkerPinnedPlacementDirector(SiloMetadataLookup metadata) :
     /// <inheritdoc />
     public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
-        var worker = target.GrainIdentity.Key.ToString();
+        var worker = ShardStoreSet.WorkerOf(target.GrainIdentity.Key.ToString()!);
         var silo = context.GetCompatibleSilos(target).FirstOrDefault(s => metadata.Of(s).TryGetValue(PoolKeys.WorkerMetadata, out var w) && w == worker);
         return silo is not null
             ? Task.FromResult(silo)
