@@ -16,5 +16,7 @@ public static class AssemblySetup
     {
         await SharedPool.DisposeAsync();
         Postgres.PostgresServer.StopOwn();
+        if (Directory.Exists(TestPools.StoresRoot))
+            Directory.Delete(TestPools.StoresRoot, recursive: true);
     }
 }

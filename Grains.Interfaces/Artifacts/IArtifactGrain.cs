@@ -5,6 +5,8 @@ namespace PoolAI.Artifacts;
 /// <summary>
 /// One artifact, keyed by the lower-case hex SHA-256 of its content (<see cref="ArtifactRef.Id"/>), on a coordinator:
 /// its description, its content in chunks of <see cref="ArtifactLimits.ChunkSize"/> bytes, and the jobs that hold it.
+/// The content is a file of the pool's artifact volume while volumes are usable, else chunk records of the pool's grain
+/// storage; either way it is written and read in the same chunks, so callers cannot tell which.
 /// Content is written chunk by chunk and becomes readable only once <see cref="CompleteAsync"/> has checked the hash of
 /// the whole, so a reader never sees a torn artifact and the same bytes uploaded twice are stored once. It is deleted
 /// when the last hold has ended (a job's hold ends its artifact retention after the job ends).
@@ -17,14 +19,18 @@ public interface IArtifactGrain : IGrainWithStringKey
     Task<ArtifactRef?> GetAsync();
 
     /// <summary>Stores chunk <paramref name="index"/> (0-based) of the content; every chunk but the last has exactly
-    /// <see cref="ArtifactLimits.ChunkSize"/> bytes. A no-op once the artifact is complete.</summary>
-    /// <exception cref="ArgumentException">The chunk is empty or too large, or the index is negative or beyond <see cref="ArtifactLimits.MaxSize"/>.</exception>
+    /// <see cref="ArtifactLimits.ChunkSize"/> bytes. A no-op once the artifact is complete. An upload that begins at chunk
+    /// 0 may stream into a volume file: then chunks go in order (a chunk already written is skipped, so an upload may
+    /// start again from 0), and one beyond the next is refused.</summary>
+    /// <exception cref="ArgumentException">The chunk is empty or too large, the index is negative or beyond <see cref="ArtifactLimits.MaxSize"/>,
+    /// or, for content streamed into a volume, beyond the next chunk (or not 0 after the upload was interrupted).</exception>
     [Alias("WriteChunk")]
     Task WriteChunkAsync(int index, byte[] data);
 
     /// <summary>
     /// Checks that the chunks written hold exactly <paramref name="artifact"/>'s size and hash (its id), then makes the
-    /// artifact readable. Until a job holds it, it is kept for <see cref="ArtifactLimits.UnclaimedRetention"/>. Idempotent.
+    /// artifact readable (content streamed into a volume: its file is committed only then, and must be committed with
+    /// that SHA-256). Until a job holds it, it is kept for <see cref="ArtifactLimits.UnclaimedRetention"/>. Idempotent.
     /// </summary>
     /// <exception cref="ArgumentException">The content does not match (wrong size or hash; the chunks are discarded),
     /// the id is not this grain's key, or a field breaks a rule (named in the message).</exception>
@@ -62,12 +68,14 @@ public interface IArtifactGrain : IGrainWithStringKey
 /// <param name="StoredAt">When its content was completed.</param>
 /// <param name="Holds">Jobs holding it, each with the end of its hold.</param>
 /// <param name="RetainUntil">When it is deleted unless held longer: the latest hold's end (or the unclaimed retention).</param>
+/// <param name="Volume">The volume whose file <c>artifacts/&lt;id&gt;</c> holds its content; null when the content is in chunk records of the pool's grain storage.</param>
 [GenerateSerializer, Immutable, Alias("poolai.ArtifactInfo")]
 public sealed record ArtifactInfo(
     [property: Id(0)] ArtifactRef Artifact,
     [property: Id(1)] DateTimeOffset StoredAt,
     [property: Id(2)] IReadOnlyDictionary<Guid, DateTimeOffset> Holds,
-    [property: Id(3)] DateTimeOffset RetainUntil);
+    [property: Id(3)] DateTimeOffset RetainUntil,
+    [property: Id(4)] string? Volume = null);
 
 /// <summary>
 /// The pool's list of stored artifacts with the time each may be deleted (key <see cref="Key"/>, on a coordinator). It

@@ -7,39 +7,18 @@ using PoolAI.Storage;
 
 namespace PoolAI.Artifacts;
 
-/// <summary>An artifact's persisted description (state name <c>artifact</c>); its content is in chunk records <c>artifact-chunk-N</c>.</summary>
-[GenerateSerializer, Alias("poolai.ArtifactState")]
-public sealed class ArtifactState
-{
-    /// <summary>The artifact once its content is complete and checked; null before.</summary>
-    [Id(0)] public ArtifactRef? Artifact { get; set; }
-
-    /// <summary>When it was completed (before that, when its upload began).</summary>
-    [Id(1)] public DateTimeOffset StoredAt { get; set; }
-
-    /// <summary>Jobs holding it, each with the end of its hold.</summary>
-    [Id(2)] public Dictionary<Guid, DateTimeOffset> Holds { get; set; } = [];
-
-    /// <summary>Highest chunk index written so far plus one (chunks beyond the content are cleared with it).</summary>
-    [Id(3)] public int ChunksWritten { get; set; }
-}
-
-/// <summary>One stored chunk of an artifact's content.</summary>
-[GenerateSerializer, Alias("poolai.ArtifactChunk")]
-public sealed class ArtifactChunk
-{
-    /// <summary>The bytes.</summary>
-    [Id(0)] public byte[] Data { get; set; } = [];
-}
-
 /// <summary>
-/// One artifact on a coordinator (see <see cref="IArtifactGrain"/>): chunks are records of the pool's grain storage
-/// beside the artifact's own state, so they live wherever the pool keeps its state (SQLite, PostgreSQL, memory) and
-/// a large artifact is never one huge row.
+/// One artifact on a coordinator (see <see cref="IArtifactGrain"/>). Its content goes where it is decided when an
+/// upload begins at chunk 0: into file <c>artifacts/&lt;id&gt;</c> of the artifact volume while volumes are usable
+/// (<see cref="ArtifactVolume"/>; the chunks stream into one volume write, in order), else into chunk records of the
+/// pool's grain storage beside the artifact's own state, so they live wherever the pool keeps its state (SQLite,
+/// PostgreSQL, memory) and a large artifact is never one huge row. <see cref="ArtifactState.Volume"/> records which,
+/// and reads serve the same chunks from either.
 /// </summary>
 [CoordinatorFilter]
 public sealed class ArtifactGrain(
     [PersistentState("artifact", PoolKeys.Storage)] IPersistentState<ArtifactState> state,
+    ArtifactVolume volumes,
     IServiceProvider services,
     TimeProvider time) : Grain, IArtifactGrain
 {
@@ -48,11 +27,20 @@ public sealed class ArtifactGrain(
 
     private readonly SerializedWrites<ArtifactState> _writes = new(state);
     private readonly Dictionary<int, GrainState<ArtifactChunk>> _chunks = [];
+    private ArtifactVolumeUpload? _upload;
+    private ArtifactVolumeReader? _reader;
     private IGrainStorage Storage => services.GetRequiredKeyedService<IGrainStorage>(PoolKeys.Storage);
 
     private string Id => this.GetPrimaryKeyString();
 
     private ArtifactState A => state.State;
+
+    /// <inheritdoc />
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        await DropUploadAsync();
+        await DropReaderAsync();
+    }
 
     /// <inheritdoc />
     public Task<ArtifactRef?> GetAsync() => Task.FromResult(A.Artifact);
@@ -67,6 +55,16 @@ public sealed class ArtifactGrain(
             throw new ArgumentException($"index must be between 0 and {ArtifactTransfer.ChunkCount(ArtifactLimits.MaxSize) - 1}; was {index}", nameof(index));
         if (data.Length > ArtifactLimits.ChunkSize || (data.Length == 0 && index > 0))
             throw new ArgumentException($"data must hold 1 to {ArtifactLimits.ChunkSize} bytes (only chunk 0 of an empty artifact is empty); had {data.Length}", nameof(data));
+        if (A.ChunksWritten == 0 || (A.Volume is not null && _upload is null && index == 0))
+            await BeginAsync(index);
+        if (A.Volume is not null)
+        {
+            if (_upload is null)
+                throw new ArgumentException($"index must be 0: the upload of artifact {Id} into volume '{A.Volume}' was interrupted (its coordinator restarted), so it starts again from chunk 0; was {index}", nameof(index));
+            await _upload.AppendAsync(index, data);
+            return;
+        }
+
         if (index >= A.ChunksWritten)
         {
             // Recorded first, so a crash after the chunk is written still knows to clear it; an upload never completed
@@ -104,23 +102,10 @@ public sealed class ArtifactGrain(
             throw new ArgumentException($"size must be between 0 and {ArtifactLimits.MaxSize} bytes; was {artifact.Size}", nameof(artifact));
         ArtifactTransfer.CheckName(artifact.Name);
         ArtifactTransfer.CheckMediaType(artifact.MediaType);
-        var count = ArtifactTransfer.ChunkCount(artifact.Size);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        long size = 0;
-        for (var index = 0; index < count; index++)
-        {
-            var chunk = await LoadAsync(index);
-            var data = chunk.State?.Data ?? [];
-            chunk.State = new ArtifactChunk();
-            if (index < count - 1 && data.Length != ArtifactLimits.ChunkSize)
-                return await DiscardAsync(artifact, $"chunk {index} holds {data.Length} bytes, not {ArtifactLimits.ChunkSize}");
-            hash.AppendData(data);
-            size += data.Length;
-        }
-
-        var id = Convert.ToHexStringLower(hash.GetHashAndReset());
-        if (size != artifact.Size || id != Id)
-            return await DiscardAsync(artifact, $"the chunks hold {size} bytes with SHA-256 {id}");
+        if (A.Volume is not null)
+            await CommitVolumeAsync(artifact);
+        else
+            await CheckChunksAsync(artifact);
         A.Artifact = artifact;
         A.StoredAt = time.GetUtcNow();
         await _writes.WriteAsync();
@@ -135,6 +120,12 @@ public sealed class ArtifactGrain(
             throw new KeyNotFoundException($"no artifact {Id} is stored (never stored, or deleted after its retention)");
         if (index < 0 || index >= ArtifactTransfer.ChunkCount(artifact.Size))
             throw new ArgumentOutOfRangeException(nameof(index), index, $"artifact {Id} has {ArtifactTransfer.ChunkCount(artifact.Size)} chunks");
+        if (A.Volume is { } volume)
+        {
+            _reader ??= new ArtifactVolumeReader(volumes, volume, Id, time);
+            return await _reader.ReadChunkAsync(index, artifact.Size);
+        }
+
         var chunk = new GrainState<ArtifactChunk>(new ArtifactChunk());
         await Storage.ReadStateAsync(ChunkName(index), this.GetGrainId(), chunk);
         return chunk.State?.Data ?? [];
@@ -168,7 +159,8 @@ public sealed class ArtifactGrain(
             return RetainUntil();
         }
 
-        await ClearChunksAsync();
+        await ClearContentAsync();
+        await DropReaderAsync();
         await state.ClearStateAsync();
         state.State = new ArtifactState(); // not every provider resets it
         return null;
@@ -176,18 +168,120 @@ public sealed class ArtifactGrain(
 
     /// <inheritdoc />
     public Task<ArtifactInfo?> DescribeAsync() => Task.FromResult(A.Artifact is { } artifact
-        ? new ArtifactInfo(artifact, A.StoredAt, new Dictionary<Guid, DateTimeOffset>(A.Holds), RetainUntil())
+        ? new ArtifactInfo(artifact, A.StoredAt, new Dictionary<Guid, DateTimeOffset>(A.Holds), RetainUntil(), A.Volume)
         : null);
 
     /// <summary>When the artifact may be deleted: the end of its latest hold, or, while no job holds it, the unclaimed retention after it was stored.</summary>
     private DateTimeOffset RetainUntil() => A.Holds.Count > 0 ? A.Holds.Values.Max() : A.StoredAt + ArtifactLimits.UnclaimedRetention;
 
-    private async Task<ArtifactRef> DiscardAsync(ArtifactRef artifact, string found)
+    /// <summary>
+    /// An upload begins (its first chunk, or chunk 0 again after an interrupted volume upload): its content goes to the
+    /// artifact volume when it starts at chunk 0 and volumes are usable now, else to chunk records.
+    /// </summary>
+    private async Task BeginAsync(int index)
     {
-        await ClearChunksAsync();
-        A.ChunksWritten = 0;
+        await DropUploadAsync();
+        var write = index == 0 ? await volumes.TryOpenWriteAsync(Id) : null;
+        _upload = write is null ? null : new ArtifactVolumeUpload(volumes.Name, write);
+        A.Volume = _upload?.Volume;
+        if (_upload is null)
+        {
+            A.ChunksWritten = 0; // chunk records from here: the chunk path records the upload
+            return;
+        }
+
+        // Recorded, so that an upload never completed is swept like an unclaimed artifact (the volume deletes the
+        // shards of a write never committed by itself).
+        A.ChunksWritten = 1;
+        A.StoredAt = time.GetUtcNow();
         await _writes.WriteAsync();
-        throw new ArgumentException($"the content does not match artifact {artifact.Id} of {artifact.Size} bytes: {found}; it was discarded, upload it again", nameof(artifact));
+        await GrainFactory.GetGrain<IArtifactIndexGrain>(IArtifactIndexGrain.Key).RecordAsync(new ArtifactRef(Id, 0, "application/octet-stream", "incomplete upload"), RetainUntil());
+    }
+
+    /// <summary>Commits the volume file when the chunks streamed into it are <paramref name="artifact"/>'s content.</summary>
+    /// <exception cref="ArgumentException">They are not (or the upload was interrupted): discarded.</exception>
+    private async Task CommitVolumeAsync(ArtifactRef artifact)
+    {
+        if (_upload is not { } upload)
+            throw await DiscardAsync(artifact, $"its upload into volume '{A.Volume}' was interrupted (its coordinator restarted)");
+        _upload = null;
+        string? found;
+        try
+        {
+            found = await upload.CommitAsync(artifact);
+        }
+        finally
+        {
+            await upload.DisposeAsync();
+        }
+
+        if (found is not null)
+            throw await DiscardAsync(artifact, found);
+    }
+
+    /// <summary>Checks that the chunk records hold <paramref name="artifact"/>'s content.</summary>
+    /// <exception cref="ArgumentException">They do not: discarded.</exception>
+    private async Task CheckChunksAsync(ArtifactRef artifact)
+    {
+        var count = ArtifactTransfer.ChunkCount(artifact.Size);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long size = 0;
+        for (var index = 0; index < count; index++)
+        {
+            var chunk = await LoadAsync(index);
+            var data = chunk.State?.Data ?? [];
+            chunk.State = new ArtifactChunk();
+            if (index < count - 1 && data.Length != ArtifactLimits.ChunkSize)
+                throw await DiscardAsync(artifact, $"chunk {index} holds {data.Length} bytes, not {ArtifactLimits.ChunkSize}");
+            hash.AppendData(data);
+            size += data.Length;
+        }
+
+        var id = Convert.ToHexStringLower(hash.GetHashAndReset());
+        if (size != artifact.Size || id != Id)
+            throw await DiscardAsync(artifact, $"the chunks hold {size} bytes with SHA-256 {id}");
+    }
+
+    /// <summary>Deletes what an upload wrote that does not match <paramref name="artifact"/>; returns the error to throw.</summary>
+    private async Task<ArgumentException> DiscardAsync(ArtifactRef artifact, string found)
+    {
+        await ClearContentAsync();
+        A.ChunksWritten = 0;
+        A.Volume = null;
+        await _writes.WriteAsync();
+        return new ArgumentException($"the content does not match artifact {artifact.Id} of {artifact.Size} bytes: {found}; it was discarded, upload it again", nameof(artifact));
+    }
+
+    /// <summary>Deletes the content, wherever it is: the volume file (and an upload into it still open), or the chunk records.</summary>
+    private async Task ClearContentAsync()
+    {
+        if (A.Volume is { } volume)
+        {
+            await DropUploadAsync();
+            await volumes.DeleteAsync(volume, Id);
+        }
+        else
+        {
+            await ClearChunksAsync();
+        }
+    }
+
+    private async Task DropUploadAsync()
+    {
+        if (_upload is { } upload)
+        {
+            _upload = null;
+            await upload.DisposeAsync();
+        }
+    }
+
+    private async Task DropReaderAsync()
+    {
+        if (_reader is { } reader)
+        {
+            _reader = null;
+            await reader.DisposeAsync();
+        }
     }
 
     /// <summary>Reads chunk <paramref name="index"/>'s record into the one kept for it (so its ETag is known for the next write or clear).</summary>

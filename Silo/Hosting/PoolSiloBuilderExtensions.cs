@@ -7,6 +7,7 @@ using Orleans.Configuration;
 using Orleans.Placement;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Serialization;
+using PoolAI.Artifacts;
 using PoolAI.Execution;
 using PoolAI.Inference;
 using PoolAI.Jobs;
@@ -30,10 +31,11 @@ public static class PoolSiloBuilderExtensions
 
     /// <summary>
     /// Adds PoolAI for the role in <c>PoolAI:Role</c>: grain storage, jobs and queues with the built-in job kinds (text
-    /// and code generation, system tasks), rewards, and — for <c>miner</c> and <c>all-in-one</c> — model serving with its
-    /// silo metadata; and the membership clock (<see cref="MembershipClock"/>). An existing pool home is made the owner's
-    /// alone (<see cref="PoolHome.Secure"/>). Clustering is separate (<see cref="UsePoolClustering"/>) so that test
-    /// clusters can bring their own; so is any further job kind (<see cref="JobKindSiloBuilderExtensions.AddJobKind{TInput, TOutput}"/>).
+    /// and code generation, system tasks), rewards, volumes and the artifact store on them, and — for <c>miner</c> and
+    /// <c>all-in-one</c> — model serving with its silo metadata; and the membership clock (<see cref="MembershipClock"/>).
+    /// An existing pool home is made the owner's alone (<see cref="PoolHome.Secure"/>). Clustering is separate
+    /// (<see cref="UsePoolClustering"/>) so that test clusters can bring their own; so is any further job kind
+    /// (<see cref="JobKindSiloBuilderExtensions.AddJobKind{TInput, TOutput}"/>).
     /// </summary>
     /// <exception cref="PoolConfigurationException">A setting is wrong; the message names it.</exception>
     public static ISiloBuilder AddPoolAI(this ISiloBuilder silo, IConfiguration configuration)
@@ -49,6 +51,7 @@ public static class PoolSiloBuilderExtensions
             .AddPoolRewards(configuration)
             .AddPoolModelServing(configuration, role)
             .AddPoolVolumes(configuration, holdsShards: role.ServesModels(), hostsState: role.HostsState())
+            .AddPoolArtifacts(configuration)
             .AddPoolRebalancing(configuration);
         if (role.HostsState())
         {

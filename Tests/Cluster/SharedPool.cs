@@ -48,16 +48,30 @@ public static class SharedPool
 /// <summary>Builds test clusters configured the way real silos are, through <see cref="PoolSiloBuilderExtensions.AddPoolAI"/>.</summary>
 public static class TestPools
 {
-    /// <summary>A silo configuration: role, storage, slots, and optionally which models it serves.</summary>
+    /// <summary>The volume master key of every test silo in this process (so none writes one into the user's pool home).</summary>
+    private static readonly string VolumeMasterKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>The folder of this test run's chunk stores, one subfolder per worker id; deleted when the run ends.</summary>
+    public static string StoresRoot { get; } = Path.Combine(Path.GetTempPath(), $"poolai-test-stores-{Guid.NewGuid():N}");
+
+    /// <summary>
+    /// A silo configuration: role, storage, slots, and optionally which models it serves. A silo that holds shards keeps
+    /// them under <see cref="StoresRoot"/>, one folder per worker id (artifacts that jobs store go to volumes), not in
+    /// the user's pool home.
+    /// </summary>
     public static IConfiguration Configuration(string role, int slots = 2, string storage = "memory", string? connectionString = null, string? models = null, string? workerId = null, string? database = null, IReadOnlyDictionary<string, string?>? extra = null)
     {
+        workerId ??= $"test-{role}-{Guid.NewGuid():N}";
         var values = new Dictionary<string, string?>
         {
             ["PoolAI:Role"] = role,
             ["PoolAI:Storage:Provider"] = storage,
             ["PoolAI:Storage:ConnectionString"] = connectionString,
             ["PoolAI:Miner:Slots"] = slots.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["PoolAI:Worker:WorkerId"] = workerId ?? $"test-{role}-{Guid.NewGuid():N}",
+            ["PoolAI:Worker:WorkerId"] = workerId,
+            ["PoolAI:Volumes:Store:Directory"] = Path.Combine(StoresRoot, workerId),
+            ["PoolAI:Volumes:Store:FlushToDisk"] = "false",
+            ["PoolAI:Volumes:MasterKey"] = VolumeMasterKey,
             ["PoolAI:Database:ConnectionString"] = database,
             // Verification runs check jobs on other workers; tests that are about it turn it on.
             ["PoolAI:Rewards:VerificationShare"] = "0",
