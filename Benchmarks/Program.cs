@@ -17,6 +17,7 @@ using Spectre.Console;
 //   ... -- vs-torch [--tokens 200] [--repeats 3]          (the quick part: one stream through the pool, the decoder directly, PyTorch)
 //   ... -- pool-vs-direct [--tokens 500] [--repeats 5]
 //   ... -- failover --database CONNECTION [--jobs 300] [--tokens 600]
+//   ... -- volume-codec [--shard-bytes 1048576] [--repeats 5] [--seconds 1] [--path avx2]   (Reed–Solomon rs:4+2 and rs:10+4 on one core; scripts/volume-bench.sh compares with ISA-L)
 //   ... -- open-miners [--tokens 200] [--repeats 3] [--miners 100] [--jobs 20000] [--connections 2000] [--idle-seconds 30]
 // Every command but "all" prints its figures as one JSON line on standard output, progress on standard error.
 var command = args.Length > 0 ? args[0] : "all";
@@ -68,11 +69,15 @@ switch (command)
         return Emit(await PoolAI.Benchmarks.Miners.OpenMinerBenchmark.RunAsync(Argument("--tokens", 200), Argument("--repeats", 3), Argument("--miners", 100),
             Argument("--jobs", 20000), Argument("--connections", 2000), TimeSpan.FromSeconds(Argument("--idle-seconds", 30)), Log));
 
+    case "volume-codec":
+        return Emit(PoolAI.Benchmarks.Volumes.CodecBenchmark.Run(Argument("--shard-bytes", 1 << 20), Argument("--repeats", 5),
+            double.TryParse(Text("--seconds"), CultureInfo.InvariantCulture, out var seconds) && seconds > 0 ? seconds : 1, Log, Text("--path")));
+
     case "all":
         return await RunAllAsync();
 
     default:
-        return Refuse(command, "command", "must be one of all, noop, hangfire, scale, generation, vs-torch, pool-vs-direct, failover, open-miners");
+        return Refuse(command, "command", "must be one of all, noop, hangfire, scale, generation, vs-torch, pool-vs-direct, failover, open-miners, volume-codec");
 }
 
 // Runs every benchmark in a child process of its own (so one's memory and threads do not weigh on the next, and the
