@@ -51,8 +51,10 @@ internal abstract unsafe class ShardCoder
 /// <param name="Coefficients">c[o,i], row-major, <paramref name="Outputs"/> × <paramref name="Inputs"/>.</param>
 /// <param name="Outputs">Rows: output shards.</param>
 /// <param name="Inputs">Columns: input shards.</param>
-/// <param name="Expanded">The coder's kernel tables (pinned), empty for the scalar coder.</param>
-internal sealed record CodingTables(byte[] Coefficients, int Outputs, int Inputs, byte[] Expanded);
+/// <param name="Expanded">The coder's kernel tables, on the pinned heap; empty for the scalar coder.</param>
+/// <param name="ExpandedStart">Where in <paramref name="Expanded"/> the tables begin: the first 64-byte boundary, so no
+/// vector load of a table straddles two cache lines (that halved the shuffle kernels' speed).</param>
+internal sealed record CodingTables(byte[] Coefficients, int Outputs, int Inputs, byte[] Expanded, int ExpandedStart = 0);
 
 /// <summary>The byte-at-a-time coder: <see cref="CodecPath.Scalar"/>.</summary>
 internal sealed unsafe class ScalarShardCoder : ShardCoder
