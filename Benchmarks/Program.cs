@@ -18,6 +18,7 @@ using Spectre.Console;
 //   ... -- pool-vs-direct [--tokens 500] [--repeats 5]
 //   ... -- failover --database CONNECTION [--jobs 300] [--tokens 600]
 //   ... -- volume-pool [--megabytes 256] [--repeats 3]      (write, read, degraded read, rebuild through a pool of 6 miners; local copy)
+//   ... -- volume-codec [--shard-bytes 1048576] [--repeats 5] [--seconds 1] [--path avx2]   (Reed–Solomon rs:4+2 and rs:10+4 on one core; scripts/volume-bench.sh compares with ISA-L)
 //   ... -- open-miners [--tokens 200] [--repeats 3] [--miners 100] [--jobs 20000] [--connections 2000] [--idle-seconds 30]
 // Every command but "all" prints its figures as one JSON line on standard output, progress on standard error.
 var command = args.Length > 0 ? args[0] : "all";
@@ -71,12 +72,15 @@ switch (command)
 
     case "volume-pool":
         return Emit(await PoolAI.Benchmarks.Volumes.VolumePoolBenchmark.RunAsync(Argument("--megabytes", 256), Argument("--repeats", 3), Log));
+    case "volume-codec":
+        return Emit(PoolAI.Benchmarks.Volumes.CodecBenchmark.Run(Argument("--shard-bytes", 1 << 20), Argument("--repeats", 5),
+            double.TryParse(Text("--seconds"), CultureInfo.InvariantCulture, out var seconds) && seconds > 0 ? seconds : 1, Log, Text("--path")));
 
     case "all":
         return await RunAllAsync();
 
     default:
-        return Refuse(command, "command", "must be one of all, noop, hangfire, scale, generation, vs-torch, pool-vs-direct, failover, open-miners");
+        return Refuse(command, "command", "must be one of all, noop, hangfire, scale, generation, vs-torch, pool-vs-direct, failover, open-miners, volume-codec");
 }
 
 // Runs every benchmark in a child process of its own (so one's memory and threads do not weigh on the next, and the

@@ -22,7 +22,7 @@ namespace PoolAI.Volumes.Coding;
 /// shuffle (SSSE3 or Arm64), scalar; <see cref="Features"/> names it.</para>
 /// <para>Thread-safe: any number of Encode and Reconstruct calls may run on one instance at once.</para>
 /// </summary>
-public sealed unsafe class ReedSolomon
+public sealed class ReedSolomon
 {
     // Erasure patterns a code keeps decode matrices for; past this the cache starts over (a big code under random
     // losses has more patterns than are worth keeping).
@@ -80,24 +80,8 @@ public sealed unsafe class ReedSolomon
     /// <exception cref="ArgumentException">Not K data and M parity buffers, or their lengths differ (names the parameter).</exception>
     public void Encode(ReadOnlySpan<ReadOnlyMemory<byte>> data, ReadOnlySpan<Memory<byte>> parity)
     {
-        var length = ShardArguments.CheckEncode(data, parity, DataShards, ParityShards);
-        if (length == 0)
-            return;
-        var pins = new ShardPins(TotalShards);
-        try
-        {
-            var inputs = stackalloc byte*[DataShards];
-            var outputs = stackalloc byte*[ParityShards];
-            for (var i = 0; i < DataShards; i++)
-                inputs[i] = pins.Pin(data[i]);
-            for (var o = 0; o < ParityShards; o++)
-                outputs[o] = pins.Pin(parity[o]);
-            _coder.Run(_encode, inputs, outputs, length);
-        }
-        finally
-        {
-            pins.Dispose();
-        }
+        ShardArguments.CheckEncode(data, parity, DataShards, ParityShards);
+        _coder.Run(_encode, data, parity);
     }
 
     /// <summary>
@@ -115,24 +99,13 @@ public sealed unsafe class ReedSolomon
         if (count == TotalShards || (dataOnly && !present[..DataShards].Contains(false)))
             return;
         var plan = PlanFor(present, dataOnly);
-        var length = shards[0].Length;
-        if (length == 0)
-            return;
-        var pins = new ShardPins(TotalShards);
-        try
-        {
-            var inputs = stackalloc byte*[DataShards];
-            var outputs = stackalloc byte*[plan.Outputs.Length];
-            for (var i = 0; i < DataShards; i++)
-                inputs[i] = pins.Pin(shards[plan.Inputs[i]]);
-            for (var o = 0; o < plan.Outputs.Length; o++)
-                outputs[o] = pins.Pin(shards[plan.Outputs[o]]);
-            _coder.Run(plan.Tables, inputs, outputs, length);
-        }
-        finally
-        {
-            pins.Dispose();
-        }
+        var inputs = new ReadOnlyMemory<byte>[plan.Inputs.Length];
+        for (var i = 0; i < inputs.Length; i++)
+            inputs[i] = shards[plan.Inputs[i]];
+        var outputs = new Memory<byte>[plan.Outputs.Length];
+        for (var o = 0; o < outputs.Length; o++)
+            outputs[o] = shards[plan.Outputs[o]];
+        _coder.Run(plan.Tables, inputs, outputs);
     }
 
     private DecodePlan PlanFor(ReadOnlySpan<bool> present, bool dataOnly)

@@ -7,8 +7,37 @@ namespace PoolAI.Volumes.Coding;
 /// </summary>
 internal abstract unsafe class ShardCoder
 {
-    /// <summary>Prepares the <paramref name="outputs"/> × <paramref name="inputs"/> matrix c (row-major, output-major) for <see cref="Run"/>.</summary>
+    /// <summary>Prepares the <paramref name="outputs"/> × <paramref name="inputs"/> matrix c (row-major, output-major) for <see cref="Run(CodingTables, ReadOnlySpan{ReadOnlyMemory{byte}}, ReadOnlySpan{Memory{byte}})"/>.</summary>
     public abstract CodingTables Prepare(byte[] coefficients, int outputs, int inputs);
+
+    /// <summary>
+    /// Writes every output shard from the input shards (all of one length, outputs distinct from inputs), pinning them
+    /// for the call.
+    /// </summary>
+    /// <param name="tables">From this coder's <see cref="Prepare"/>.</param>
+    /// <param name="inputs">As many shards as the matrix has columns.</param>
+    /// <param name="outputs">As many shards as the matrix has rows, overwritten.</param>
+    public void Run(CodingTables tables, ReadOnlySpan<ReadOnlyMemory<byte>> inputs, ReadOnlySpan<Memory<byte>> outputs)
+    {
+        var length = inputs[0].Length;
+        if (length == 0)
+            return;
+        var pins = new ShardPins(inputs.Length + outputs.Length);
+        try
+        {
+            var inputPointers = stackalloc byte*[inputs.Length];
+            var outputPointers = stackalloc byte*[outputs.Length];
+            for (var i = 0; i < inputs.Length; i++)
+                inputPointers[i] = pins.Pin(inputs[i]);
+            for (var o = 0; o < outputs.Length; o++)
+                outputPointers[o] = pins.Pin(outputs[o]);
+            Run(tables, inputPointers, outputPointers, length);
+        }
+        finally
+        {
+            pins.Dispose();
+        }
+    }
 
     /// <summary>Writes every output shard: <paramref name="length"/> bytes at each of tables.Outputs pointers, from tables.Inputs input pointers.</summary>
     /// <param name="tables">From this coder's <see cref="Prepare"/>.</param>
@@ -22,8 +51,10 @@ internal abstract unsafe class ShardCoder
 /// <param name="Coefficients">c[o,i], row-major, <paramref name="Outputs"/> × <paramref name="Inputs"/>.</param>
 /// <param name="Outputs">Rows: output shards.</param>
 /// <param name="Inputs">Columns: input shards.</param>
-/// <param name="Expanded">The coder's kernel tables (pinned), empty for the scalar coder.</param>
-internal sealed record CodingTables(byte[] Coefficients, int Outputs, int Inputs, byte[] Expanded);
+/// <param name="Expanded">The coder's kernel tables, on the pinned heap; empty for the scalar coder.</param>
+/// <param name="ExpandedStart">Where in <paramref name="Expanded"/> the tables begin: the first 64-byte boundary, so no
+/// vector load of a table straddles two cache lines (that halved the shuffle kernels' speed).</param>
+internal sealed record CodingTables(byte[] Coefficients, int Outputs, int Inputs, byte[] Expanded, int ExpandedStart = 0);
 
 /// <summary>The byte-at-a-time coder: <see cref="CodecPath.Scalar"/>.</summary>
 internal sealed unsafe class ScalarShardCoder : ShardCoder

@@ -4,38 +4,16 @@ using System.Runtime.Intrinsics.X86;
 
 namespace PoolAI.Volumes.Coding;
 
-/// <summary>
-/// The split-table multiply of Plank, Greenan and Miller, "Screaming Fast Galois Field Arithmetic Using Intel SIMD
-/// Instructions" (FAST 2013), as in ISA-L's <c>gf_vect_dot_prod_avx2</c> and klauspost/reedsolomon: c · x = c · (x AND
-/// 0x0F) XOR c · (x AND 0xF0), each half looked up in a 16-entry table by a byte shuffle. Expands c into those two
-/// tables: 16 bytes of c · n, then 16 of c · (n &lt;&lt; 4), for n = 0..15.
-/// </summary>
-internal static class NibbleTables
-{
-    /// <summary>Writes the low table (16 bytes) then the high table (16 bytes) of c.</summary>
-    public static void Write(byte c, Span<byte> table)
-    {
-        for (var n = 0; n < 16; n++)
-        {
-            table[n] = GaloisField.Multiply(c, (byte)n);
-            table[16 + n] = GaloisField.Multiply(c, (byte)(n << 4));
-        }
-    }
-
-    /// <summary>The low-nibble mask, 0x0F in every byte.</summary>
-    public const byte LowNibble = 0x0F;
-}
-
-/// <summary>AVX-512BW split-table multiply, 64 bytes a step; each 16-byte table broadcast to the four 128-bit lanes.</summary>
+/// <summary>AVX-512BW split-table multiply (<see cref="NibbleTables"/>), 64 bytes a step.</summary>
 internal readonly unsafe struct Avx512ShuffleKernel : IGfVectorKernel<Vector512<byte>>
 {
     public static int Width => 64;
 
-    public static int TableBytes => 32;
+    public static int TableBytes => 128;
 
     public static int MaxGroup => 8;
 
-    public static void Expand(byte c, Span<byte> table) => NibbleTables.Write(c, table);
+    public static void Expand(byte c, Span<byte> table) => NibbleTables.Write(c, table, 4);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Prepare(Vector512<byte> input, out Vector512<byte> low, out Vector512<byte> high)
@@ -48,8 +26,8 @@ internal readonly unsafe struct Avx512ShuffleKernel : IGfVectorKernel<Vector512<
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> MultiplyAdd(Vector512<byte> accumulator, Vector512<byte> low, Vector512<byte> high, byte* table) =>
         Avx512F.TernaryLogic(accumulator,
-            Avx512BW.Shuffle(Vector512.Create(Vector128.Load(table)), low),
-            Avx512BW.Shuffle(Vector512.Create(Vector128.Load(table + 16)), high),
+            Avx512BW.Shuffle(Vector512.Load(table), low),
+            Avx512BW.Shuffle(Vector512.Load(table + 64), high),
             0x96);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -59,16 +37,16 @@ internal readonly unsafe struct Avx512ShuffleKernel : IGfVectorKernel<Vector512<
     public static void Store(byte* destination, Vector512<byte> value) => value.Store(destination);
 }
 
-/// <summary>AVX2 split-table multiply (<c>VPSHUFB</c>), 32 bytes a step; each 16-byte table broadcast to both lanes.</summary>
+/// <summary>AVX2 split-table multiply (<see cref="NibbleTables"/>, <c>VPSHUFB</c>), 32 bytes a step.</summary>
 internal readonly unsafe struct Avx2ShuffleKernel : IGfVectorKernel<Vector256<byte>>
 {
     public static int Width => 32;
 
-    public static int TableBytes => 32;
+    public static int TableBytes => 64;
 
     public static int MaxGroup => 6;
 
-    public static void Expand(byte c, Span<byte> table) => NibbleTables.Write(c, table);
+    public static void Expand(byte c, Span<byte> table) => NibbleTables.Write(c, table, 2);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Prepare(Vector256<byte> input, out Vector256<byte> low, out Vector256<byte> high)
@@ -81,8 +59,8 @@ internal readonly unsafe struct Avx2ShuffleKernel : IGfVectorKernel<Vector256<by
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> MultiplyAdd(Vector256<byte> accumulator, Vector256<byte> low, Vector256<byte> high, byte* table) =>
         accumulator
-        ^ Avx2.Shuffle(Vector256.Create(Vector128.Load(table)), low)
-        ^ Avx2.Shuffle(Vector256.Create(Vector128.Load(table + 16)), high);
+        ^ Avx2.Shuffle(Vector256.Load(table), low)
+        ^ Avx2.Shuffle(Vector256.Load(table + 32), high);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Load(byte* source) => Vector256.Load(source);
@@ -100,7 +78,7 @@ internal readonly unsafe struct Vector128ShuffleKernel : IGfVectorKernel<Vector1
 
     public static int MaxGroup => 4;
 
-    public static void Expand(byte c, Span<byte> table) => NibbleTables.Write(c, table);
+    public static void Expand(byte c, Span<byte> table) => NibbleTables.Write(c, table, 1);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Prepare(Vector128<byte> input, out Vector128<byte> low, out Vector128<byte> high)

@@ -17,7 +17,10 @@ internal sealed unsafe class VectorShardCoder<TKernel, TVector> : ShardCoder
     public override CodingTables Prepare(byte[] coefficients, int outputs, int inputs)
     {
         var bytes = TKernel.TableBytes;
-        var expanded = GC.AllocateArray<byte>(outputs * inputs * bytes, pinned: true);
+        var expanded = GC.AllocateArray<byte>((outputs * inputs * bytes) + 63, pinned: true);
+        int start;
+        fixed (byte* address = expanded)
+            start = (int)((64 - ((nuint)address % 64)) % 64);
         var groups = GroupCount(outputs);
         for (var g = 0; g < groups; g++)
         {
@@ -25,10 +28,10 @@ internal sealed unsafe class VectorShardCoder<TKernel, TVector> : ShardCoder
             var size = GroupStart(g + 1, groups, outputs) - first;
             for (var i = 0; i < inputs; i++)
                 for (var o = 0; o < size; o++)
-                    TKernel.Expand(coefficients[((first + o) * inputs) + i], expanded.AsSpan((((first * inputs) + (i * size) + o) * bytes), bytes));
+                    TKernel.Expand(coefficients[((first + o) * inputs) + i], expanded.AsSpan(start + (((first * inputs) + (i * size) + o) * bytes), bytes));
         }
 
-        return new CodingTables(coefficients, outputs, inputs, expanded);
+        return new CodingTables(coefficients, outputs, inputs, expanded, start);
     }
 
     /// <inheritdoc />
@@ -44,8 +47,9 @@ internal sealed unsafe class VectorShardCoder<TKernel, TVector> : ShardCoder
 
         var groups = GroupCount(tables.Outputs);
         var chunk = groups == 1 ? total : (nuint)Math.Clamp(ChunkBudget / tables.Inputs / 64 * 64, 2048, 32768);
-        fixed (byte* expanded = tables.Expanded)
+        fixed (byte* pinned = tables.Expanded)
         {
+            var expanded = pinned + tables.ExpandedStart;
             for (nuint start = 0, end; start < total; start = end)
             {
                 end = Math.Min(start + chunk, total);
