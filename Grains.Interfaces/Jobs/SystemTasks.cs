@@ -18,7 +18,7 @@ public static class SystemTasks
 
     /// <summary>
     /// Empties a silo before maintenance: parameter <c>worker</c> (its worker id, also its store's id), and <c>wait</c>
-    /// (seconds to wait for the jobs it runs, default 600). The worker is put in maintenance (no new jobs) and its store
+    /// (seconds to wait for the jobs it runs, default 600). The worker is put in maintenance (no new jobs; a banned one stays banned) and its store
     /// marked draining (no new shards); every shard the store holds of every volume is moved to other stores (copied
     /// when its bytes check out, else rebuilt from its stripe); then the task waits for the silo's running jobs and
     /// reports the store empty. Refused, naming <c>input.parameters.worker</c>, when the other stores cannot hold the

@@ -48,7 +48,10 @@ public sealed class MigrateTask(IGrainFactory grains, TimeProvider clock)
             throw new JobValidationException(Field, $"store {worker} cannot be emptied: {string.Join("; ", shortfalls)}");
 
         var reason = $"being emptied by migrate job {job.JobId:N}";
-        await grains.GetGrain<IWorkerGrain>(worker).SetStatusAsync(WorkerStatus.Maintenance, reason);
+        // A banned worker already takes no work, and lifting maintenance later must not lift its ban.
+        var banned = workerView.Status == WorkerStatus.Banned;
+        if (!banned)
+            await grains.GetGrain<IWorkerGrain>(worker).SetStatusAsync(WorkerStatus.Maintenance, reason);
         if (store is not null)
             await Directory.SetDrainingAsync(worker, reason);
         var jobsAtStart = await RunningAsync(worker, job.JobId);
@@ -65,7 +68,7 @@ public sealed class MigrateTask(IGrainFactory grains, TimeProvider clock)
         }
 
         job.Report(moved.Shards, moved.Shards, "shards", "store empty", moved.Metrics);
-        return new SystemTaskOutput(Summary(worker, store is not null, moved, jobsAtStart, jobsLeft, parameters.Wait), []);
+        return new SystemTaskOutput(Summary(worker, banned, store is not null, moved, jobsAtStart, jobsLeft, parameters.Wait), []);
     }
 
     private async Task<DrainPlan[]> PlanAsync(IReadOnlyList<string> volumes, string store) =>
@@ -140,7 +143,7 @@ public sealed class MigrateTask(IGrainFactory grains, TimeProvider clock)
         }
     }
 
-    private static string Summary(string worker, bool hasStore, Moved moved, IReadOnlyList<RunningAttempt>? atStart, IReadOnlyList<RunningAttempt>? left, TimeSpan wait)
+    private static string Summary(string worker, bool banned, bool hasStore, Moved moved, IReadOnlyList<RunningAttempt>? atStart, IReadOnlyList<RunningAttempt>? left, TimeSpan wait)
     {
         var invariant = CultureInfo.InvariantCulture;
         var shards = !hasStore
@@ -153,7 +156,7 @@ public sealed class MigrateTask(IGrainFactory grains, TimeProvider clock)
             : left is { Count: > 0 }
                 ? string.Create(invariant, $"jobs: {left.Count} still running after {wait.TotalSeconds:0} s: {string.Join(", ", left.Select(Describe))}")
                 : string.Create(invariant, $"jobs: {(atStart.Count == 0 ? "none were running" : $"{atStart.Count} running at the start ({string.Join(", ", atStart.Select(Describe))}) ended")}");
-        return $"migrate {worker}: worker in maintenance; {shards}; {jobs}";
+        return $"migrate {worker}: {(banned ? "worker stays banned" : "worker in maintenance")}; {shards}; {jobs}";
     }
 
     private static string Describe(RunningAttempt attempt) => $"{attempt.JobId:N} ({attempt.Kind}/{attempt.Target})";
