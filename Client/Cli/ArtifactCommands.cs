@@ -53,8 +53,8 @@ internal static class ArtifactCommands
     public static Command System()
     {
         var task = new Argument<string>("task") { Description = $"The task: {string.Join(", ", SystemTasks.All)}" };
-        var parameters = new Option<string[]>("--param", "-p") { Description = "A task parameter NAME=VALUE (repeatable), e.g. tokens=64 for probe", AllowMultipleArgumentsPerToken = false };
-        var command = new Command("system", "Run a system task on a miner (probe: measure it and report as a JSON artifact; noop: nothing)") { task, parameters };
+        var parameters = new Option<string[]>("--param", "-p") { Description = "A task parameter NAME=VALUE (repeatable): tokens=64 for probe; worker=ID [wait=SECONDS] for migrate; volume=V path=MODEL/FILE and model=MODEL or to=all for mirror", AllowMultipleArgumentsPerToken = false };
+        var command = new Command("system", "Run a system task on a miner (probe: measure it and report as a JSON artifact; migrate: empty a silo's store and put it in maintenance; mirror: copy a volume file into miners' models directories; noop: nothing)") { task, parameters };
         command.SetAction(async (result, cancellationToken) =>
         {
             var values = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -24,7 +24,7 @@ public sealed record GenerateRequest
     public int? TtlSeconds { get; init; }
 
     /// <summary>Model id, or a task's name.</summary>
-    [Description("Model id for text and code generation (default shakespeare-char); the task's name for System jobs (noop, probe), required there")]
+    [Description("Model id for text and code generation (default shakespeare-char); the task's name for System jobs (noop, probe, migrate, mirror), required there")]
     public string? Model { get; init; }
 
     /// <summary>A system task's parameters.</summary>

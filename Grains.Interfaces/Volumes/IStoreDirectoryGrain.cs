@@ -24,6 +24,15 @@ public interface IStoreDirectoryGrain : IGrainWithStringKey
     /// <summary>Every store known, alive or not.</summary>
     [Alias("GetStores")]
     Task<IReadOnlyList<StoreView>> GetStoresAsync();
+
+    /// <summary>
+    /// Marks a store draining (<paramref name="reason"/> set) or takes it back (null). A draining store stays alive and
+    /// readable, but no write, rebuild, scrub or move places a shard on it (<see cref="StoreView.TakesShards"/>). Held in
+    /// memory like the rest of the directory: a coordinator that restarts forgets it, so a drain marks it again on every
+    /// pass. Returns the store as the directory sees it now, or null when no store has that id (nothing changes).
+    /// </summary>
+    [Alias("SetDraining")]
+    Task<StoreView?> SetDrainingAsync(string storeId, string? reason);
 }
 
 /// <summary>Trusted chunk store or an open miner's.</summary>
@@ -57,16 +66,21 @@ public sealed record StoreRegistration(
 /// <param name="LastSeen">When it last registered.</param>
 /// <param name="DeadSince">When it was found dead (null while alive).</param>
 /// <param name="Reason">Why it is dead.</param>
+/// <param name="Draining">Why the store is being emptied (a <c>migrate</c> job, say); null when it is not. See <see cref="IStoreDirectoryGrain.SetDrainingAsync"/>.</param>
 [GenerateSerializer, Immutable, Alias("poolai.StoreView")]
 public sealed record StoreView(
     [property: Id(0)] StoreRegistration Registration,
     [property: Id(1)] bool Alive,
     [property: Id(2)] DateTimeOffset LastSeen,
     [property: Id(3)] DateTimeOffset? DeadSince,
-    [property: Id(4)] string? Reason)
+    [property: Id(4)] string? Reason,
+    [property: Id(5)] string? Draining = null)
 {
     /// <summary>The store's id.</summary>
     public string StoreId => Registration.StoreId;
+
+    /// <summary>True when new shards may be placed here: the store is alive and not draining.</summary>
+    public bool TakesShards => Alive && Draining is null;
 }
 
 /// <summary>Timing of the store directory.</summary>

@@ -70,6 +70,10 @@ public interface IVolumeGrain : IGrainWithStringKey
     [Alias("GetStripes")]
     Task<IReadOnlyList<StripeRef>> GetStripesAsync();
 
+    /// <summary>Writes granted and not yet committed or aborted, with the stores each was granted (a drain waits for those that may put shards on its store).</summary>
+    [Alias("GetPendingWrites")]
+    Task<IReadOnlyList<PendingWriteRef>> GetPendingWritesAsync();
+
     /// <summary>
     /// Moves or rewrites shards: each replacement applies only while the stripe still has <see cref="ShardReplacement.OldStore"/>
     /// at that index (a file deleted or rewritten meanwhile is skipped, and the new shard becomes garbage). Returns how many applied.
@@ -316,6 +320,14 @@ public sealed record MaintenanceProgress(
 /// <param name="Stripe">The stripe.</param>
 [GenerateSerializer, Immutable, Alias("poolai.StripeRef")]
 public sealed record StripeRef([property: Id(0)] string Path, [property: Id(1)] Guid Write, [property: Id(2)] StripeRecord Stripe);
+
+/// <summary>A write granted and not yet committed or aborted.</summary>
+/// <param name="Write">The write.</param>
+/// <param name="Path">The file it writes.</param>
+/// <param name="Started">When it was granted.</param>
+/// <param name="Stores">The stores it was granted; null when not recorded (a write granted before stores were recorded may use any).</param>
+[GenerateSerializer, Immutable, Alias("poolai.PendingWriteRef")]
+public sealed record PendingWriteRef([property: Id(0)] Guid Write, [property: Id(1)] string Path, [property: Id(2)] DateTimeOffset Started, [property: Id(3)] IReadOnlyList<string>? Stores);
 
 /// <summary>A shard moved to (or rewritten on) a store.</summary>
 /// <param name="Write">The write.</param>

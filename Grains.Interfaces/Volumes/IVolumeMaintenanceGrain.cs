@@ -23,6 +23,28 @@ public interface IVolumeMaintenanceGrain : IGrainWithStringKey
     [Alias("Audit")]
     Task<AuditRound> AuditAsync();
 
+    /// <summary>
+    /// What emptying store <paramref name="store"/> means for this volume: the shards it holds, their bytes, and — when
+    /// the other stores that take shards cannot hold them at the volume's layout — what is missing. Changes nothing.
+    /// </summary>
+    [Alias("PlanDrain")]
+    Task<DrainPlan> PlanDrainAsync(string store);
+
+    /// <summary>
+    /// Moves up to <paramref name="maxShards"/> of the shards store <paramref name="store"/> holds of this volume to other
+    /// stores: each is read from the store itself when its bytes match the checksum the writer recorded, else rebuilt
+    /// from the rest of its stripe; written to a store that takes shards and holds none of the stripe (another host
+    /// first); recorded in the volume (<see cref="IVolumeGrain.ReplaceShardsAsync"/>); then deleted from the store. Once
+    /// no stripe refers to the store and no open write was granted it, the store's other writes of the volume (garbage
+    /// not collected yet) are deleted too. Call again until <see cref="DrainStep.Done"/>; the store should be draining
+    /// (<see cref="IStoreDirectoryGrain.SetDrainingAsync"/>) so that nothing new lands on it meanwhile.
+    /// </summary>
+    /// <param name="store">The store's id (its worker id).</param>
+    /// <param name="maxShards">Most shards moved by this call, 1 to <see cref="DrainStep.MaxShardsPerStep"/>.</param>
+    /// <exception cref="Jobs.JobValidationException">Field <c>max_shards</c>: out of range.</exception>
+    [Alias("Drain"), ResponseTimeout("00:30:00")]
+    Task<DrainStep> DrainAsync(string store, int maxShards);
+
     /// <summary>The rebuild and scrub, as far as they went.</summary>
     [Alias("GetProgress")]
     Task<(MaintenanceProgress? Repair, MaintenanceProgress? Scrub)> GetProgressAsync();

@@ -25,7 +25,9 @@ public interface IWorkerGrain : IGrainWithStringKey
 
     /// <summary>
     /// Sets whether the worker takes new work; <paramref name="reason"/> is shown to the miner and to admins. Work it
-    /// already runs finishes. Takes effect for placement within <see cref="WorkerStatusBoard.RefreshInterval"/>.
+    /// already runs finishes. Takes effect for placement within <see cref="WorkerStatusBoard.RefreshInterval"/>. Setting
+    /// <see cref="WorkerStatus.Active"/> also ends the draining of the worker's store (<see cref="Volumes.IStoreDirectoryGrain.SetDrainingAsync"/>),
+    /// so it takes shards again.
     /// </summary>
     [Alias("SetStatus")]
     Task<WorkerView> SetStatusAsync(WorkerStatus status, string? reason = null);

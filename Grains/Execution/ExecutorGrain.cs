@@ -38,7 +38,7 @@ public sealed class ExecutorGrain(
         IDisposable registration;
         try
         {
-            registration = drain.Enter(siloName);
+            registration = drain.Enter(siloName, new RunningAttempt(request.JobId, request.Attempt, request.Kind, request.Target, DateTimeOffset.UtcNow));
         }
         catch (WorkHandedBackException)
         {

@@ -4,12 +4,15 @@ namespace PoolAI.Execution;
 /// Counts the job attempts running on this silo so that a miner stopping gracefully can finish them or hand them back.
 /// <see cref="DrainAsync"/> refuses new attempts, waits for the running ones up to a timeout, then cancels the rest
 /// through <see cref="HandBack"/>; the executor grain turns that cancellation into a
-/// <see cref="WorkHandedBackException"/>, and the job goes back to the queue without losing an attempt.
+/// <see cref="WorkHandedBackException"/>, and the job goes back to the queue without losing an attempt. It also knows
+/// which attempts run (<see cref="Attempts"/>), for a drain that waits for them from outside the silo.
 /// </summary>
 public sealed class WorkDrain : IDisposable
 {
     private readonly CancellationTokenSource _handBack = new();
     private readonly object _gate = new();
+    private readonly Dictionary<long, Workers.RunningAttempt> _attempts = [];
+    private long _nextEntry;
     private TaskCompletionSource _idle = NewIdle(completed: true);
     private int _running;
     private bool _draining;
@@ -27,19 +30,33 @@ public sealed class WorkDrain : IDisposable
         }
     }
 
-    /// <summary>Registers an attempt; dispose the result when it ends.</summary>
-    /// <exception cref="WorkHandedBackException">The silo is draining and takes no new attempt.</exception>
-    public IDisposable Enter(string silo)
+    /// <summary>The attempts registered with what they run, oldest first.</summary>
+    public IReadOnlyList<Workers.RunningAttempt> Attempts
     {
+        get
+        {
+            lock (_gate)
+                return [.. _attempts.OrderBy(a => a.Key).Select(a => a.Value)];
+        }
+    }
+
+    /// <summary>Registers an attempt (<paramref name="attempt"/> says what it runs, null when unknown); dispose the result when it ends.</summary>
+    /// <exception cref="WorkHandedBackException">The silo is draining and takes no new attempt.</exception>
+    public IDisposable Enter(string silo, Workers.RunningAttempt? attempt = null)
+    {
+        long entry;
         lock (_gate)
         {
             if (_draining)
                 throw new WorkHandedBackException(silo);
             if (_running++ == 0)
                 _idle = NewIdle(completed: false);
+            entry = ++_nextEntry;
+            if (attempt is not null)
+                _attempts[entry] = attempt;
         }
 
-        return new Registration(this);
+        return new Registration(this, entry);
     }
 
     /// <summary>
@@ -75,23 +92,24 @@ public sealed class WorkDrain : IDisposable
         return idle;
     }
 
-    private void Exit()
+    private void Exit(long entry)
     {
         lock (_gate)
         {
+            _attempts.Remove(entry);
             if (--_running == 0)
                 _idle.TrySetResult();
         }
     }
 
-    private sealed class Registration(WorkDrain drain) : IDisposable
+    private sealed class Registration(WorkDrain drain, long entry) : IDisposable
     {
         private int _disposed;
 
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
-                drain.Exit();
+                drain.Exit(entry);
         }
     }
 }

@@ -5,40 +5,86 @@ namespace PoolAI.Models;
 /// <summary>
 /// Maps model ids to checkpoints: every sub-folder of <see cref="Directory"/> holding a
 /// <c>config.json</c> is a model whose id is the folder name. Reads configs only (no tensors), so
-/// every process — coordinator, miner, client — can validate jobs against it.
+/// every process — coordinator, miner, client — can validate jobs against it. Read once when made, and again by
+/// <see cref="Refresh"/> when checkpoints arrive (a mirrored model, see <c>MirroredModels</c>); readers see one scan or
+/// the next, never half of one.
 /// </summary>
 public sealed class ModelRegistry
 {
-    private readonly Dictionary<string, CheckpointConfig> _models;
-    private readonly Dictionary<string, CharTokenizer> _tokenizers;
+    private readonly Lock _refreshing = new();
+    private volatile Catalog _catalog;
 
     /// <summary>Reads the checkpoints under <paramref name="directory"/>; a missing folder means no models.</summary>
+    /// <exception cref="InvalidDataException">A config is not valid.</exception>
     public ModelRegistry(string directory)
     {
         Directory = directory;
-        _models = new Dictionary<string, CheckpointConfig>(StringComparer.Ordinal);
-        _tokenizers = new Dictionary<string, CharTokenizer>(StringComparer.Ordinal);
+        _catalog = Scan(directory, null, null);
+    }
+
+    /// <summary>
+    /// Reads the folder again, so that checkpoints that arrived since are known (and removed ones forgotten). A folder
+    /// whose config cannot be read keeps what was known of it (nothing, for a new one) and is named in the result.
+    /// </summary>
+    /// <returns>Each folder whose config could not be read, with why; empty when all were read.</returns>
+    public IReadOnlyList<string> Refresh()
+    {
+        var problems = new List<string>();
+        lock (_refreshing)
+            _catalog = Scan(Directory, _catalog, problems);
+        return problems;
+    }
+
+    /// <summary>The checkpoints under <paramref name="directory"/>; with <paramref name="problems"/>, a bad config is noted there and <paramref name="previous"/>'s entry kept, else it throws.</summary>
+    private static Catalog Scan(string directory, Catalog? previous, List<string>? problems)
+    {
+        var catalog = new Catalog(new(StringComparer.Ordinal), new(StringComparer.Ordinal));
         if (!System.IO.Directory.Exists(directory))
-            return;
+            return catalog;
         foreach (var folder in System.IO.Directory.EnumerateDirectories(directory).Order(StringComparer.Ordinal))
         {
             if (!File.Exists(Path.Combine(folder, ModelCheckpoint.ConfigFile)))
                 continue;
-            var config = ModelCheckpoint.ReadConfig(folder);
             var id = Path.GetFileName(folder);
-            _models[id] = config with { Id = id };
-            _tokenizers[id] = new CharTokenizer(config.Tokenizer!.Vocabulary);
+            CheckpointConfig config;
+            try
+            {
+                config = ModelCheckpoint.ReadConfig(folder);
+            }
+            catch (Exception e) when (problems is not null && e is InvalidDataException or System.Text.Json.JsonException or IOException)
+            {
+                problems.Add($"{id}: {e.Message}");
+                if (previous is not null && previous.Models.TryGetValue(id, out var known))
+                {
+                    catalog.Models[id] = known;
+                    catalog.Tokenizers[id] = previous.Tokenizers[id];
+                }
+
+                continue;
+            }
+
+            catalog.Models[id] = config with { Id = id };
+            catalog.Tokenizers[id] = new CharTokenizer(config.Tokenizer!.Vocabulary);
         }
+
+        return catalog;
     }
 
     /// <summary>The folder scanned.</summary>
     public string Directory { get; }
 
     /// <summary>Model ids, sorted.</summary>
-    public IReadOnlyList<string> Ids => _models.Keys.Order(StringComparer.Ordinal).ToList();
+    public IReadOnlyList<string> Ids => _catalog.Models.Keys.Order(StringComparer.Ordinal).ToList();
 
     /// <summary>Every model's config, sorted by id.</summary>
-    public IEnumerable<CheckpointConfig> Models => Ids.Select(id => _models[id]);
+    public IEnumerable<CheckpointConfig> Models
+    {
+        get
+        {
+            var catalog = _catalog;
+            return [.. catalog.Models.Keys.Order(StringComparer.Ordinal).Select(id => catalog.Models[id])];
+        }
+    }
 
     /// <summary>
     /// The default folder: <c>POOLAI_MODELS</c> if set, else <c>models/</c> beside the application
@@ -61,15 +107,15 @@ public sealed class ModelRegistry
     }
 
     /// <summary>True when <paramref name="id"/> is a registered model.</summary>
-    public bool Contains(string id) => _models.ContainsKey(id);
+    public bool Contains(string id) => _catalog.Models.ContainsKey(id);
 
     /// <summary>Config of <paramref name="id"/>.</summary>
     /// <exception cref="JobValidationException">Field <c>model</c>: unknown model, listing the known ones.</exception>
     public CheckpointConfig Get(string id) =>
-        _models.TryGetValue(id, out var config) ? config : throw UnknownModel(id);
+        _catalog.Models.TryGetValue(id, out var config) ? config : throw UnknownModel(id);
 
     /// <summary>The tokenizer of <paramref name="id"/> (one token per character), or null for an unknown model.</summary>
-    public CharTokenizer? TokenizerOf(string id) => _tokenizers.GetValueOrDefault(id);
+    public CharTokenizer? TokenizerOf(string id) => _catalog.Tokenizers.GetValueOrDefault(id);
 
     /// <summary>Folder of <paramref name="id"/>'s checkpoint.</summary>
     /// <exception cref="JobValidationException">Field <c>model</c>: unknown model.</exception>
@@ -82,13 +128,17 @@ public sealed class ModelRegistry
     /// <exception cref="JobValidationException">The first rule broken, naming the field (<c>model</c>, <c>prompt</c>).</exception>
     public void Validate(string model, string modelKind, string? prompt)
     {
-        var config = Get(model);
+        var catalog = _catalog;
+        var config = catalog.Models.TryGetValue(model, out var found) ? found : throw UnknownModel(model);
         if (!string.Equals(config.Kind, modelKind, StringComparison.Ordinal))
             throw new JobValidationException("model", $"'{model}' is a {config.Kind} model, not a {modelKind} model");
         if (prompt is not null)
-            _tokenizers[model].EnsureEncodable(prompt);
+            catalog.Tokenizers[model].EnsureEncodable(prompt);
     }
 
     private JobValidationException UnknownModel(string id) =>
-        new("model", $"unknown model '{id}'; known models: {(_models.Count == 0 ? "none" : string.Join(", ", Ids))}");
+        new("model", $"unknown model '{id}'; known models: {(_catalog.Models.Count == 0 ? "none" : string.Join(", ", Ids))}");
+
+    /// <summary>One scan of the folder: configs and tokenizers by model id.</summary>
+    private sealed record Catalog(Dictionary<string, CheckpointConfig> Models, Dictionary<string, CharTokenizer> Tokenizers);
 }

@@ -65,7 +65,7 @@ public sealed partial class VolumeGrain(
         var stores = await LiveStoresAsync();
         VolumeRules.CheckStores(volume.Layout, stores.Count);
         var write = Guid.NewGuid();
-        S.Pending[write] = new PendingWrite(path, clock.GetUtcNow(), null);
+        S.Pending[write] = new PendingWrite(path, clock.GetUtcNow(), null, [.. stores.Select(s => s.StoreId)]);
         await _writes.WriteAsync();
         return new WriteGrant(write, path, volume.Layout, volume.ShardBytes, stores, volume.Encrypt, DataKey);
     }
@@ -167,6 +167,10 @@ public sealed partial class VolumeGrain(
 
     /// <inheritdoc />
     public Task<IReadOnlyList<StripeRef>> GetStripesAsync() => Task.FromResult<IReadOnlyList<StripeRef>>(S.Volume is null ? [] : AllStripes().ToList());
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<PendingWriteRef>> GetPendingWritesAsync() => Task.FromResult<IReadOnlyList<PendingWriteRef>>(
+        [.. S.Pending.Select(p => new PendingWriteRef(p.Key, p.Value.Path, p.Value.Started, p.Value.Stores))]);
 
     /// <inheritdoc />
     public async Task<int> ReplaceShardsAsync(IReadOnlyList<ShardReplacement> replacements)
@@ -283,11 +287,8 @@ public sealed partial class VolumeGrain(
         UsedBytes = S.Files.Values.Sum(f => f.File.Length),
     };
 
-    private async Task<List<StoreRegistration>> LiveStoresAsync()
-    {
-        var stores = await AllStoresAsync();
-        return [.. stores.Where(s => s.Alive).Select(s => s.Registration)];
-    }
+    /// <summary>The stores a new write may use: alive and not draining.</summary>
+    private async Task<List<StoreRegistration>> LiveStoresAsync() => StripePlacement.Targets(await AllStoresAsync());
 
     private Task<IReadOnlyList<StoreView>> AllStoresAsync() => GrainFactory.GetGrain<IStoreDirectoryGrain>(IStoreDirectoryGrain.Default).GetStoresAsync();
 

@@ -175,7 +175,8 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
                     break;
                 run.Add(work.Count);
                 var io = new StripeIo(grains, Name, volume.Layout, key);
-                var live = stores.Values.Where(s => s.Alive).Select(s => s.Registration).OrderBy(s => s.StoreId, StringComparer.Ordinal).ToList();
+                // Where rebuilt shards may go: a draining store is read from but never written to.
+                var live = StripePlacement.Targets(stores.Values);
                 if (!scrub)
                     _liveAtLastRepair = live.Count;
                 var replacements = new List<ShardReplacement>();
@@ -239,11 +240,11 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
             bool away;
             lock (_moveAway)
                 away = _moveAway.Remove(key);
-            // A live store with a bad copy gets it rewritten in place; a dead one, or one that failed an audit, loses it.
-            var target = alive(old.Store) && !away && stores.TryGetValue(old.Store, out var same)
+            // A live store with a bad copy gets it rewritten in place; a dead or draining one, or one that failed an audit, loses it.
+            var target = alive(old.Store) && !away && stores.TryGetValue(old.Store, out var same) && same.TakesShards
                 ? same.Registration
                 : StripePlacement.Choose(live, stripe.Stripe.Index + index, 1, holders, holders.Where(h => stores.ContainsKey(h)).Select(h => StripePlacement.DomainOf(stores[h].Registration)).ToList()).FirstOrDefault();
-            if (target is null && away && alive(old.Store) && stores.TryGetValue(old.Store, out var same2))
+            if (target is null && away && alive(old.Store) && stores.TryGetValue(old.Store, out var same2) && same2.TakesShards)
             {
                 // Nowhere else to put it: rewrite the good bytes where they were; the next audit checks that store again.
                 run.Problem($"{stripe.Path}: stripe {stripe.Stripe.Index} shard {index}: rewritten on {old.Store}, no other live store holds no shard of the stripe");

@@ -38,8 +38,9 @@ public sealed class FileState
 /// <param name="Path">The file it writes.</param>
 /// <param name="Started">When granted.</param>
 /// <param name="Upload">The multipart upload it is a part of, if any.</param>
+/// <param name="Stores">The stores it was granted, which may hold its shards (null for writes granted before this was recorded: any store may).</param>
 [GenerateSerializer, Immutable, Alias("poolai.PendingWrite")]
-public sealed record PendingWrite([property: Id(0)] string Path, [property: Id(1)] DateTimeOffset Started, [property: Id(2)] Guid? Upload);
+public sealed record PendingWrite([property: Id(0)] string Path, [property: Id(1)] DateTimeOffset Started, [property: Id(2)] Guid? Upload, [property: Id(3)] IReadOnlyList<string>? Stores = null);
 
 /// <summary>A multipart upload.</summary>
 [GenerateSerializer, Alias("poolai.VolumeUploadState")]

@@ -115,6 +115,9 @@ public sealed class WorkerGrain(
         state.State.StatusReason = status == WorkerStatus.Active ? null : reason;
         await WriteAsync();
         await Board.SetAsync(Id, status);
+        // Back from maintenance: a store a drain emptied (see the migrate task) takes shards again.
+        if (status == WorkerStatus.Active)
+            await GrainFactory.GetGrain<Volumes.IStoreDirectoryGrain>(Volumes.IStoreDirectoryGrain.Default).SetDrainingAsync(Id, null);
         // A banned open miner loses its channel now (its leases go back to the queue); a paused one keeps it and gets no new work.
         if (status == WorkerStatus.Banned && Miners.OpenMiners.KeyOf(Id) is not null)
             await GrainFactory.GetGrain<Miners.IOpenMinerGrain>(Id).CloseAsync($"worker {Id} is banned: {reason ?? "no reason given"}");

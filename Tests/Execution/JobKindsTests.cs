@@ -50,7 +50,7 @@ public sealed class JobKindsTests
         var unknown = await Assert.ThrowsExactlyAsync<JobValidationException>(() => pool.RunSystemTaskAsync(SystemTasks.Noop, new Dictionary<string, string> { ["x"] = "1" }));
         Assert.AreEqual(("input.parameters.x", "is not a parameter of task noop, which takes none"), (unknown.Field, unknown.Rule));
         var task = await Assert.ThrowsExactlyAsync<JobValidationException>(() => pool.RunSystemTaskAsync("defrag"));
-        Assert.AreEqual(("model", "'defrag' is not a system task; known: noop, probe"), (task.Field, task.Rule));
+        Assert.AreEqual(("model", "'defrag' is not a system task; known: noop, probe, migrate, mirror"), (task.Field, task.Rule));
     }
 
     [TestMethod]

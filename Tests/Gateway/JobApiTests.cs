@@ -191,7 +191,7 @@ public sealed class JobApiTests
         foreach (var (json, field, rule) in new (string Json, string Field, string Rule)[]
         {
             ("""{"kind":"System","model":"probe","max_tokens":5}""", "max_tokens", "is not a field of System jobs, which take parameters"),
-            ("""{"kind":"System"}""", "model", "is required for System jobs: the task's name (noop, probe)"),
+            ("""{"kind":"System"}""", "model", "is required for System jobs: the task's name (noop, probe, migrate, mirror)"),
             ("""{"kind":5,"prompt":"ROMEO:"}""", "kind", "must be a job kind's name, a string (such as TextGeneration or System)"),
             ("""{"kind":"Po etry!","prompt":"ROMEO:"}""", "kind", "must be a kind name (letters and digits, starting with a letter, at most 64; for example TextGeneration, CodeGeneration, ImageGeneration, Training, DataProcessing, System); was 'Po etry!'"),
             ("""{"kind":"System","model":"probe","parameters":[]}""", "parameters", "must be an object of named values, e.g. {\"tokens\": 64}"),

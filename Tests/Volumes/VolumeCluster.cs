@@ -32,7 +32,10 @@ public sealed class VolumeCluster : IAsyncDisposable
     public VolumeClient Volumes { get; }
 
     /// <summary>Starts a coordinator and <paramref name="miners"/> miners and waits until every store is announced.</summary>
-    public static async Task<VolumeCluster> StartAsync(int miners, IReadOnlyDictionary<string, string?>? extra = null)
+    /// <param name="miners">Miners, silos 1…<paramref name="miners"/>.</param>
+    /// <param name="extra">Settings every silo gets.</param>
+    /// <param name="perSilo">Settings silo i gets on top (its own models directory, say); null for none.</param>
+    public static async Task<VolumeCluster> StartAsync(int miners, IReadOnlyDictionary<string, string?>? extra = null, Func<int, IReadOnlyDictionary<string, string?>>? perSilo = null)
     {
         var root = Directory.CreateTempSubdirectory("poolai-volumes-").FullName;
         var masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
@@ -49,6 +52,8 @@ public sealed class VolumeCluster : IAsyncDisposable
                 ["PoolAI:Volumes:Store:FlushToDisk"] = "false",
             };
             foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+                settings[key] = value;
+            foreach (var (key, value) in perSilo?.Invoke(i) ?? new Dictionary<string, string?>())
                 settings[key] = value;
             return TestPools.Configuration(i == 0 ? "coordinator" : "miner", workerId: $"store-{i}", extra: settings);
         });

@@ -12,9 +12,11 @@ namespace PoolAI.Kinds.SystemTasks;
 /// <summary>
 /// Runs the built-in system tasks on this silo: <see cref="Jobs.SystemTasks.Noop"/> does nothing;
 /// <see cref="Jobs.SystemTasks.Probe"/> measures the silo (hardware, native libraries, and the speed of a short greedy
-/// generation on every model it serves) and stores the report as the JSON artifact <c>probe.json</c>.
+/// generation on every model it serves) and stores the report as the JSON artifact <c>probe.json</c>;
+/// <see cref="Jobs.SystemTasks.Migrate"/> (<see cref="MigrateTask"/>) empties a silo before maintenance and
+/// <see cref="Jobs.SystemTasks.Mirror"/> (<see cref="MirrorTask"/>) copies a volume file into miners' models directories.
 /// </summary>
-public sealed class SystemTaskExecutor(ModelHost host, LocalSiloMetadata metadata) : IJobExecutor<SystemTaskInput, SystemTaskOutput>
+public sealed class SystemTaskExecutor(ModelHost host, LocalSiloMetadata metadata, MigrateTask migrate, MirrorTask mirror) : IJobExecutor<SystemTaskInput, SystemTaskOutput>
 {
     private static readonly JsonSerializerOptions ReportJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
 
@@ -26,6 +28,8 @@ public sealed class SystemTaskExecutor(ModelHost host, LocalSiloMetadata metadat
         {
             Jobs.SystemTasks.Noop => Task.FromResult(new SystemTaskOutput(string.Empty, [])),
             Jobs.SystemTasks.Probe => ProbeAsync(job, cancellationToken),
+            Jobs.SystemTasks.Migrate => migrate.RunAsync(job, cancellationToken),
+            Jobs.SystemTasks.Mirror => mirror.RunAsync(job, cancellationToken),
             _ => throw new JobValidationException("model", $"'{job.Target}' is not a system task; known: {string.Join(", ", Jobs.SystemTasks.All)}"),
         };
     }

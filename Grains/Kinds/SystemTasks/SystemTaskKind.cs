@@ -34,10 +34,27 @@ public sealed class SystemTaskKind() : JobKindDescriptor<SystemTaskInput, System
         if (!Jobs.SystemTasks.Contains(spec.Model))
             throw new JobValidationException("model", $"'{spec.Model}' is not a system task; known: {string.Join(", ", Jobs.SystemTasks.All)}");
         var parameters = input.Parameters ?? new Dictionary<string, string>();
-        var allowed = spec.Model == Jobs.SystemTasks.Probe ? new[] { "tokens" } : [];
+        IReadOnlyList<string> allowed = spec.Model switch
+        {
+            Jobs.SystemTasks.Probe => ["tokens"],
+            Jobs.SystemTasks.Migrate => MigrateParameters.Names,
+            Jobs.SystemTasks.Mirror => MirrorParameters.Names,
+            _ => [],
+        };
         if (parameters.Keys.FirstOrDefault(k => !allowed.Contains(k, StringComparer.Ordinal)) is { } unknown)
-            throw new JobValidationException($"input.parameters.{unknown}", allowed.Length == 0 ? $"is not a parameter of task {spec.Model}, which takes none" : $"is not a parameter of task {spec.Model}; it takes {string.Join(", ", allowed)}");
-        ProbeTokens(input);
+            throw new JobValidationException($"input.parameters.{unknown}", allowed.Count == 0 ? $"is not a parameter of task {spec.Model}, which takes none" : $"is not a parameter of task {spec.Model}; it takes {string.Join(", ", allowed)}");
+        switch (spec.Model)
+        {
+            case Jobs.SystemTasks.Migrate:
+                MigrateParameters.Parse(input);
+                break;
+            case Jobs.SystemTasks.Mirror:
+                MirrorParameters.Parse(input);
+                break;
+            default:
+                ProbeTokens(input);
+                break;
+        }
     }
 
     /// <summary>The <c>tokens</c> parameter of a probe, 1–<see cref="MaxProbeTokens"/> (default <see cref="DefaultProbeTokens"/>).</summary>

@@ -13,5 +13,9 @@ public static class SystemTaskSiloBuilderExtensions
     public static ISiloBuilder AddSystemTasks(this ISiloBuilder silo) => silo.AddJobKind(
         JobKind.System,
         _ => new SystemTaskKind(),
-        services => new SystemTaskExecutor(services.GetRequiredService<ModelHost>(), services.GetRequiredService<LocalSiloMetadata>()));
+        services => new SystemTaskExecutor(
+            services.GetRequiredService<ModelHost>(),
+            services.GetRequiredService<LocalSiloMetadata>(),
+            new MigrateTask(services.GetRequiredService<IGrainFactory>(), services.GetRequiredService<TimeProvider>()),
+            new MirrorTask(services.GetRequiredService<IGrainFactory>(), services.GetRequiredService<IClusterMembershipService>(), services.GetRequiredService<SiloMetadataLookup>())));
 }

@@ -6,7 +6,8 @@ namespace PoolAI.Volumes.Stores;
 /// <summary>
 /// The store directory (<see cref="IStoreDirectoryGrain"/>), in memory: stores re-announce themselves every
 /// <see cref="StoreDirectory.RefreshInterval"/>, so a new activation knows them all within that time. A trusted store
-/// is alive while cluster membership has its silo active; an open miner's while it is registered.
+/// is alive while cluster membership has its silo active; an open miner's while it is registered. A draining store
+/// keeps its mark when it re-announces itself.
 /// </summary>
 [CoordinatorFilter]
 [Immovable(ImmovableKind.Rebalancer)]
@@ -19,7 +20,8 @@ public sealed class StoreDirectoryGrain(IClusterMembershipService membership, Ti
     {
         if (string.IsNullOrWhiteSpace(store.StoreId) || store.StoreId.Length > 128)
             throw new Jobs.JobValidationException("store", $"a store id is 1 to 128 characters (got '{store.StoreId}')");
-        _stores[store.StoreId] = new Entry(store, clock.GetUtcNow(), null, null);
+        var draining = _stores.TryGetValue(store.StoreId, out var known) ? known.Draining : null;
+        _stores[store.StoreId] = new Entry(store, clock.GetUtcNow(), null, null, draining);
         return Task.CompletedTask;
     }
 
@@ -47,11 +49,24 @@ public sealed class StoreDirectoryGrain(IClusterMembershipService membership, Ti
                     _stores[id] = current = current with { DeadSince = now, Reason = $"silo {silo} is {status.ToString().ToLowerInvariant()}" };
             }
 
-            views.Add(new StoreView(current.Registration, current.DeadSince is null, current.LastSeen, current.DeadSince, current.Reason));
+            views.Add(View(current));
         }
 
         return Task.FromResult<IReadOnlyList<StoreView>>(views.OrderBy(v => v.StoreId, StringComparer.Ordinal).ToList());
     }
 
-    private sealed record Entry(StoreRegistration Registration, DateTimeOffset LastSeen, DateTimeOffset? DeadSince, string? Reason);
+    /// <inheritdoc />
+    public async Task<StoreView?> SetDrainingAsync(string storeId, string? reason)
+    {
+        if (!_stores.TryGetValue(storeId, out var entry))
+            return null;
+        _stores[storeId] = entry with { Draining = reason };
+        // Through GetStoresAsync, so the view also says whether its silo has died since.
+        return (await GetStoresAsync()).FirstOrDefault(v => v.StoreId == storeId);
+    }
+
+    private static StoreView View(Entry entry) =>
+        new(entry.Registration, entry.DeadSince is null, entry.LastSeen, entry.DeadSince, entry.Reason, entry.Draining);
+
+    private sealed record Entry(StoreRegistration Registration, DateTimeOffset LastSeen, DateTimeOffset? DeadSince, string? Reason, string? Draining = null);
 }
