@@ -80,7 +80,7 @@ switch (command)
         return await RunAllAsync();
 
     default:
-        return Refuse(command, "command", "must be one of all, noop, hangfire, scale, generation, vs-torch, pool-vs-direct, failover, open-miners, volume-codec");
+        return Refuse(command, "command", "must be one of all, noop, hangfire, scale, generation, vs-torch, pool-vs-direct, failover, open-miners, volume-codec, volume-pool");
 }
 
 // Runs every benchmark in a child process of its own (so one's memory and threads do not weigh on the next, and the
