@@ -11,14 +11,19 @@ namespace PoolAI.Volumes.Coding;
 /// </summary>
 internal readonly unsafe struct Gfni512Kernel : IGfVectorKernel<Vector512<byte>>
 {
+    /// <inheritdoc />
     public static int Width => 64;
 
+    /// <inheritdoc />
     public static int TableBytes => 8;
 
+    /// <inheritdoc />
     public static int MaxGroup => 8;
 
+    /// <inheritdoc />
     public static void Expand(byte c, Span<byte> table) => MemoryMarshal.Write(table, AffineMatrix.For(c));
 
+    /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Prepare(Vector512<byte> input, out Vector512<byte> low, out Vector512<byte> high)
     {
@@ -26,13 +31,16 @@ internal readonly unsafe struct Gfni512Kernel : IGfVectorKernel<Vector512<byte>>
         high = default;
     }
 
+    /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> MultiplyAdd(Vector512<byte> accumulator, Vector512<byte> low, Vector512<byte> high, byte* table) =>
         accumulator ^ Gfni.V512.GaloisFieldAffineTransform(low, Vector512.Create(*(ulong*)table).AsByte(), 0);
 
+    /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> Load(byte* source) => Vector512.Load(source);
 
+    /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(byte* destination, Vector512<byte> value) => value.Store(destination);
 }
@@ -40,14 +48,19 @@ internal readonly unsafe struct Gfni512Kernel : IGfVectorKernel<Vector512<byte>>
 /// <summary>GFNI on 256-bit vectors (CPUs with GFNI and AVX but without AVX-512): as <see cref="Gfni512Kernel"/>, 32 bytes a step.</summary>
 internal readonly unsafe struct Gfni256Kernel : IGfVectorKernel<Vector256<byte>>
 {
+    /// <inheritdoc />
     public static int Width => 32;
 
+    /// <inheritdoc />
     public static int TableBytes => 8;
 
+    /// <inheritdoc />
     public static int MaxGroup => 6;
 
+    /// <inheritdoc />
     public static void Expand(byte c, Span<byte> table) => MemoryMarshal.Write(table, AffineMatrix.For(c));
 
+    /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Prepare(Vector256<byte> input, out Vector256<byte> low, out Vector256<byte> high)
     {
@@ -55,13 +68,16 @@ internal readonly unsafe struct Gfni256Kernel : IGfVectorKernel<Vector256<byte>>
         high = default;
     }
 
+    /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> MultiplyAdd(Vector256<byte> accumulator, Vector256<byte> low, Vector256<byte> high, byte* table) =>
         accumulator ^ Gfni.V256.GaloisFieldAffineTransform(low, Vector256.Create(*(ulong*)table).AsByte(), 0);
 
+    /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Load(byte* source) => Vector256.Load(source);
 
+    /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(byte* destination, Vector256<byte> value) => value.Store(destination);
 }
