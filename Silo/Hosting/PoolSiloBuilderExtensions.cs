@@ -10,6 +10,7 @@ using Orleans.Serialization;
 using PoolAI.Execution;
 using PoolAI.Inference;
 using PoolAI.Jobs;
+using PoolAI.Kinds.DataProcessing;
 using PoolAI.Kinds.SystemTasks;
 using PoolAI.Kinds.Text;
 using PoolAI.Models;
@@ -30,7 +31,7 @@ public static class PoolSiloBuilderExtensions
 
     /// <summary>
     /// Adds PoolAI for the role in <c>PoolAI:Role</c>: grain storage, jobs and queues with the built-in job kinds (text
-    /// and code generation, system tasks), rewards, and — for <c>miner</c> and <c>all-in-one</c> — model serving with its
+    /// and code generation, system tasks, data processing), rewards, and — for <c>miner</c> and <c>all-in-one</c> — model serving with its
     /// silo metadata; and the membership clock (<see cref="MembershipClock"/>). An existing pool home is made the owner's
     /// alone (<see cref="PoolHome.Secure"/>). Clustering is separate (<see cref="UsePoolClustering"/>) so that test
     /// clusters can bring their own; so is any further job kind (<see cref="JobKindSiloBuilderExtensions.AddJobKind{TInput, TOutput}"/>).
@@ -46,6 +47,7 @@ public static class PoolSiloBuilderExtensions
             .AddPoolJobs(configuration)
             .AddTextGeneration()
             .AddSystemTasks()
+            .AddDataProcessing()
             .AddPoolRewards(configuration)
             .AddPoolModelServing(configuration, role)
             .AddPoolVolumes(configuration, holdsShards: role.ServesModels(), hostsState: role.HostsState())
