@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using PoolAI.Auth;
 using PoolAI.Jobs;
+using PoolAI.Kinds.DataProcessing;
 using PoolAI.Tests.Gateway;
 using PoolAI.Volumes;
 
@@ -153,6 +154,25 @@ public sealed class VolumeSyncTests
         Assert.AreEqual(JobStatus.Failed, failed.Status);
         Assert.AreEqual($"input.secret_access_key: the endpoint {_endpoint} refused the signature: the secret access key (or the region) is not the one for this access key id (SignatureDoesNotMatch)", failed.StatusMessage);
         Assert.AreEqual(1, failed.Attempts.Count);
+    }
+
+    [TestMethod]
+    public async Task AFileOverTheSinglePutLimitGoesUpInPartsAndIsCopiedAgainWhereTheTargetKeepsNoSha256()
+    {
+        var (source, bucket) = (await VolumeAsync(_a, "src"), await BucketAsync());
+        var large = RandomBytes((11 << 20) + 3, seed: 9);
+        await _a.Pool.Volumes.WriteAsync(source, "data/large.bin", new MemoryStream(large));
+        // The engine itself, in this process, with parts of S3's least size (a job's limit is 5 GiB).
+        using var s3 = new S3Bucket(new Uri(_endpoint), bucket, "us-east-1", _accessKeyId, _secret) { SinglePutLimit = 5 << 20, PartBytes = 5 << 20 };
+
+        var first = await new VolumeSync(_a.Pool.Volumes, s3, Push(source, bucket)).RunAsync(CancellationToken.None);
+        var again = await new VolumeSync(_a.Pool.Volumes, s3, Push(source, bucket)).RunAsync(CancellationToken.None);
+
+        Assert.AreEqual((1, 1), (first.Copied, again.Copied));
+        var stored = (await _b.Pool.Volumes.Volume(bucket).ListAsync(new ListRequest("mirror/"))).Files.Single();
+        Assert.AreEqual(("mirror/large.bin", (11L << 20) + 3), (stored.Path, stored.Length));
+        StringAssert.EndsWith(stored.ETag, "-3\"");
+        CollectionAssert.AreEqual(large, await ReadAsync(_b, bucket, "mirror/large.bin"));
     }
 
     private static DataProcessingInput Push(string volume, string bucket) =>
