@@ -8,7 +8,8 @@ namespace PoolAI.Kinds.DataProcessing;
 
 /// <summary>
 /// One run of a <see cref="DataOperations.Sync"/>: lists the volume's folder and the bucket's, plans what to copy, skip
-/// and delete (<see cref="SyncPlan"/>), asks the bucket for the SHA-256 of objects the listings cannot tell apart, then
+/// and delete (<see cref="SyncPlan"/>), asks the bucket for the SHA-256 of objects the listings cannot tell apart (and, pushing,
+/// reads the MD5 of a file written in parts where the object has a plain MD5 ETag), then
 /// copies (a few files at once, each streamed: no file is held in memory whole) and deletes, reporting files done of
 /// the total and bytes as it goes. Interrupted, it leaves every file it finished in place, so a re-run copies the rest.
 /// <list type="bullet">
@@ -58,10 +59,14 @@ public sealed class VolumeSync(VolumeClient volumes, S3Bucket bucket, DataProces
         var skip = plan.Skip.ToList();
         foreach (var (file, existing) in plan.Undecided)
         {
-            // The listings could not tell: the object's own SHA-256 (which pushes store) decides, else it is copied again.
+            // The listings could not tell: the object's own SHA-256 (which pushes store) decides. Failing that, a pushed
+            // file (one written in parts has neither an MD5 ETag nor a SHA-256) is read here for its MD5, which costs a
+            // read of the pool's own copy instead of an upload; a pulled object is copied again.
             var known = _push
                 ? ContentMatch.Compare(file, existing with { Sha256 = await bucket.Sha256Async(_bucketFolder + existing.Name, cancellationToken) })
                 : ContentMatch.Compare(file with { Sha256 = await bucket.Sha256Async(_bucketFolder + file.Name, cancellationToken) }, existing);
+            if (known == Sameness.Unknown && _push && ContentMatch.IsMd5(ContentMatch.ETag(existing.ETag)))
+                known = ContentMatch.Compare(file with { ETag = await Md5Async(_volumeFolder + file.Name, cancellationToken) }, existing);
             (known == Sameness.Same ? skip : copy).Add(file);
         }
 
@@ -196,6 +201,18 @@ public sealed class VolumeSync(VolumeClient volumes, S3Bucket bucket, DataProces
             throw new IOException($"{bucket.Name}/{_bucketFolder}{file.Name}: the MD5 of the bytes read is {digest}, the object's ETag says {tag}; nothing was written");
         await write.CompleteAsync(cancellationToken);
         Copied(file, copied);
+    }
+
+    /// <summary>The MD5 (hex) of a volume file's content, read whole.</summary>
+    private async Task<string> Md5Async(string path, CancellationToken cancellationToken)
+    {
+        await using var read = await volumes.OpenReadAsync(_volume, path);
+        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        var buffer = new byte[1 << 20];
+        int n;
+        while ((n = await read.ReadAsync(buffer, cancellationToken)) > 0)
+            md5.AppendData(buffer, 0, n);
+        return Convert.ToHexStringLower(md5.GetHashAndReset());
     }
 
     private async Task DeleteAsync(SyncEntry file, CancellationToken cancellationToken)
