@@ -175,6 +175,45 @@ public sealed class VolumeSyncTests
         CollectionAssert.AreEqual(large, await ReadAsync(_b, bucket, "mirror/large.bin"));
     }
 
+    [TestMethod]
+    public async Task AFileWrittenInPartsIsReadForItsMd5OnARerunInsteadOfCopiedAgain()
+    {
+        var (source, bucket) = (await VolumeAsync(_a, "src"), await BucketAsync());
+        var parts = RandomBytes((5 << 20) + 1000, seed: 11);
+        await UploadInPartsAsync(source, "data/parts.bin", parts);
+        var written = (await _a.Pool.Volumes.Volume(source).ListAsync(new ListRequest("data/"))).Files.Single();
+        Assert.AreEqual((string.Empty, true), (written.Sha256, written.ETag.EndsWith("-2\"", StringComparison.Ordinal)), "a file written in parts has neither a SHA-256 nor an MD5 ETag");
+
+        var first = await RunAsync(Push(source, bucket));
+        var again = await RunAsync(Push(source, bucket));
+
+        Assert.AreEqual((1, 0, 0, 1), (first.Output.Copied, first.Output.Skipped, again.Output.Copied, again.Output.Skipped));
+        CollectionAssert.AreEqual(parts, await ReadAsync(_b, bucket, "mirror/parts.bin"));
+    }
+
+    /// <summary>Writes <paramref name="content"/> to pool A's volume through its <c>/s3</c> as a multipart upload of a 5 MiB part and the rest.</summary>
+    private static async Task UploadInPartsAsync(string volume, string key, byte[] content)
+    {
+        var (_, apiKey) = await _a.Pool.CreateApiKeyAsync(ApiRoles.Developer, "sync-source");
+        using var http = _a.Http(apiKey);
+        var credentials = await http.GetFromJsonAsync<JsonElement>("api/s3/credentials");
+        using var s3 = new Amazon.S3.AmazonS3Client(
+            new Amazon.Runtime.BasicAWSCredentials(credentials.GetProperty("access_key_id").GetString(), credentials.GetProperty("secret_access_key").GetString()),
+            new Amazon.S3.AmazonS3Config { ServiceURL = credentials.GetProperty("endpoint").GetString(), ForcePathStyle = true, AuthenticationRegion = "us-east-1" });
+        var upload = await s3.InitiateMultipartUploadAsync(volume, key);
+        var etags = new List<Amazon.S3.Model.PartETag>();
+        foreach (var (number, offset, length) in new[] { (1, 0, 5 << 20), (2, 5 << 20, content.Length - (5 << 20)) })
+        {
+            var part = await s3.UploadPartAsync(new Amazon.S3.Model.UploadPartRequest
+            {
+                BucketName = volume, Key = key, UploadId = upload.UploadId, PartNumber = number, InputStream = new MemoryStream(content, offset, length),
+            });
+            etags.Add(new Amazon.S3.Model.PartETag(number, part.ETag));
+        }
+
+        await s3.CompleteMultipartUploadAsync(new Amazon.S3.Model.CompleteMultipartUploadRequest { BucketName = volume, Key = key, UploadId = upload.UploadId, PartETags = etags });
+    }
+
     private static DataProcessingInput Push(string volume, string bucket) =>
         DataProcessingInput.Sync("push", volume, "data", _endpoint ?? "http://127.0.0.1:1/s3", bucket, "mirror/", _accessKeyId ?? "PAI000000000000", _secret ?? "secret");
 
