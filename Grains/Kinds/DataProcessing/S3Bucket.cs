@@ -49,7 +49,8 @@ public sealed class S3Bucket : IDisposable
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
             MaxErrorRetry = 3,
-            Timeout = TimeSpan.FromMinutes(10),
+            // One request may carry a 5 GiB body: at 2 MB/s that takes 45 minutes.
+            Timeout = TimeSpan.FromHours(1),
         });
     }
 
