@@ -72,6 +72,8 @@ internal static class VolumeMountCommand
         var folder = Path.GetFullPath(dir);
         if (!Directory.Exists(folder))
             throw new JobValidationException("dir", $"'{dir}' is not a folder: create it first");
+        if (OperatingSystem.IsLinux() && IsMountPoint(folder.TrimEnd(Path.DirectorySeparatorChar)))
+            throw new JobValidationException("dir", $"'{folder}' is already a mount point: unmount it first (poolai volume umount {folder})");
         var gateway = Gateway(gatewayOption);
         var key = keyOption ?? Environment.GetEnvironmentVariable("POOLAI_KEY");
         if (string.IsNullOrEmpty(key))
@@ -90,7 +92,26 @@ internal static class VolumeMountCommand
         var config = ConfigPath(folder);
         PoolHome.CreateOwnerOnlyFile(config);
         await File.WriteAllTextAsync(config, RcloneConfig(credentials), cancellationToken);
+        var mounted = false;
+        try
+        {
+            var code = await MountWithAsync(rclone, config, volume, folder, gateway, credentials, readOnly, foreground, cancellationToken);
+            mounted = code == CliRunner.Ok && !foreground;
+            return code;
+        }
+        finally
+        {
+            // The credentials stay on disk only while the mount they serve lives (a foreground mount has ended here).
+            if (!mounted)
+                File.Delete(config);
+            if (!mounted && DirtyFiles(CachePath(folder)) == 0 && Directory.Exists(CachePath(folder)))
+                Directory.Delete(CachePath(folder), recursive: true);
+        }
+    }
 
+    private static async Task<int> MountWithAsync(
+        string rclone, string config, string volume, string folder, Uri gateway, S3Credentials credentials, bool readOnly, bool foreground, CancellationToken cancellationToken)
+    {
         // The same config the mount uses lists the volumes: it proves endpoint and credentials, and that the volume exists.
         var (listed, volumes, listError) = await RunToolAsync(rclone, ["--config", config, "lsf", "--dirs-only", "--retries", "1", "--low-level-retries", "2", $"{Remote}:", .. CaCertificate()], cancellationToken);
         if (listed != 0)
