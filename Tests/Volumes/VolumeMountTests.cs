@@ -47,6 +47,13 @@ public sealed class VolumeMountTests
             Assert.AreEqual("written through the folder", Encoding.UTF8.GetString(written));
             CollectionAssert.AreEqual(new[] { "models/weights.bin", "notes/hello.txt" }, listed);
             CollectionAssert.AreEqual(weights, await File.ReadAllBytesAsync(Path.Combine(folder, "models", "weights.bin")));
+
+            var twice = await PoolaiProcess.RunAsync(home, "volume", "mount", volume, folder, "--gateway", gateway.BaseAddress.ToString(), "--key", key);
+            var missing = await PoolaiProcess.RunAsync(home, "volume", "mount", "no-such-volume", Directory.CreateTempSubdirectory("poolai-mount-").FullName, "--gateway", gateway.BaseAddress.ToString(), "--key", key);
+
+            Assert.AreEqual((2, $"poolai: invalid dir: '{folder}' is already a mount point: unmount it first (poolai volume umount {folder})"), (twice.ExitCode, twice.StandardError.Trim()));
+            Assert.AreEqual((2, $"poolai: invalid name: the gateway at {gateway.BaseAddress} has no volume 'no-such-volume' (create it with poolai volume create no-such-volume)"), (missing.ExitCode, missing.StandardError.Trim()));
+            Assert.AreEqual(1, Directory.EnumerateFiles(Path.Combine(home["POOLAI_HOME"], "mounts"), "*.conf").Count(), "only the live mount keeps credentials on disk");
         }
         finally
         {
