@@ -21,6 +21,7 @@ internal static class VolumeCommands
         command.Subcommands.Add(Rm());
         command.Subcommands.Add(Status());
         command.Subcommands.Add(Scrub());
+        VolumeMountCommand.AddTo(command);
         return command;
     }
 

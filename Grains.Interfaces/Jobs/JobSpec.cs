@@ -63,4 +63,8 @@ public sealed record JobSpec(
     /// <summary>A system task job (see <see cref="SystemTasks"/>).</summary>
     public static JobSpec SystemTask(string task, SystemTaskInput? input = null, string requester = "anonymous") =>
         new(JobKind.System, task, input ?? new SystemTaskInput(), Requester: requester);
+
+    /// <summary>A data-processing job (see <see cref="DataOperations"/>): its target is <paramref name="input"/>'s operation.</summary>
+    public static JobSpec DataProcessing(DataProcessingInput input, string requester = "anonymous") =>
+        new(JobKind.DataProcessing, input.Operation, input, Requester: requester);
 }

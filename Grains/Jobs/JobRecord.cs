@@ -66,12 +66,13 @@ internal sealed class JobRecord(Guid id, IPersistentState<JobState> state, IGrai
             throw new KeyNotFoundException($"no job with id {Id}");
     }
 
-    /// <summary>The job as its requester sees it.</summary>
+    /// <summary>The job as its requester sees it: an input's secrets (<see cref="ISecretJobInput"/>) are left out.</summary>
     /// <exception cref="KeyNotFoundException">No job was submitted under this id.</exception>
     public JobView View()
     {
         Require();
-        return new JobView(Id, Job.Spec!, Job.Status, Job.StatusMessage, Job.CreatedAt, Job.UpdatedAt, Job.Attempts.ToList(), Job.Progress, Job.Result,
+        var spec = Job.Spec! is { Input: ISecretJobInput secret } withSecrets ? withSecrets with { Input = secret.WithoutSecrets() } : Job.Spec!;
+        return new JobView(Id, spec, Job.Status, Job.StatusMessage, Job.CreatedAt, Job.UpdatedAt, Job.Attempts.ToList(), Job.Progress, Job.Result,
             Job.WebhookAttempts.ToList(), Job.Artifacts.ToList(), Job.Checkpoint);
     }
 }

@@ -11,6 +11,7 @@ using PoolAI.Artifacts;
 using PoolAI.Execution;
 using PoolAI.Inference;
 using PoolAI.Jobs;
+using PoolAI.Kinds.DataProcessing;
 using PoolAI.Kinds.SystemTasks;
 using PoolAI.Kinds.Text;
 using PoolAI.Models;
@@ -31,7 +32,7 @@ public static class PoolSiloBuilderExtensions
 
     /// <summary>
     /// Adds PoolAI for the role in <c>PoolAI:Role</c>: grain storage, jobs and queues with the built-in job kinds (text
-    /// and code generation, system tasks), rewards, volumes and the artifact store on them, and — for <c>miner</c> and
+    /// and code generation, system tasks, data processing), rewards, volumes and the artifact store on them, and — for <c>miner</c> and
     /// <c>all-in-one</c> — model serving with its silo metadata; and the membership clock (<see cref="MembershipClock"/>).
     /// An existing pool home is made the owner's alone (<see cref="PoolHome.Secure"/>). Clustering is separate
     /// (<see cref="UsePoolClustering"/>) so that test clusters can bring their own; so is any further job kind
@@ -48,6 +49,7 @@ public static class PoolSiloBuilderExtensions
             .AddPoolJobs(configuration)
             .AddTextGeneration()
             .AddSystemTasks()
+            .AddDataProcessing()
             .AddPoolRewards(configuration)
             .AddPoolModelServing(configuration, role)
             .AddPoolVolumes(configuration, holdsShards: role.ServesModels(), hostsState: role.HostsState())

@@ -113,7 +113,7 @@ public sealed class CustomKindTests
     {
         var error = await Assert.ThrowsExactlyAsync<JobValidationException>(() => Pool.SubmitAsync(new JobSpec(new JobKind("translate"), "anything", new SystemTaskInput())));
         Assert.AreEqual("kind", error.Field);
-        Assert.AreEqual("'translate' is not a kind this pool runs; it runs TextGeneration, CodeGeneration, System, Reverse", error.Rule);
+        Assert.AreEqual("'translate' is not a kind this pool runs; it runs TextGeneration, CodeGeneration, System, DataProcessing, Reverse", error.Rule);
     }
 
     private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> items)

@@ -117,7 +117,7 @@ public sealed class JobApiTests
         using var response = await http.PostAsJsonAsync("api/jobs", new { kind = "ImageGeneration", prompt = "a cat" });
         Assert.AreEqual(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.AreEqual("'ImageGeneration' is not a kind this pool runs; it runs TextGeneration, CodeGeneration, System", problem.GetProperty("errors").GetProperty("kind")[0].GetString());
+        Assert.AreEqual("'ImageGeneration' is not a kind this pool runs; it runs TextGeneration, CodeGeneration, System, DataProcessing", problem.GetProperty("errors").GetProperty("kind")[0].GetString());
     }
 
     [TestMethod]
