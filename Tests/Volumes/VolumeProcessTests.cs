@@ -4,6 +4,7 @@ using PoolAI.Client.Sdk;
 using PoolAI.Tests.Miners;
 using PoolAI.Tests.Postgres;
 using PoolAI.Volumes;
+using Stores = PoolAI.Volumes.Stores;
 
 namespace PoolAI.Tests.Volumes;
 
@@ -154,6 +155,108 @@ public sealed class VolumeProcessTests
                 miner.Dispose();
         }
     }
+
+    [TestMethod]
+    public async Task OnPostgresEncryptedShardsHoldNoPlaintextAFlipIsReadAroundAndScrubbedALyingStoreIsCaughtAndBadInputChangesNothing()
+    {
+        var cluster = await ProcessCluster.CreateAsync(VolumeSettings());
+        var coordinator = PoolProcess.StartSilo("coordinator", cluster.CoordinatorEnvironment);
+        var root = Directory.CreateTempSubdirectory("poolai-proc-stores-").FullName;
+        var miners = new List<PoolProcess>();
+        try
+        {
+            await coordinator.WaitForLogAsync("Application started", TimeSpan.FromMinutes(2));
+            for (var i = 0; i < 4; i++)
+                miners.Add(PoolProcess.StartSilo("miner", cluster.Miner(new Dictionary<string, string> { ["PoolAI__Volumes__Store__Directory"] = Path.Combine(root, $"m{i}") })));
+            await using var connection = await PoolConnection.OpenAsync(cluster.Client);
+            var grains = connection.Services.GetService(typeof(IClusterClient)) as IGrainFactory ?? throw new InvalidOperationException();
+            await WaitForStoresAsync(grains, 4, StoreKind.Trusted, 4);
+            var volumes = connection.Volumes;
+
+            // Encryption at rest: a marker written in a file appears in no shard file.
+            await volumes.CreateAsync("secret", new VolumeSpec("rs:2+1", Encrypt: true));
+            const string marker = "POOLAI-PROCESS-MARKER-41c7";
+            var text = System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat(marker + " ", 200_000)));
+            await volumes.WriteAsync("secret", "notes.txt", new MemoryStream(text));
+            var shardFiles = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Where(f => f.Contains("/secret/", StringComparison.Ordinal)).ToList();
+            Assert.IsTrue(shardFiles.Count >= 3, $"{shardFiles.Count} shard files");
+            foreach (var file in shardFiles)
+                Assert.AreEqual(-1, (await File.ReadAllBytesAsync(file)).AsSpan().IndexOf("POOLAI-PROCESS"u8), $"plaintext in {file}");
+
+            // A flipped byte in a shard file: the read is right, the flip is reported, the scrub rewrites the shard.
+            await volumes.CreateAsync("plain", new VolumeSpec("rs:2+1"));
+            var content = new byte[3_000_000];
+            new Random(4).NextBytes(content);
+            await volumes.WriteAsync("plain", "data.bin", new MemoryStream(content));
+            var layout = await volumes.Volume("plain").OpenFileAsync("data.bin");
+            var flipped = Directory.EnumerateFiles(root, "0.0", SearchOption.AllDirectories).Single(f => f.Contains($"/plain/{layout.Extents[0].Write:N}/", StringComparison.Ordinal));
+            var bytes = await File.ReadAllBytesAsync(flipped);
+            bytes[1000] ^= 0x20;
+            await File.WriteAllBytesAsync(flipped, bytes);
+            await using (var read = await volumes.OpenReadAsync("plain", "data.bin"))
+            {
+                var copy = new MemoryStream();
+                await read.CopyToAsync(copy);
+                CollectionAssert.AreEqual(content, copy.ToArray());
+                Assert.AreEqual(ShardReadStatus.Corrupt, read.Damage.Single().Status);
+            }
+
+            var flippedStore = new Stores.ShardStore(StoreRootOf(flipped), flushToDisk: false);
+            var deadline = DateTime.UtcNow.AddMinutes(1);
+            while ((await flippedStore.GetAsync(ShardIds.Of("plain", layout.Extents[0].Write, 0, 0), 0, int.MaxValue)).Status != ShardReadStatus.Ok)
+            {
+                Assert.IsTrue(DateTime.UtcNow < deadline, "the flipped shard was not rewritten");
+                await Task.Delay(500);
+            }
+
+            // A store that keeps other bytes (with checksums that match them) fails its audit: unpaid and suspected.
+            var maintenance = grains.GetGrain<IVolumeMaintenanceGrain>("plain");
+            var honest = await maintenance.AuditAsync();
+            Assert.AreEqual(0, honest.Failed.Count, string.Join("; ", honest.Failed.Values));
+            var liar = layout.Extents[0].Stripes[0].Shards[1].Store;
+            var liarShard = Directory.EnumerateFiles(root, "0.1", SearchOption.AllDirectories).Single(f => f.Contains($"/plain/{layout.Extents[0].Write:N}/", StringComparison.Ordinal));
+            var lies = new Stores.ShardStore(StoreRootOf(liarShard), flushToDisk: false);
+            foreach (var stripe in layout.Extents[0].Stripes)
+            {
+                for (var shard = 0; shard < stripe.Shards.Count; shard++)
+                {
+                    if (stripe.Shards[shard].Store == liar)
+                        await lies.PutAsync(ShardIds.Of("plain", layout.Extents[0].Write, stripe.Index, shard), new byte[stripe.ShardBytes]);
+                }
+            }
+
+            var ledger = grains.GetGrain<PoolAI.Rewards.IRewardLedgerGrain>(liar);
+            var suspicions = (await ledger.GetSummaryAsync()).Suspicions.Count;
+            var caught = await maintenance.AuditAsync();
+            Assert.IsTrue(caught.Failed.ContainsKey(liar), $"passed: {string.Join(", ", caught.Passed)}");
+            Assert.IsFalse(caught.Paid.ContainsKey(liar));
+            Assert.AreEqual(suspicions + 1, (await ledger.GetSummaryAsync()).Suspicions.Count);
+
+            // Bad input, across the wire: each refused naming the field; nothing stored changes.
+            async Task Refused(string field, Func<Task> action) =>
+                Assert.AreEqual(field, (await Assert.ThrowsExactlyAsync<PoolAI.Jobs.JobValidationException>(action)).Field);
+            await Refused("layout", () => volumes.CreateAsync("bad-one", new VolumeSpec("rs:0+2")));
+            await Refused("layout", () => volumes.CreateAsync("bad-two", new VolumeSpec("rs:200+100")));
+            await Refused("layout", () => volumes.CreateAsync("bad-three", new VolumeSpec("rs:4+2")));
+            await Refused("path", () => volumes.WriteAsync("plain", "../x", new MemoryStream([1])));
+            await Refused("volume", () => volumes.CreateAsync("plain", new VolumeSpec("mirror:2")));
+            await Assert.ThrowsExactlyAsync<VolumeNotFoundException>(() => volumes.WriteAsync("no-such-volume", "x", new MemoryStream([1])));
+            Assert.AreEqual(2, (await volumes.ListVolumesAsync()).Count);
+            var again = new MemoryStream();
+            await volumes.ReadAsync("plain", "data.bin", again);
+            CollectionAssert.AreEqual(content, again.ToArray());
+        }
+        finally
+        {
+            coordinator.Dispose();
+            foreach (var miner in miners)
+                miner.Dispose();
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    /// <summary>The store folder of a shard file (<c>ROOT/VOLUME/WRITE/STRIPE.SHARD</c>).</summary>
+    private static string StoreRootOf(string shardFile) => Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(shardFile)!)!)!;
 
     private static async Task AssertAllReadBackAsync(VolumeClient volumes, Dictionary<string, string> hashes, string when)
     {
