@@ -4,7 +4,8 @@ namespace PoolAI.Volumes;
 /// Reads a range of one file version as a stream, a stripe at a time with a few stripes read ahead, so a file of any
 /// size is never held in memory. Each stripe comes from its data shards when they are good, else is reconstructed
 /// from any K good shards (a degraded read); shards found missing or corrupt are reported to the volume, which
-/// repairs them. A stripe with fewer than K good shards fails the read with <see cref="IOException"/>.
+/// repairs them. A stripe with fewer than K good shards because stores were unreachable is tried again for about 15 s
+/// (a miner reconnecting); one that still has fewer than K fails the read with <see cref="IOException"/>.
 /// </summary>
 public sealed class VolumeReadStream : Stream
 {
@@ -121,6 +122,15 @@ public sealed class VolumeReadStream : Stream
     {
         var damage = new List<ShardDamage>();
         var data = await _io.ReadStripeAsync(write, stripe, damage, _alive);
+        // Too few shards because stores were unreachable (an open miner reconnecting, a silo restarting), not corrupt:
+        // try again for a while before giving up, asking every store again.
+        for (var wait = 0.5; data is null && wait <= 8 && damage.Any(d => d.Status == ShardReadStatus.Missing); wait *= 2)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(wait));
+            damage.Clear();
+            data = await _io.ReadStripeAsync(write, stripe, damage, alive: null);
+        }
+
         if (damage.Count > 0)
         {
             lock (Damage)
