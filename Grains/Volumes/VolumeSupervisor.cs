@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PoolAI.Hosting;
 
 namespace PoolAI.Volumes;
 
@@ -29,28 +30,11 @@ public sealed partial class VolumeSupervisor(IGrainFactory grains, IOptions<Volu
                 await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         });
 
-    private async Task LoopAsync()
+    private Task LoopAsync() => PeriodicWork.RunAsync(options.Value.CheckInterval, runAtStart: false, async () =>
     {
-        using var timer = new PeriodicTimer(options.Value.CheckInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(_stopping.Token))
-            {
-                try
-                {
-                    var volumes = await grains.GetGrain<IVolumeRegistryGrain>(IVolumeRegistryGrain.Default).ListAsync();
-                    await Task.WhenAll(volumes.Select(v => grains.GetGrain<IVolumeMaintenanceGrain>(v).CheckAsync()));
-                }
-                catch (Exception e) when (!_stopping.IsCancellationRequested)
-                {
-                    LogCheckFailed(logger, e.Message);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
+        var volumes = await grains.GetGrain<IVolumeRegistryGrain>(IVolumeRegistryGrain.Default).ListAsync();
+        await Task.WhenAll(volumes.Select(v => grains.GetGrain<IVolumeMaintenanceGrain>(v).CheckAsync()));
+    }, e => LogCheckFailed(logger, e.Message), _stopping.Token);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Volume check failed (retrying next round): {Reason}")]
     private static partial void LogCheckFailed(ILogger logger, string reason);

@@ -78,7 +78,7 @@ public sealed class VolumeClient(IGrainFactory grains)
     {
         var grain = Volume(volume);
         var file = await grain.OpenFileAsync(path);
-        return new VolumeFileHandle(this, grains, grain, volume, file);
+        return new VolumeFileHandle(this, grain, volume, file);
     }
 
     /// <summary>A read of a pinned version (see <see cref="OpenAsync"/>).</summary>

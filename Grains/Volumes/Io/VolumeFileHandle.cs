@@ -7,9 +7,8 @@ public sealed class VolumeFileHandle
     private readonly IVolumeGrain _grain;
     private readonly string _volume;
 
-    internal VolumeFileHandle(VolumeClient client, IGrainFactory grains, IVolumeGrain grain, string volume, FileLayout layout)
+    internal VolumeFileHandle(VolumeClient client, IVolumeGrain grain, string volume, FileLayout layout)
     {
-        _ = grains;
         _client = client;
         _grain = grain;
         _volume = volume;

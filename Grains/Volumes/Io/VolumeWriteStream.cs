@@ -11,7 +11,6 @@ namespace PoolAI.Volumes;
 /// </summary>
 public sealed class VolumeWriteStream : Stream
 {
-    private readonly IGrainFactory _grains;
     private readonly IVolumeGrain _volume;
     private readonly WriteGrant _grant;
     private readonly StripeIo _io;
@@ -29,7 +28,6 @@ public sealed class VolumeWriteStream : Stream
 
     internal VolumeWriteStream(IGrainFactory grains, IVolumeGrain volume, string name, WriteGrant grant, Func<FileCommit, Task<VolumeFile>> commit, int stripesInFlight, IProgress<long>? progress)
     {
-        _grains = grains;
         _volume = volume;
         _grant = grant;
         _commit = commit;

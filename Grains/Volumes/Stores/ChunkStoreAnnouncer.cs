@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PoolAI.Hosting;
 
 namespace PoolAI.Volumes.Stores;
 
@@ -33,32 +34,17 @@ public sealed partial class ChunkStoreAnnouncer(
                 await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         });
 
-    private async Task AnnounceAsync()
+    private Task AnnounceAsync()
     {
         var registrations = stores.Stores.Select(s => new StoreRegistration(s.Key, Environment.MachineName.ToLowerInvariant(), StoreKind.Trusted, silo.SiloAddress, options.Value.CapacityBytes)).ToList();
         foreach (var (id, store) in stores.Stores)
             LogStore(logger, id, store.Root, store.Usage().Bytes);
-        while (!_stopping.IsCancellationRequested)
+        var directory = grains.GetGrain<IStoreDirectoryGrain>(IStoreDirectoryGrain.Default);
+        return PeriodicWork.RunAsync(StoreDirectory.RefreshInterval, runAtStart: true, async () =>
         {
-            try
-            {
-                foreach (var registration in registrations)
-                    await grains.GetGrain<IStoreDirectoryGrain>(IStoreDirectoryGrain.Default).RegisterAsync(registration);
-            }
-            catch (Exception e) when (!_stopping.IsCancellationRequested)
-            {
-                LogAnnounceFailed(logger, e.Message);
-            }
-
-            try
-            {
-                await Task.Delay(StoreDirectory.RefreshInterval, _stopping.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
+            foreach (var registration in registrations)
+                await directory.RegisterAsync(registration);
+        }, e => LogAnnounceFailed(logger, e.Message), _stopping.Token);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Chunk store {Store} at {Root} holds {Bytes} bytes of shards")]
