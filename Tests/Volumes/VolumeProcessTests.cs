@@ -36,7 +36,10 @@ public sealed class VolumeProcessTests
     {
         var cluster = await ProcessCluster.CreateAsync(VolumeSettings());
         cluster.Environment.Remove("PoolAI__Cluster__ClusterId"); // the open-miner pool's client joins the default cluster id
-        var coordinator = new Dictionary<string, string>(cluster.Environment) { ["PoolAI__Role"] = "coordinator" };
+        // The shipped heartbeat (10 s, a miner silent for 35 s is dropped), not the open-miner tests' 1 s: writing 256 MiB
+        // through eight processes on two cores can starve a miner's heartbeat for a few seconds, and this test is about
+        // the files, not about dropping silent miners (OpenMinerTests covers that).
+        var coordinator = new Dictionary<string, string>(cluster.Environment) { ["PoolAI__Role"] = "coordinator", ["PoolAI__Gateway__Miners__HeartbeatInterval"] = "00:00:10" };
         await using var pool = await OpenMinerPool.StartAsync(coordinator);
         var trusted = new List<PoolProcess>();
         try
