@@ -40,7 +40,8 @@ public static class VolumePoolBenchmark
                 ["PoolAI__Volumes__RebuildPriority"] = "high",
                 ["PoolAI__Volumes__Store__FlushToDisk"] = Environment.GetEnvironmentVariable("VOLUME_BENCH_FSYNC") ?? "true",
                 ["Logging__LogLevel__Default"] = "Warning",
-                ["Logging__LogLevel__PoolAI.Volumes.Stores.ChunkStoreAnnouncer"] = "Information",
+                ["Logging__LogLevel__PoolAI.Volumes.Stores"] = "Information",
+                ["Logging__LogLevel__PoolAI.Volumes.VolumeMaintenanceGrain"] = "Information",
                 ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
             };
             var gatewayPort = PoolProcess.FreePort();
@@ -89,7 +90,18 @@ public static class VolumePoolBenchmark
             foreach (var m in joined)
                 await m.WaitForLogAsync("Chunk store", TimeSpan.FromMinutes(2));
             var healing = Stopwatch.StartNew();
-            var health = await WaitForHealthyAsync(volumes.Volume("bench"), TimeSpan.FromMinutes(10), log);
+            var directory = ((IGrainFactory)connection.Services.GetService(typeof(IClusterClient))!).GetGrain<IStoreDirectoryGrain>(IStoreDirectoryGrain.Default);
+            VolumeHealth health;
+            try
+            {
+                health = await WaitForHealthyAsync(volumes.Volume("bench"), TimeSpan.FromSeconds(double.Parse(Environment.GetEnvironmentVariable("VOLUME_BENCH_REBUILD_TIMEOUT_S") ?? "600", CultureInfo.InvariantCulture)), log);
+            }
+            catch (TimeoutException)
+            {
+                log($"volume-pool: the store directory: {string.Join(", ", (await directory.GetStoresAsync()).Select(s => $"{s.StoreId} alive={s.Alive} dead-since={s.DeadSince:HH:mm:ss} {s.Reason}"))}");
+                throw;
+            }
+
             var seconds = healing.Elapsed.TotalSeconds;
             // What the rebuild restored is what the newcomers hold: it ran from their joining to full redundancy.
             var restored = health.Stores.Where(x => !before.Contains(x.Store)).ToList();
@@ -101,6 +113,15 @@ public static class VolumePoolBenchmark
         }
         finally
         {
+            // VOLUME_BENCH_LOGS=DIR keeps each process's log there (coordinator first, then the miners in start order).
+            if (Environment.GetEnvironmentVariable("VOLUME_BENCH_LOGS") is { Length: > 0 } logs)
+            {
+                Directory.CreateDirectory(logs);
+                for (var i = 0; i < processes.Count; i++)
+                    File.WriteAllText(Path.Combine(logs, $"{i:00}.log"), processes[i].Log);
+                log($"volume-pool: process logs in {logs}");
+            }
+
             foreach (var process in processes)
                 process.Dispose();
         }
@@ -175,7 +196,7 @@ public static class VolumePoolBenchmark
             if (health.Healthy == health.Stripes && health.Stores.All(x => x.Alive))
                 return health;
             if (clock.Elapsed > timeout)
-                throw new TimeoutException($"rebuild did not finish: {health.Healthy}/{health.Stripes} healthy; {health.Repair}; {string.Join("; ", health.Repair?.Problems.Take(3) ?? [])}");
+                throw new TimeoutException($"rebuild did not finish: {health.Healthy}/{health.Stripes} healthy; {health.Repair}; {string.Join("; ", health.Repair?.Problems.Take(3) ?? [])}; stores holding shards: {string.Join(", ", health.Stores.Select(s => $"{s.Store} ({(s.Alive ? "alive" : "down")}, {s.Shards} shards)"))}");
             if (clock.Elapsed - said > TimeSpan.FromSeconds(10))
             {
                 said = clock.Elapsed;

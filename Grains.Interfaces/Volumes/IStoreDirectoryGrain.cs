@@ -1,11 +1,13 @@
 namespace PoolAI.Volumes;
 
 /// <summary>
-/// The pool's shard stores and whether each is alive (key <see cref="Default"/>, on a coordinator, in memory). Trusted
-/// silos register their chunk store when they start and again every <see cref="StoreDirectory.RefreshInterval"/>; an
-/// open miner's proxy registers it while its channel is up. A trusted store is dead once cluster membership declares
-/// its silo dead; an open miner's once its channel closes. Volumes place shards on live stores and rebuild what dead
-/// ones held.
+/// The pool's shard stores and whether each is alive (key <see cref="Default"/>, on a coordinator; the stores, their
+/// deaths and drain marks in grain storage, so a coordinator that restarts still knows what died while it was away).
+/// Trusted silos register their chunk store when they start and again every <see cref="StoreDirectory.RefreshInterval"/>;
+/// an open miner's proxy registers it while its channel is up. A trusted store is dead once cluster membership declares
+/// its silo dead (or, when membership no longer knows the silo, once it has been silent for three refresh intervals);
+/// an open miner's once its channel closes or it has been silent that long. Volumes place shards on live stores and
+/// rebuild what dead ones held.
 /// </summary>
 [Alias("poolai.IStoreDirectoryGrain")]
 public interface IStoreDirectoryGrain : IGrainWithStringKey
@@ -27,9 +29,8 @@ public interface IStoreDirectoryGrain : IGrainWithStringKey
 
     /// <summary>
     /// Marks a store draining (<paramref name="reason"/> set) or takes it back (null). A draining store stays alive and
-    /// readable, but no write, rebuild, scrub or move places a shard on it (<see cref="StoreView.TakesShards"/>). Held in
-    /// memory like the rest of the directory: a coordinator that restarts forgets it, so a drain marks it again on every
-    /// pass. Returns the store as the directory sees it now, or null when no store has that id (nothing changes).
+    /// readable, but no write, rebuild, scrub or move places a shard on it (<see cref="StoreView.TakesShards"/>). Stored with
+    /// the rest of the directory, so it outlives a coordinator's restart. Returns the store as the directory sees it now, or null when no store has that id (nothing changes).
     /// </summary>
     [Alias("SetDraining")]
     Task<StoreView?> SetDrainingAsync(string storeId, string? reason);

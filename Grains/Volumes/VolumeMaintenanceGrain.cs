@@ -20,6 +20,7 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
     private const int MaxProblems = 100;
     private readonly Dictionary<(Guid, int, int), ShardDamage> _damage = [];
     private readonly HashSet<(Guid, int, int)> _moveAway = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _unknownSince = new(StringComparer.Ordinal);
     private Run? _repair;
     private Run? _scrub;
     private Task? _repairTask;
@@ -107,8 +108,22 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
 
     private long PeriodOf(DateTimeOffset time) => time.UtcTicks / Period.Ticks;
 
-    private bool IsDead(IReadOnlyDictionary<string, StoreView> stores, string store, DateTimeOffset now) =>
-        stores.TryGetValue(store, out var view) && !view.Alive && view.DeadSince is { } since && now - since >= Options.RebuildDelay;
+    /// <summary>
+    /// True when <paramref name="store"/> is dead for longer than the rebuild delay. A store that holds shards but that
+    /// the directory does not know (its stored state was lost) counts as dead once it has stayed unknown for
+    /// <see cref="Stores.StoreDirectoryGrain.StaleAfter"/>: every live store announces itself well within that.
+    /// </summary>
+    private bool IsDead(IReadOnlyDictionary<string, StoreView> stores, string store, DateTimeOffset now)
+    {
+        if (stores.TryGetValue(store, out var view))
+        {
+            _unknownSince.TryRemove(store, out _);
+            return !view.Alive && view.DeadSince is { } since && now - since >= Options.RebuildDelay;
+        }
+
+        var unknown = _unknownSince.GetOrAdd(store, now);
+        return now - unknown >= Stores.StoreDirectoryGrain.StaleAfter + Options.RebuildDelay;
+    }
 
     private async Task<(VolumeView? Volume, IReadOnlyDictionary<string, StoreView> Stores)> SnapshotAsync()
     {

@@ -54,7 +54,8 @@ public static class PoolSiloBuilderExtensions
             .AddPoolModelServing(configuration, role)
             .AddPoolVolumes(configuration, holdsShards: role.ServesModels(), hostsState: role.HostsState())
             .AddPoolArtifacts(configuration)
-            .AddPoolRebalancing(configuration);
+            .AddPoolRebalancing(configuration)
+            .AddPoolGrainDirectory();
         if (role.HostsState())
         {
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => services.GetRequiredService<WorkerAvailability>());
@@ -130,6 +131,22 @@ public static class PoolSiloBuilderExtensions
         }
 
         return silo.UsePoolTls(configuration);
+    }
+
+    /// <summary>
+    /// Orleans' strongly consistent grain directory (Orleans 9+, experimental in Orleans 10, diagnostic <c>ORLEANSEXP003</c>)
+    /// instead of the default eventually consistent one. With the default, the directory partition of a grain can live on
+    /// any silo — a miner too — and when that silo dies, every activation registered there is dropped: a coordinator's
+    /// grains lost their in-memory state (and could be activated twice for a moment) each time a miner was killed. The
+    /// distributed directory recovers a dead owner's ranges from the activations the surviving silos report, so
+    /// activations on coordinators outlive any miner. Every silo of a pool must use the same directory; all get it here.
+    /// </summary>
+    public static ISiloBuilder AddPoolGrainDirectory(this ISiloBuilder silo)
+    {
+#pragma warning disable ORLEANSEXP003 // experimental in Orleans 10; see above for why the pool needs it
+        silo.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
+        return silo;
     }
 
     /// <summary>

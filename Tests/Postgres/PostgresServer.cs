@@ -70,7 +70,7 @@ public static class PostgresServer
             Run("chown", "postgres", root);
         Run(initdb, "-D", data, "-A", "trust", "-U", "postgres");
         var port = TestPorts.Free();
-        Run(PgBin("pg_ctl")!, "-D", data, "-o", $"-p {port} -k {root} -c listen_addresses=127.0.0.1", "-l", Path.Combine(root, "log"), "-w", "start");
+        Run(PgBin("pg_ctl")!, "-D", data, "-o", $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=300", "-l", Path.Combine(root, "log"), "-w", "start");
         _ownDataDirectory = data;
         return $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres";
     }
