@@ -7,8 +7,9 @@ namespace PoolAI.Gateway.Jobs;
 
 /// <summary>
 /// Body of <c>POST /api/jobs</c>: a job of any kind the pool runs. Text and code generation read the prompt and sampling
-/// fields; system tasks (<c>kind</c> <c>System</c>, <c>model</c> the task) read <c>parameters</c>; a kind the pool does not
-/// run is refused naming <c>kind</c>.
+/// fields; system tasks (<c>kind</c> <c>System</c>, <c>model</c> the task) and data processing (<c>kind</c>
+/// <c>DataProcessing</c>, <c>model</c> the operation, <c>sync</c>) read <c>parameters</c>; a kind the pool does not run is
+/// refused naming <c>kind</c>.
 /// </summary>
 public sealed record GenerateRequest
 {
@@ -16,7 +17,7 @@ public sealed record GenerateRequest
     public const string DefaultModel = "shakespeare-char";
 
     /// <summary>What the job does.</summary>
-    [Description("TextGeneration (default), CodeGeneration (on a code model) or System (model: the task, noop or probe)")]
+    [Description("TextGeneration (default), CodeGeneration (on a code model), System (model: the task: noop, probe, migrate, mirror) or DataProcessing (model: the operation, sync)")]
     public JobKind Kind { get; init; } = JobKind.TextGeneration;
 
     /// <summary>Time to live, seconds.</summary>
@@ -24,11 +25,11 @@ public sealed record GenerateRequest
     public int? TtlSeconds { get; init; }
 
     /// <summary>Model id, or a task's name.</summary>
-    [Description("Model id for text and code generation (default shakespeare-char); the task's name for System jobs (noop, probe, migrate, mirror), required there")]
+    [Description("Model id for text and code generation (default shakespeare-char); the task's name for System jobs (noop, probe, migrate, mirror) and the operation for DataProcessing jobs (sync), required there")]
     public string? Model { get; init; }
 
     /// <summary>A system task's parameters.</summary>
-    [Description("System tasks: the task's parameters by name, e.g. {\"tokens\": 64} for probe (strings, numbers or true/false)")]
+    [Description("System tasks and data processing: parameters by name (strings, numbers or true/false), e.g. {\"tokens\": 64} for probe; for sync: direction (push or pull), volume, prefix, endpoint, bucket, bucket_prefix, access_key_id, secret_access_key, delete, region")]
     [JsonConverter(typeof(Binding.ParameterValues))]
     public Dictionary<string, string>? Parameters { get; init; }
 
@@ -87,7 +88,9 @@ public sealed record GenerateRequest
         Kind,
         Model ?? (Kind == JobKind.System
             ? throw new JobValidationException("model", $"is required for System jobs: the task's name ({string.Join(", ", SystemTasks.All)})")
-            : DefaultModel),
+            : Kind == JobKind.DataProcessing
+                ? throw new JobValidationException("model", $"is required for DataProcessing jobs: the operation ({string.Join(", ", DataOperations.All)})")
+                : DefaultModel),
         Input(),
         Priority,
         requester,
@@ -100,7 +103,7 @@ public sealed record GenerateRequest
     private IJobInput Input()
     {
         var defaults = new GenerationSettings(string.Empty);
-        if (Kind == JobKind.System)
+        if (Kind == JobKind.System || Kind == JobKind.DataProcessing)
         {
             // A field the kind does not read is refused rather than ignored: the caller meant something by it.
             var stray = new (string Field, bool Given)[]
@@ -109,8 +112,8 @@ public sealed record GenerateRequest
                 ("top_k", TopK is not null), ("top_p", TopP is not null), ("seed", Seed is not null), ("stop", Stop is not null),
             }.FirstOrDefault(field => field.Given).Field;
             if (stray is not null)
-                throw new JobValidationException(stray, "is not a field of System jobs, which take parameters");
-            return new SystemTaskInput(Parameters);
+                throw new JobValidationException(stray, $"is not a field of {Kind} jobs, which take parameters");
+            return Kind == JobKind.System ? new SystemTaskInput(Parameters) : DataProcessingParameters.ToInput(Model!, Parameters);
         }
 
         if (Parameters is not null)

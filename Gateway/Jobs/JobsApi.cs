@@ -45,8 +45,13 @@ public static partial class JobsApi
         }
         catch (JobValidationException ex)
         {
-            // The pool names a task's parameter as JobSpec holds it (input.parameters.NAME); the request says parameters.NAME.
-            return ApiErrors.Invalid(ex.Field.StartsWith("input.", StringComparison.Ordinal) ? ex.Field["input.".Length..] : ex.Field, ex.Rule);
+            // The pool names a task's parameter as JobSpec holds it (input.parameters.NAME), and a data-processing job's
+            // as its input's field (input.NAME); the request says parameters.NAME for both.
+            var field = !ex.Field.StartsWith("input.", StringComparison.Ordinal) ? ex.Field
+                : request.Kind == JobKind.DataProcessing && ex.Field == "input.operation" ? "model"
+                : request.Kind == JobKind.DataProcessing && !ex.Field.StartsWith("input.parameters.", StringComparison.Ordinal) && ex.Field != "input.operation" ? $"parameters.{ex.Field["input.".Length..]}"
+                : ex.Field["input.".Length..];
+            return ApiErrors.Invalid(field, ex.Rule);
         }
         catch (PoolAI.Admin.PoolMaintenanceException ex)
         {

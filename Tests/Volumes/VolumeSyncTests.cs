@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
@@ -102,6 +103,42 @@ public sealed class VolumeSyncTests
         CollectionAssert.AreEqual(original, restored);
         Assert.AreEqual(Convert.ToHexStringLower(SHA256.HashData(Big)), restored.Single(f => f.Item1 == "big.bin").Sha256);
         Assert.AreEqual((0, 4), (again.Output.Copied, again.Output.Skipped));
+    }
+
+    [TestMethod]
+    public async Task ASyncSubmittedOverHttpRunsAndBadParametersAreRefusedNamingThem()
+    {
+        var (source, bucket) = (await SourceAsync(), await BucketAsync());
+        using var http = _a.Http(await _a.KeyAsync(ApiRoles.Developer));
+        var parameters = new Dictionary<string, object>
+        {
+            ["direction"] = "push", ["volume"] = source, ["prefix"] = "data", ["endpoint"] = _endpoint, ["bucket"] = bucket,
+            ["bucket_prefix"] = "http/", ["access_key_id"] = _accessKeyId, ["secret_access_key"] = _secret, ["delete"] = false,
+        };
+
+        using var accepted = await http.PostAsJsonAsync("api/jobs", new { kind = "DataProcessing", model = "sync", parameters });
+        Assert.AreEqual(HttpStatusCode.Accepted, accepted.StatusCode, await accepted.Content.ReadAsStringAsync());
+        var id = Guid.Parse((await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!);
+        var done = await _a.Pool.WaitAsync(id, TimeSpan.FromMinutes(2));
+        Assert.AreEqual(JobStatus.Succeeded, done.Status, done.StatusMessage);
+        CollectionAssert.AreEqual(new[] { "http/big.bin", "http/empty.bin", "http/notes.txt", "http/sub/deep.txt" }, await PathsAsync(_b, bucket));
+        Assert.IsFalse((await http.GetStringAsync($"api/jobs/{id}")).Contains(_secret, StringComparison.Ordinal), "the secret is shown back");
+
+        foreach (var (json, field, rule) in new (string Json, string Field, string Rule)[]
+        {
+            ("""{"kind":"DataProcessing","parameters":{}}""", "model", "is required for DataProcessing jobs: the operation (sync)"),
+            ("""{"kind":"DataProcessing","model":"shuffle","parameters":{}}""", "model", "must be one of sync; was 'shuffle'"),
+            ("""{"kind":"DataProcessing","model":"sync","prompt":"x"}""", "prompt", "is not a field of DataProcessing jobs, which take parameters"),
+            ("""{"kind":"DataProcessing","model":"sync","parameters":{"colour":"red"}}""", "parameters.colour", "is not a parameter of DataProcessing jobs; they read direction, volume, prefix, endpoint, bucket, bucket_prefix, access_key_id, secret_access_key, delete, region"),
+            ("""{"kind":"DataProcessing","model":"sync","parameters":{"direction":"sideways"}}""", "parameters.direction", "must be 'push' (volume → bucket) or 'pull' (bucket → volume); was 'sideways'"),
+            ("""{"kind":"DataProcessing","model":"sync","parameters":{"delete":"maybe"}}""", "parameters.delete", "must be true or false; was 'maybe'"),
+        })
+        {
+            using var refused = await http.PostAsync("api/jobs", new StringContent(json, Encoding.UTF8, "application/json"));
+            Assert.AreEqual(HttpStatusCode.BadRequest, refused.StatusCode, json);
+            var errors = (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+            Assert.AreEqual(rule, errors.TryGetProperty(field, out var messages) ? messages[0].GetString() : errors.ToString(), json);
+        }
     }
 
     [TestMethod]
