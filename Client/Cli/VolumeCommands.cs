@@ -33,14 +33,15 @@ internal static class VolumeCommands
         var layout = new Option<string?>("--layout") { Description = "rs:K+M (Reed–Solomon: K data + M parity shards per stripe; rs:4+2 survives two lost miners) or mirror:N (N copies); default rs:4+2" };
         var quota = new Option<string?>("--quota") { Description = "Most bytes of files the volume holds, such as 10GiB (default: no quota)" };
         var encrypt = new Option<bool>("--encrypt") { Description = "Encrypt every shard with AES-256-GCM (shards on open miners always are)" };
-        var create = new Command("create", "Create a volume") { name, layout, quota, encrypt };
+        var quorum = new Option<int>("--write-quorum") { Description = "Shards of each stripe a write must store, K to K+M (default: all K+M); below that a write goes on with up to K+M minus this many miners down, and the rebuild restores the rest" };
+        var create = new Command("create", "Create a volume") { name, layout, quota, encrypt, quorum };
         create.SetAction(async (result, cancellationToken) =>
         {
             long quotaBytes = 0;
             return await CliRunner.RunAsync(async (connection, _) =>
             {
-                var view = await connection.Volumes.CreateAsync(result.GetValue(name)!, new VolumeSpec(result.GetValue(layout), quotaBytes, result.GetValue(encrypt)));
-                Console.WriteLine($"volume {view.Name}: {view.Layout} ({view.Layout.Overhead:0.##}× stored per byte), shards of {Size(view.ShardBytes)}, quota {(view.QuotaBytes == 0 ? "none" : Size(view.QuotaBytes))}, {(view.Encrypt ? "encrypted" : "not encrypted")}");
+                var view = await connection.Volumes.CreateAsync(result.GetValue(name)!, new VolumeSpec(result.GetValue(layout), quotaBytes, result.GetValue(encrypt), WriteQuorum: result.GetValue(quorum)));
+                Console.WriteLine($"volume {view.Name}: {view.Layout} ({view.Layout.Overhead:0.##}× stored per byte), shards of {Size(view.ShardBytes)}, quota {(view.QuotaBytes == 0 ? "none" : Size(view.QuotaBytes))}, {(view.Encrypt ? "encrypted" : "not encrypted")}{(view.WriteQuorum > 0 ? $", write quorum {view.WriteQuorum} of {view.Layout.TotalShards} shards" : "")}");
                 return CliRunner.Ok;
             }, validate: _ =>
             {

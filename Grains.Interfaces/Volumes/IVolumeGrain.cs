@@ -116,12 +116,18 @@ public interface IVolumeGrain : IGrainWithStringKey
 /// <param name="QuotaBytes">Most bytes of files the volume holds (0: no quota).</param>
 /// <param name="Encrypt">Encrypt every shard with AES-GCM (shards on open miners are encrypted whatever this says).</param>
 /// <param name="ShardBytes">Shard size, bytes (0: <see cref="VolumeView.DefaultShardBytes"/>); a stripe holds K shards of data.</param>
+/// <param name="WriteQuorum">
+/// Shards of each stripe a write must store before the file is committed, K to K + M (0: all K + M, full redundancy).
+/// Below K + M a write succeeds with up to K + M − quorum stores down or failing; the shards it could not place are
+/// missing, the stripe is degraded, and the rebuild restores them as soon as enough stores are live.
+/// </param>
 [GenerateSerializer, Immutable, Alias("poolai.VolumeSpec")]
 public sealed record VolumeSpec(
     [property: Id(0)] string? Layout,
     [property: Id(1)] long QuotaBytes = 0,
     [property: Id(2)] bool Encrypt = false,
-    [property: Id(3)] int ShardBytes = 0);
+    [property: Id(3)] int ShardBytes = 0,
+    [property: Id(4)] int WriteQuorum = 0);
 
 /// <summary>A volume's settings and usage.</summary>
 [GenerateSerializer, Immutable, Alias("poolai.VolumeView")]
@@ -133,10 +139,14 @@ public sealed record VolumeView(
     [property: Id(4)] int ShardBytes,
     [property: Id(5)] long Files,
     [property: Id(6)] long UsedBytes,
-    [property: Id(7)] DateTimeOffset CreatedAt)
+    [property: Id(7)] DateTimeOffset CreatedAt,
+    [property: Id(8)] int WriteQuorum = 0)
 {
     /// <summary>Default shard size: 1 MiB, so a <c>rs:4+2</c> stripe carries 4 MiB of data.</summary>
     public const int DefaultShardBytes = 1 << 20;
+
+    /// <summary>Shards of each stripe a write must store: <see cref="WriteQuorum"/>, or every shard when it is 0.</summary>
+    public int ShardsToStore => WriteQuorum > 0 ? WriteQuorum : Layout.TotalShards;
 }
 
 /// <summary>Permission to write one file version.</summary>
@@ -147,6 +157,7 @@ public sealed record VolumeView(
 /// <param name="Stores">Live stores to place shards on, best first; the shards of a stripe go to distinct ones.</param>
 /// <param name="Encrypt">Encrypt every shard (else only those on open miners).</param>
 /// <param name="DataKey">The volume's AES-256 key, 32 bytes, unwrapped for this trusted writer.</param>
+/// <param name="ShardsToStore">Shards of each stripe that must be stored (the volume's write quorum, K to K + M; 0 for all K + M); a shard that no store took is recorded missing (<see cref="ShardRecord.Missing"/>).</param>
 [GenerateSerializer, Immutable, Alias("poolai.WriteGrant")]
 public sealed record WriteGrant(
     [property: Id(0)] Guid Write,
@@ -155,7 +166,8 @@ public sealed record WriteGrant(
     [property: Id(3)] int ShardBytes,
     [property: Id(4)] IReadOnlyList<StoreRegistration> Stores,
     [property: Id(5)] bool Encrypt,
-    [property: Id(6)] byte[] DataKey);
+    [property: Id(6)] byte[] DataKey,
+    [property: Id(7)] int ShardsToStore = 0);
 
 /// <summary>A finished write: its length, hashes and stripes.</summary>
 /// <param name="Length">File length, bytes.</param>
@@ -181,8 +193,8 @@ public sealed record StripeRecord(
     [property: Id(2)] int ShardBytes,
     [property: Id(3)] IReadOnlyList<ShardRecord> Shards);
 
-/// <summary>One stored shard.</summary>
-/// <param name="Store">The store that holds it.</param>
+/// <summary>One stored shard, or one that a write under its quorum could not place (<see cref="IsMissing"/>).</summary>
+/// <param name="Store">The store that holds it; empty for a missing shard.</param>
 /// <param name="Checksum">XxHash128 of the stored bytes (16 bytes), as the writer computed them: a reader checks what a store returns against it.</param>
 /// <param name="Encrypted">Stored as AES-GCM (nonce ‖ ciphertext ‖ tag).</param>
 /// <param name="Audits">Challenges prepared by the writer, each used once by a storage audit.</param>
@@ -191,7 +203,14 @@ public sealed record ShardRecord(
     [property: Id(0)] string Store,
     [property: Id(1)] byte[] Checksum,
     [property: Id(2)] bool Encrypted,
-    [property: Id(3)] IReadOnlyList<AuditTicket> Audits);
+    [property: Id(3)] IReadOnlyList<AuditTicket> Audits)
+{
+    /// <summary>True for a shard no store holds (a write stored the stripe at its write quorum without it): the rebuild places it.</summary>
+    public bool IsMissing => Store.Length == 0;
+
+    /// <summary>A shard that a write could not place on any store.</summary>
+    public static ShardRecord Missing(bool encrypted) => new(string.Empty, new byte[16], encrypted, []);
+}
 
 /// <summary>A storage audit prepared in advance: the answer a store must give for this nonce and range.</summary>
 /// <param name="Nonce">16 random bytes.</param>

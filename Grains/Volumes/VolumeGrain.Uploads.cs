@@ -31,7 +31,7 @@ public sealed partial class VolumeGrain
             throw new JobValidationException("write", $"write {write:N} is unknown or expired");
         if (pending.Path != target.Path)
             throw new JobValidationException("upload", $"upload {upload:N} is for '{target.Path}', not '{pending.Path}'");
-        VolumeRules.CheckCommit(volume.Layout, volume.ShardBytes, commit);
+        VolumeRules.CheckCommit(volume.Layout, volume.ShardBytes, commit, volume.ShardsToStore);
         S.Pending.Remove(write);
         if (target.Parts.TryGetValue(part, out var earlier))
             AddGarbage([earlier.Extent]);

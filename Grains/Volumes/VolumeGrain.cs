@@ -44,7 +44,7 @@ public sealed partial class VolumeGrain(
             throw new JobValidationException("volume", $"a volume named '{Name}' already exists");
         var stores = await LiveStoresAsync();
         var (layout, shardBytes) = VolumeRules.CheckSpec(spec, stores.Count);
-        S.Volume = new VolumeView(Name, layout, spec.QuotaBytes, spec.Encrypt, shardBytes, 0, 0, clock.GetUtcNow());
+        S.Volume = new VolumeView(Name, layout, spec.QuotaBytes, spec.Encrypt, shardBytes, 0, 0, clock.GetUtcNow(), spec.WriteQuorum);
         S.WrappedKey = keyring.NewWrappedKey(Name);
         await _writes.WriteAsync();
         await GrainFactory.GetGrain<IVolumeRegistryGrain>(IVolumeRegistryGrain.Default).AddAsync(Name);
@@ -63,11 +63,11 @@ public sealed partial class VolumeGrain(
         if (expectedBytes >= 0)
             VolumeRules.CheckQuota(volume, expectedBytes, S.Files.TryGetValue(path, out var old) ? old.File.Length : 0);
         var stores = await LiveStoresAsync();
-        VolumeRules.CheckStores(volume.Layout, stores.Count);
+        VolumeRules.CheckStores(volume.Layout, stores.Count, volume.ShardsToStore);
         var write = Guid.NewGuid();
         S.Pending[write] = new PendingWrite(path, clock.GetUtcNow(), null, [.. stores.Select(s => s.StoreId)]);
         await _writes.WriteAsync();
-        return new WriteGrant(write, path, volume.Layout, volume.ShardBytes, stores, volume.Encrypt, DataKey);
+        return new WriteGrant(write, path, volume.Layout, volume.ShardBytes, stores, volume.Encrypt, DataKey, volume.ShardsToStore);
     }
 
     /// <inheritdoc />
@@ -76,7 +76,7 @@ public sealed partial class VolumeGrain(
         var volume = Volume;
         if (!S.Pending.TryGetValue(write, out var pending) || pending.Upload is not null)
             throw new JobValidationException("write", $"write {write:N} is unknown, expired, already committed or part of an upload");
-        VolumeRules.CheckCommit(volume.Layout, volume.ShardBytes, commit);
+        VolumeRules.CheckCommit(volume.Layout, volume.ShardBytes, commit, volume.ShardsToStore);
         var replaced = S.Files.GetValueOrDefault(pending.Path);
         VolumeRules.CheckQuota(volume, commit.Length, replaced?.File.Length ?? 0);
         var file = new VolumeFile(pending.Path, commit.Length, Convert.ToHexStringLower(commit.Sha256), commit.ETag, clock.GetUtcNow());
@@ -149,7 +149,7 @@ public sealed partial class VolumeGrain(
         var alive = stores.Where(s => s.Alive).Select(s => s.StoreId).ToHashSet(StringComparer.Ordinal);
         var stripes = AllStripes().Select(s => s.Stripe).ToList();
         var (healthy, degraded, lost) = VolumeRules.Health(volume.Layout, stripes, alive.Contains);
-        var shares = stripes.SelectMany(s => s.Shards.Select(h => (h.Store, Bytes: (long)s.ShardBytes + (h.Encrypted ? ShardCrypto.OverheadBytes : 0))))
+        var shares = stripes.SelectMany(s => s.Shards.Where(h => !h.IsMissing).Select(h => (h.Store, Bytes: (long)s.ShardBytes + (h.Encrypted ? ShardCrypto.OverheadBytes : 0))))
             .GroupBy(x => x.Store, StringComparer.Ordinal)
             .Select(g => new StoreShare(g.Key, alive.Contains(g.Key), g.LongCount(), g.Sum(x => x.Bytes)))
             .OrderBy(s => s.Store, StringComparer.Ordinal)
@@ -278,7 +278,7 @@ public sealed partial class VolumeGrain(
     private void AddGarbage(IEnumerable<FileExtent> extents)
     {
         foreach (var extent in extents)
-            S.Garbage[extent.Write] = [.. extent.Stripes.SelectMany(s => s.Shards.Select(h => h.Store)).Distinct(StringComparer.Ordinal)];
+            S.Garbage[extent.Write] = [.. extent.Stripes.SelectMany(s => s.Shards.Where(h => !h.IsMissing).Select(h => h.Store)).Distinct(StringComparer.Ordinal)];
     }
 
     private void Recount() => S.Volume = Volume with

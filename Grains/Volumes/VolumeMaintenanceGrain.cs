@@ -115,6 +115,8 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
     /// </summary>
     private bool IsDead(IReadOnlyDictionary<string, StoreView> stores, string store, DateTimeOffset now)
     {
+        if (store.Length == 0)
+            return true; // a shard a write under its quorum could not place: no store holds it
         if (stores.TryGetValue(store, out var view))
         {
             _unknownSince.TryRemove(store, out _);
@@ -234,7 +236,7 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
     private async Task<List<ShardReplacement>> RepairStripeAsync(StripeIo io, VolumeView volume, StripeRef stripe, List<int> suspects, bool scrub, IReadOnlyDictionary<string, StoreView> stores, List<StoreRegistration> live, Run run)
     {
         var damage = new List<ShardDamage>();
-        Func<string, bool> alive = s => stores.TryGetValue(s, out var v) ? v.Alive : true;
+        Func<string, bool> alive = s => s.Length > 0 && (!stores.TryGetValue(s, out var v) || v.Alive);
         // A scrub reads every shard and rebuilds only those that fail; a rebuild reconstructs exactly the suspects.
         var shards = await io.RecoverAsync(stripe.Write, stripe.Stripe, suspects, damage, alive);
         var rewrite = scrub ? damage.Select(d => d.Shard).Distinct().ToList() : suspects;

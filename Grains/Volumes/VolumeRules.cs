@@ -16,6 +16,8 @@ public static class VolumeRules
     public static (VolumeLayout Layout, int ShardBytes) CheckSpec(VolumeSpec spec, int liveStores)
     {
         var layout = VolumeLayout.Parse(spec.Layout);
+        if (spec.WriteQuorum != 0 && (spec.WriteQuorum < layout.DataShards || spec.WriteQuorum > layout.TotalShards))
+            throw new JobValidationException("write_quorum", $"must be 0 (every shard) or {layout.DataShards} to {layout.TotalShards} shards of each stripe for {layout} (got {spec.WriteQuorum}): fewer than {layout.DataShards} could not be read back");
         if (spec.QuotaBytes < 0)
             throw new JobValidationException("quota", $"must be 0 (none) or a positive number of bytes (got {spec.QuotaBytes})");
         var shardBytes = spec.ShardBytes == 0 ? VolumeView.DefaultShardBytes : spec.ShardBytes;
@@ -25,12 +27,15 @@ public static class VolumeRules
         return (layout, shardBytes);
     }
 
-    /// <summary>The layout needs a store per shard of a stripe.</summary>
+    /// <summary>The layout needs a store per shard of a stripe (per shard it must store, with a write quorum of <paramref name="shardsToStore"/>).</summary>
     /// <exception cref="JobValidationException">Field <c>layout</c>: fewer live stores than shards.</exception>
-    public static void CheckStores(VolumeLayout layout, int liveStores)
+    public static void CheckStores(VolumeLayout layout, int liveStores, int shardsToStore = 0)
     {
-        if (layout.TotalShards > liveStores)
-            throw new JobValidationException("layout", $"{layout} puts {layout.TotalShards} shards of each stripe on distinct stores, but the pool has {liveStores} live store{(liveStores == 1 ? "" : "s")}; start more miners or choose a smaller layout");
+        var needed = shardsToStore > 0 ? shardsToStore : layout.TotalShards;
+        if (needed > liveStores)
+            throw new JobValidationException("layout", needed == layout.TotalShards
+                ? $"{layout} puts {layout.TotalShards} shards of each stripe on distinct stores, but the pool has {liveStores} live store{(liveStores == 1 ? "" : "s")}; start more miners or choose a smaller layout"
+                : $"{layout} with write quorum {needed} stores at least {needed} shards of each stripe on distinct stores, but the pool has {liveStores} live store{(liveStores == 1 ? "" : "s")}; start more miners");
     }
 
     /// <summary>The file's new size fits the quota, counting the version it replaces as freed.</summary>
@@ -41,10 +46,14 @@ public static class VolumeRules
             throw new JobValidationException("quota", $"volume '{volume.Name}' holds {volume.UsedBytes} of its {volume.QuotaBytes} bytes; {newBytes} more bytes do not fit");
     }
 
-    /// <summary>A write's stripes are complete and consistent with the layout: stripes 0…n−1 in order, K + M shards each on distinct stores, sizes adding up to the length.</summary>
+    /// <summary>
+    /// A write's stripes are complete and consistent with the layout: stripes 0…n−1 in order, K + M shard records each,
+    /// at least <paramref name="shardsToStore"/> of them stored (0: all) and on distinct stores, sizes adding up to the length.
+    /// </summary>
     /// <exception cref="JobValidationException">Field <c>stripes</c> or <c>length</c>, naming the stripe.</exception>
-    public static void CheckCommit(VolumeLayout layout, int volumeShardBytes, FileCommit commit)
+    public static void CheckCommit(VolumeLayout layout, int volumeShardBytes, FileCommit commit, int shardsToStore = 0)
     {
+        var needed = shardsToStore > 0 ? shardsToStore : layout.TotalShards;
         if (commit.Length < 0)
             throw new JobValidationException("length", $"must be ≥ 0 (got {commit.Length})");
         long total = 0;
@@ -55,7 +64,10 @@ public static class VolumeRules
                 throw new JobValidationException("stripes", $"stripe {i} is numbered {stripe.Index}");
             if (stripe.Shards.Count != layout.TotalShards)
                 throw new JobValidationException("stripes", $"stripe {i} has {stripe.Shards.Count} shards; {layout} needs {layout.TotalShards}");
-            if (stripe.Shards.Select(s => s.Store).Distinct(StringComparer.Ordinal).Count() != stripe.Shards.Count)
+            var stored = stripe.Shards.Where(s => !s.IsMissing).ToList();
+            if (stored.Count < needed)
+                throw new JobValidationException("stripes", $"stripe {i} has {stored.Count} stored shards; the write quorum is {needed}");
+            if (stored.Select(s => s.Store).Distinct(StringComparer.Ordinal).Count() != stored.Count)
                 throw new JobValidationException("stripes", $"stripe {i} puts two shards on one store");
             if (stripe.DataBytes < 1 || stripe.ShardBytes > volumeShardBytes || stripe.ShardBytes != StripeGeometry.ShardBytesFor(layout, stripe.DataBytes))
                 throw new JobValidationException("stripes", $"stripe {i}: {stripe.DataBytes} data bytes in shards of {stripe.ShardBytes} does not fit {layout} with {volumeShardBytes}-byte shards");

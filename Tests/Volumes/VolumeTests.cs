@@ -197,6 +197,42 @@ public sealed class VolumeRebuildTests
         foreach (var (path, content) in files)
             CollectionAssert.AreEqual(content, await pool.GetAsync(volume, path), $"{path} after the second loss");
     }
+
+    [TestMethod]
+    public async Task UnderItsWriteQuorumAWriteGoesOnWithAStoreDownAndTheRebuildPlacesTheMissingShards()
+    {
+        await using var pool = await VolumeCluster.StartAsync(miners: 3);
+        await pool.Volumes.CreateAsync("quorum", new VolumeSpec("rs:2+1", ShardBytes: VolumeCluster.ShardBytes, WriteQuorum: 2));
+        await pool.Volumes.CreateAsync("full", new VolumeSpec("rs:2+1", ShardBytes: VolumeCluster.ShardBytes));
+        var refusedQuorum = await Assert.ThrowsAsync<JobValidationException>(() => pool.Volumes.CreateAsync("bad-quorum", new VolumeSpec("rs:2+1", WriteQuorum: 1)));
+        Assert.AreEqual(("write_quorum", "must be 0 (every shard) or 2 to 3 shards of each stripe for rs:2+1 (got 1): fewer than 2 could not be read back"), (refusedQuorum.Field, refusedQuorum.Rule));
+
+        await pool.Cluster.KillSiloAsync(pool.Cluster.Silos[2]);
+        await pool.WaitForStoresAsync(2);
+        var content = VolumeCluster.Bytes(300_000, 5);
+
+        // Full redundancy needs three live stores: refused, and nothing is stored.
+        var refused = await Assert.ThrowsAsync<JobValidationException>(() => pool.PutAsync("full", "a.bin", content));
+        Assert.AreEqual("layout", refused.Field);
+        Assert.AreEqual(0, (await pool.Volumes.Volume("full").ListAsync(new ListRequest())).Files.Count);
+
+        // The quorum volume stores two shards of each stripe and records the third missing: degraded, readable.
+        await pool.PutAsync("quorum", "a.bin", content);
+        var degraded = await pool.Volumes.Volume("quorum").GetHealthAsync();
+        Assert.AreEqual((0L, degraded.Stripes, 0L), (degraded.Healthy, degraded.Degraded, degraded.Lost), "every stripe short of one shard");
+        Assert.IsTrue(degraded.Stores.All(s => s.Alive), string.Join(", ", degraded.Stores));
+        CollectionAssert.AreEqual(content, await pool.GetAsync("quorum", "a.bin"));
+
+        // A store joins: the rebuild places the missing shards on it, and every stripe is whole.
+        await pool.Cluster.StartAdditionalSiloAsync();
+        var health = await pool.WaitForHealthyAsync("quorum", TimeSpan.FromMinutes(2));
+        Assert.AreEqual(3, health.Stores.Count(s => s.Shards == health.Stripes), string.Join(", ", health.Stores));
+        Assert.IsTrue(health.Repair is { ShardsRewritten: > 0 }, $"{health.Repair}");
+
+        // Two of the three first stores gone now: the bytes come back from the survivor and the rebuilt shards.
+        await pool.Cluster.KillSiloAsync(pool.Cluster.Silos[1]);
+        CollectionAssert.AreEqual(content, await pool.GetAsync("quorum", "a.bin"));
+    }
 }
 
 /// <summary>Storage audits: honest stores are paid once per period; a store that answers with other bytes is caught, unpaid and suspected, and loses the shard.</summary>

@@ -103,6 +103,12 @@ public sealed class StripeIo
     {
         var record = stripe.Shards[shard];
         var id = ShardIds.Of(Volume, write, stripe.Index, shard);
+        if (record.IsMissing)
+        {
+            Add(damage, new ShardDamage(write, stripe.Index, shard, record.Store, ShardReadStatus.Missing, "not stored: the write kept the stripe at its write quorum"));
+            return null;
+        }
+
         if (alive is not null && !alive(record.Store))
         {
             Add(damage, new ShardDamage(write, stripe.Index, shard, record.Store, ShardReadStatus.Missing, "store is down"));

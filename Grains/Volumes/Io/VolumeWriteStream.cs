@@ -171,14 +171,28 @@ public sealed class VolumeWriteStream : Stream
             await failed;
     }
 
+    /// <summary>
+    /// Encodes and places one stripe. Every shard goes to a distinct store (a failed put moves to a spare); with a write
+    /// quorum below K + M, shards that no store took — too few live stores, or puts that failed everywhere — are recorded
+    /// missing as long as the quorum is stored, and the rebuild places them later.
+    /// </summary>
     private async Task<StripeRecord> StoreStripeAsync(int index, byte[] data, int length)
     {
         var shards = _io.Encode(data.AsSpan(0, length));
-        var stores = StripePlacement.Choose(_grant.Stores, index, _grant.Layout.TotalShards);
-        if (stores.Count < _grant.Layout.TotalShards)
-            throw new JobValidationException("layout", $"{_grant.Layout} needs {_grant.Layout.TotalShards} stores; {stores.Count} are live");
+        var total = _grant.Layout.TotalShards;
+        var quorum = _grant.ShardsToStore > 0 ? _grant.ShardsToStore : total;
+        var stores = StripePlacement.Choose(_grant.Stores, index, total);
+        if (stores.Count < quorum)
+            throw new JobValidationException("layout", $"{_grant.Layout} needs {quorum} stores{(quorum < total ? $" (its write quorum)" : "")}; {stores.Count} are live");
         var used = new HashSet<string>(stores.Select(s => s.StoreId), StringComparer.Ordinal);
-        var records = await Task.WhenAll(stores.Select((store, shard) => PutWithSpareAsync(store, index, shard, shards[shard], used)));
+        var puts = Enumerable.Range(0, total)
+            .Select(shard => shard < stores.Count ? PutWithSpareAsync(stores[shard], index, shard, shards[shard], used) : Task.FromException<ShardRecord>(new InvalidOperationException($"no live store was left for shard {shard} of stripe {index}")))
+            .ToList();
+        await ((Task)Task.WhenAll(puts)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        var stored = puts.Count(p => p.IsCompletedSuccessfully);
+        if (stored < quorum)
+            await puts.First(p => !p.IsCompletedSuccessfully); // rethrows the first shard's failure
+        var records = puts.Select(p => p.IsCompletedSuccessfully ? p.Result : ShardRecord.Missing(_grant.Encrypt)).ToList();
         return new StripeRecord(index, length, shards[0].Length, records);
     }
 
