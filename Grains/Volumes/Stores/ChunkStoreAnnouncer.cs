@@ -5,8 +5,11 @@ using PoolAI.Hosting;
 namespace PoolAI.Volumes.Stores;
 
 /// <summary>
-/// Announces this silo's chunk store to the store directory once the silo is active and every
-/// <see cref="StoreDirectory.RefreshInterval"/> after, so a coordinator that restarted learns it again.
+/// Announces this silo's chunk stores to the store directory once the silo is active and every
+/// <see cref="StoreDirectory.RefreshInterval"/> after, so a coordinator that restarted learns them again. Each store's
+/// grain is called first, so its activation exists (placed here and in the grain directory) before any writer or rebuild
+/// is told about it: a silo that just joined announces a store that answers, rather than one whose first shard waits for
+/// the cluster to settle. The "Chunk store … holds" line is logged once the first announcement went through.
 /// </summary>
 public sealed partial class ChunkStoreAnnouncer(
     IGrainFactory grains,
@@ -37,13 +40,23 @@ public sealed partial class ChunkStoreAnnouncer(
     private Task AnnounceAsync()
     {
         var registrations = stores.Stores.Select(s => new StoreRegistration(s.Key, Environment.MachineName.ToLowerInvariant(), StoreKind.Trusted, silo.SiloAddress, options.Value.CapacityBytes)).ToList();
-        foreach (var (id, store) in stores.Stores)
-            LogStore(logger, id, store.Root, store.Usage().Bytes);
         var directory = grains.GetGrain<IStoreDirectoryGrain>(IStoreDirectoryGrain.Default);
+        var announced = false;
         return PeriodicWork.RunAsync(StoreDirectory.RefreshInterval, runAtStart: true, async () =>
         {
             foreach (var registration in registrations)
+            {
+                if (!announced)
+                    await ShardStores.Of(grains, registration.StoreId).GetUsageAsync();
                 await directory.RegisterAsync(registration);
+            }
+
+            if (!announced)
+            {
+                announced = true;
+                foreach (var (id, store) in stores.Stores)
+                    LogStore(logger, id, store.Root, store.Usage().Bytes);
+            }
         }, e => LogAnnounceFailed(logger, e.Message), _stopping.Token);
     }
 
