@@ -209,7 +209,7 @@ public sealed class PoolaiCliTests
     public async Task InterruptCancelsTheJobAndExits130()
     {
         // A job that waits (no silo of the embedded pool is a cuda one), so the interrupt always finds it unfinished: a
-        // running 4096-token job takes under a second here, and a loaded machine can deliver the signal after it ends.
+        // running 4096-token job takes under a second here, which would make the test about timing.
         var (process, stderr) = PoolaiProcess.Start(null, "generate", "ROMEO:", "--max-tokens", "64", "--device", "cuda");
         using var _ = process;
         var buffer = new char[16];

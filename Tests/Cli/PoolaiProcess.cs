@@ -48,7 +48,12 @@ public static class PoolaiProcess
     private static (Process Process, Task<string> StandardError) Start(IReadOnlyDictionary<string, string>? environment, string[] args, bool redirectInput)
     {
         var tool = Path.Combine(AppContext.BaseDirectory, "poolai.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = redirectInput, UseShellExecute = false };
+        // Through env(1) with SIGINT back at its default: a test run started in the background by a non-interactive shell
+        // (as CI scripts often are) inherits SIGINT ignored, and .NET keeps an inherited SIG_IGN, so the tool would never
+        // see the Ctrl+C the interrupt test sends. env execs dotnet in place: the process id is the tool's.
+        var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = redirectInput, UseShellExecute = false };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(tool);
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
