@@ -183,7 +183,7 @@ public sealed class VolumeWriteStream : Stream
         var quorum = _grant.ShardsToStore > 0 ? _grant.ShardsToStore : total;
         var stores = StripePlacement.Choose(_grant.Stores, index, total);
         if (stores.Count < quorum)
-            throw new JobValidationException("layout", $"{_grant.Layout} needs {quorum} stores{(quorum < total ? $" (its write quorum)" : "")}; {stores.Count} are live");
+            throw new JobValidationException("layout", $"{_grant.Layout} needs {quorum} stores{(quorum < total ? " (its write quorum)" : "")}; {stores.Count} are live");
         var used = new HashSet<string>(stores.Select(s => s.StoreId), StringComparer.Ordinal);
         var puts = Enumerable.Range(0, total)
             .Select(shard => shard < stores.Count ? PutWithSpareAsync(stores[shard], index, shard, shards[shard], used) : Task.FromException<ShardRecord>(new InvalidOperationException($"no live store was left for shard {shard} of stripe {index}")))

@@ -45,9 +45,8 @@ public sealed partial class StoreDirectoryGrain(
             throw new Jobs.JobValidationException("store", $"a store id is 1 to 128 characters (got '{store.StoreId}')");
         var known = _stores.TryGetValue(store.StoreId, out var entry) ? entry : null;
         _stores[store.StoreId] = new Entry(store, clock.GetUtcNow(), null, null, known?.Draining);
-        if (known is null || known.DeadSince is not null || known.Registration != store)
-            await SaveAsync();
-        else if (_unsaved)
+        // A refresh of a known live store changes nothing stored (liveness is not stored).
+        if (known is null || known.DeadSince is not null || known.Registration != store || _unsaved)
             await SaveAsync();
     }
 
