@@ -49,7 +49,7 @@ public static partial class JobsApi
             // as its input's field (input.NAME); the request says parameters.NAME for both.
             var field = !ex.Field.StartsWith("input.", StringComparison.Ordinal) ? ex.Field
                 : request.Kind == JobKind.DataProcessing && ex.Field == "input.operation" ? "model"
-                : request.Kind == JobKind.DataProcessing && !ex.Field.StartsWith("input.parameters.", StringComparison.Ordinal) && ex.Field != "input.operation" ? $"parameters.{ex.Field["input.".Length..]}"
+                : request.Kind == JobKind.DataProcessing && !ex.Field.StartsWith("input.parameters.", StringComparison.Ordinal) ? $"parameters.{ex.Field["input.".Length..]}"
                 : ex.Field["input.".Length..];
             return ApiErrors.Invalid(field, ex.Rule);
         }
