@@ -12,7 +12,8 @@ public interface IModelMirrorGrain : IGrainWithStringKey
     /// Streams file <paramref name="path"/> of volume <paramref name="volume"/> into this silo's models directory
     /// (<c>…/MODEL/FILE</c> → <c>MODELS/MODEL/FILE</c>), hashing it as it goes; only when its SHA-256 equals the one the
     /// volume recorded is it renamed over the target (an earlier copy stays until then), and the registry is read
-    /// again. Failures are reported in the result, not thrown.
+    /// again; a miner that serves every model in its registry then serves the model too, and the pool learns so before
+    /// this returns. Failures are reported in the result, not thrown.
     /// </summary>
     [Alias("Mirror"), ResponseTimeout("1.00:00:00")]
     Task<ModelMirrorResult> MirrorAsync(string volume, string path);
@@ -28,6 +29,7 @@ public interface IModelMirrorGrain : IGrainWithStringKey
 /// <param name="Sha256Ok">True when it equals the SHA-256 the volume recorded for the file and the file is in place.</param>
 /// <param name="Registered">True when the silo's registry knows the model after the copy (its folder holds <c>config.json</c>).</param>
 /// <param name="Error">Why the copy failed, or why the registry could not read the model's config; null when neither.</param>
+/// <param name="Served">True when the silo serves the model after the copy (it serves every model in its registry, or its configured list names this one); false on a coordinator.</param>
 [GenerateSerializer, Immutable, Alias("poolai.ModelMirrorResult")]
 public sealed record ModelMirrorResult(
     [property: Id(0)] string Silo,
@@ -38,4 +40,5 @@ public sealed record ModelMirrorResult(
     [property: Id(5)] string Sha256,
     [property: Id(6)] bool Sha256Ok,
     [property: Id(7)] bool Registered,
-    [property: Id(8)] string? Error);
+    [property: Id(8)] string? Error,
+    [property: Id(9)] bool Served = false);

@@ -58,6 +58,17 @@ public interface IWorkerStatusBoardGrain : IGrainWithIntegerKey
     /// <summary>Workers that take no new work, with their status.</summary>
     [Alias("GetUnavailable")]
     Task<Dictionary<string, WorkerStatus>> GetUnavailableAsync();
+
+    /// <summary>
+    /// Records the models <paramref name="workerId"/> serves now, as its latest registration said (they can grow while
+    /// its silo runs, when a model is mirrored onto it; silo metadata holds only those it started with).
+    /// </summary>
+    [Alias("SetModels")]
+    Task SetModelsAsync(string workerId, IReadOnlyList<string> models);
+
+    /// <summary>The models each registered worker serves now, by worker id.</summary>
+    [Alias("GetModels")]
+    Task<Dictionary<string, string[]>> GetModelsAsync();
 }
 
 /// <summary>Constants of the worker status board.</summary>

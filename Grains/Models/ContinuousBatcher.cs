@@ -25,6 +25,9 @@ public sealed class ContinuousBatcher : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly SequenceBatch _batch;
     private readonly Thread _loop;
+    private readonly Lock _admission = new();
+    private volatile bool _retiring;
+    private bool _closed;
     private int _largestBatch;
 
     /// <summary>Starts the batching thread for <paramref name="model"/>.</summary>
@@ -60,16 +63,47 @@ public sealed class ContinuousBatcher : IDisposable
     /// <param name="cancellationToken">A waiting request ends at once; a running one leaves the batch at the next step.</param>
     /// <exception cref="JobValidationException">The prompt has characters the tokenizer cannot encode.</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
-    /// <exception cref="ObjectDisposedException">The batcher stopped before the request ended.</exception>
+    /// <exception cref="ObjectDisposedException">The batcher stopped before the request ended, or had retired (<see cref="IsRetired"/>) and closed before it was asked.</exception>
     public Task<GenerationOutcome> GenerateAsync(GenerationSettings settings, Action<int, string, int>? onText = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
         var request = new Request(new GenerationSequence(Model, settings, onText, cancellationToken));
+        lock (_admission)
+        {
+            if (_closed)
+                throw new ObjectDisposedException(nameof(ContinuousBatcher), "the model's batcher retired: newer weights replaced it");
+            _waiting.Enqueue(request);
+        }
+
         if (cancellationToken.CanBeCanceled)
             request.Registration = cancellationToken.Register(() => request.CancelIfWaiting(cancellationToken));
-        _waiting.Enqueue(request);
         _wake.Release();
         return request.Completion.Task;
+    }
+
+    /// <summary>True once <see cref="Retire"/> was called.</summary>
+    public bool IsRetired => _retiring;
+
+    /// <summary>True once a retired batcher had nothing left to run and closed: it refuses requests, and its thread frees the model as it ends.</summary>
+    public bool IsClosed
+    {
+        get
+        {
+            lock (_admission)
+                return _closed;
+        }
+    }
+
+    /// <summary>
+    /// Retires the batcher (its model's weights were replaced): requests already waiting or running finish as usual;
+    /// once none is left the batching thread closes the batcher, frees the model and ends, and later requests get
+    /// <see cref="ObjectDisposedException"/> (the caller asks <c>ModelHost</c> for the current batcher again).
+    /// </summary>
+    public void Retire()
+    {
+        _retiring = true;
+        if (!_stopping.IsCancellationRequested)
+            _wake.Release();
     }
 
     /// <summary>Stops the thread; requests still waiting or running end with <see cref="ObjectDisposedException"/>.</summary>
@@ -79,7 +113,11 @@ public sealed class ContinuousBatcher : IDisposable
             return;
         _stopping.Cancel();
         _loop.Join();
-        _batch.Dispose();
+        bool closed;
+        lock (_admission)
+            closed = _closed;
+        if (!closed)
+            _batch.Dispose(); // a retired batcher's thread released it when it closed
         _stopping.Dispose();
         _wake.Dispose();
     }
@@ -93,7 +131,11 @@ public sealed class ContinuousBatcher : IDisposable
             try
             {
                 if (running.Count == 0 && _waiting.IsEmpty)
+                {
+                    if (_retiring && TryClose())
+                        break;
                     _wake.Wait(_stopping.Token);
+                }
                 Admit(running);
                 if (running.Count == 0)
                     continue;
@@ -117,6 +159,27 @@ public sealed class ContinuousBatcher : IDisposable
         EndAll(running, stopped);
         while (_waiting.TryDequeue(out var request))
             request.Completion.TrySetException(stopped);
+        bool closed;
+        lock (_admission)
+            closed = _closed;
+        if (closed)
+        {
+            // Retired and idle: nothing can reach this batcher any more, so its cache rows and the model go now.
+            _batch.Dispose();
+            Model.Dispose();
+        }
+    }
+
+    /// <summary>Closes a retiring batcher to new requests if none is waiting; false when one slipped in (it runs first).</summary>
+    private bool TryClose()
+    {
+        lock (_admission)
+        {
+            if (!_waiting.IsEmpty)
+                return false;
+            _closed = true;
+            return true;
+        }
     }
 
     private void EndAll(Dictionary<GenerationSequence, Request> running, Exception error)

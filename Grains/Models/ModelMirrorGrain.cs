@@ -9,11 +9,13 @@ namespace PoolAI.Models;
 /// <summary>
 /// Mirrors volume files into the models directory of the silo it lives on (see <see cref="IModelMirrorGrain"/>),
 /// activated there by <see cref="SiloPinnedPlacementAttribute"/>. The bytes go straight from the stores to this silo's
-/// disk, a megabyte at a time, into a temporary file beside the target.
+/// disk, a megabyte at a time, into a temporary file beside the target. Then the registry is read again; on a miner
+/// the models it serves are read again too (<see cref="ServedModels"/>, which re-registers the worker when they
+/// changed), and the silo's copy of the worker board is refreshed, so placement here sees what the miners serve now.
 /// </summary>
 [SiloPinnedPlacement]
 [Immovable] // it writes to the disk of the silo it lives on
-public sealed class ModelMirrorGrain(ModelRegistry registry, ILocalSiloDetails silo, LocalSiloMetadata metadata) : Grain, IModelMirrorGrain
+public sealed class ModelMirrorGrain(ModelRegistry registry, ILocalSiloDetails silo, LocalSiloMetadata metadata, WorkerAvailability availability, IServiceProvider services) : Grain, IModelMirrorGrain
 {
     private const int BufferBytes = 1 << 20;
 
@@ -73,6 +75,18 @@ public sealed class ModelMirrorGrain(ModelRegistry registry, ILocalSiloDetails s
         }
 
         var problem = registry.Refresh().FirstOrDefault(p => p.StartsWith(model + ":", StringComparison.Ordinal));
-        return new ModelMirrorResult(name, worker, model, target, bytes, sha256, true, registry.Contains(model), problem);
+        var served = services.GetService(typeof(ServedModels)) as ServedModels;
+        try
+        {
+            if (served is not null)
+                await served.RefreshAsync();
+            await availability.RefreshAsync();
+        }
+        catch (Exception e)
+        {
+            problem = (problem is null ? "" : problem + "; ") + $"the pool could not be told what this silo serves now ({e.GetType().Name}: {e.Message}); it learns at the worker's next registration";
+        }
+
+        return new ModelMirrorResult(name, worker, model, target, bytes, sha256, true, registry.Contains(model), problem, served?.Current.Contains(model, StringComparer.Ordinal) ?? false);
     }
 }

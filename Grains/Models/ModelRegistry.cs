@@ -7,12 +7,18 @@ namespace PoolAI.Models;
 /// <c>config.json</c> is a model whose id is the folder name. Reads configs only (no tensors), so
 /// every process — coordinator, miner, client — can validate jobs against it. Read once when made, and again by
 /// <see cref="Refresh"/> when checkpoints arrive (a mirrored model, see <c>MirroredModels</c>); readers see one scan or
-/// the next, never half of one.
+/// the next, never half of one. A lookup of a model it does not know reads the folder again first (at most once per
+/// <see cref="MissRescanInterval"/>), so a process that shares a models directory with another — a gateway beside a
+/// coordinator — knows a model mirrored there from the first request that names it.
 /// </summary>
 public sealed class ModelRegistry
 {
+    /// <summary>Least time between two reads of the folder caused by lookups of unknown models.</summary>
+    public static readonly TimeSpan MissRescanInterval = TimeSpan.FromSeconds(1);
+
     private readonly Lock _refreshing = new();
     private volatile Catalog _catalog;
+    private long _lastMissScan = long.MinValue / 2; // the first miss reads the folder
 
     /// <summary>Reads the checkpoints under <paramref name="directory"/>; a missing folder means no models.</summary>
     /// <exception cref="InvalidDataException">A config is not valid.</exception>
@@ -107,12 +113,11 @@ public sealed class ModelRegistry
     }
 
     /// <summary>True when <paramref name="id"/> is a registered model.</summary>
-    public bool Contains(string id) => _catalog.Models.ContainsKey(id);
+    public bool Contains(string id) => Known(id) is not null;
 
     /// <summary>Config of <paramref name="id"/>.</summary>
     /// <exception cref="JobValidationException">Field <c>model</c>: unknown model, listing the known ones.</exception>
-    public CheckpointConfig Get(string id) =>
-        _catalog.Models.TryGetValue(id, out var config) ? config : throw UnknownModel(id);
+    public CheckpointConfig Get(string id) => Known(id) ?? throw UnknownModel(id);
 
     /// <summary>The tokenizer of <paramref name="id"/> (one token per character), or null for an unknown model.</summary>
     public CharTokenizer? TokenizerOf(string id) => _catalog.Tokenizers.GetValueOrDefault(id);
@@ -128,12 +133,25 @@ public sealed class ModelRegistry
     /// <exception cref="JobValidationException">The first rule broken, naming the field (<c>model</c>, <c>prompt</c>).</exception>
     public void Validate(string model, string modelKind, string? prompt)
     {
+        var config = Known(model) ?? throw UnknownModel(model);
         var catalog = _catalog;
-        var config = catalog.Models.TryGetValue(model, out var found) ? found : throw UnknownModel(model);
         if (!string.Equals(config.Kind, modelKind, StringComparison.Ordinal))
             throw new JobValidationException("model", $"'{model}' is a {config.Kind} model, not a {modelKind} model");
         if (prompt is not null)
             catalog.Tokenizers[model].EnsureEncodable(prompt);
+    }
+
+    /// <summary>The config of <paramref name="id"/>, reading the folder again on a miss (rate-limited); null when unknown.</summary>
+    private CheckpointConfig? Known(string id)
+    {
+        if (_catalog.Models.TryGetValue(id, out var config))
+            return config;
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastMissScan);
+        if (now - last < (long)MissRescanInterval.TotalMilliseconds || Interlocked.CompareExchange(ref _lastMissScan, now, last) != last)
+            return null;
+        Refresh();
+        return _catalog.Models.GetValueOrDefault(id);
     }
 
     private JobValidationException UnknownModel(string id) =>

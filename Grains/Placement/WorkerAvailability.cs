@@ -10,7 +10,8 @@ namespace PoolAI.Placement;
 /// on the <see cref="IWorkerStatusBoardGrain"/> (paused, maintenance, banned, offline) or while it is suspected because
 /// a job lease it held expired (see <see cref="Suspect"/>). Both <see cref="Jobs.ServingCapacity"/> and the
 /// <see cref="Execution.RunsKindFilterDirector"/> ask it, so the queue never counts, and placement never picks, a silo
-/// that should not get work. On coordinator silos <see cref="Participate"/> keeps the board copy fresh every
+/// that should not get work. It also keeps the models each worker serves now (<see cref="ServedModelsOf"/>), which
+/// <see cref="SiloMetadataLookup"/> puts in place of the list a silo started with. On coordinator silos <see cref="Participate"/> keeps the board copy fresh every
 /// <see cref="WorkerStatusBoard.RefreshInterval"/>.
 /// </summary>
 public sealed partial class WorkerAvailability(IGrainFactory grains, TimeProvider time, ILogger<WorkerAvailability> logger) : ILifecycleParticipant<ISiloLifecycle>
@@ -23,6 +24,7 @@ public sealed partial class WorkerAvailability(IGrainFactory grains, TimeProvide
     private readonly SemaphoreSlim _reading = new(1, 1);
     private volatile IReadOnlyDictionary<string, WorkerStatus> _unavailable = new Dictionary<string, WorkerStatus>();
     private volatile IReadOnlyList<OpenMinerUnit> _openMiners = [];
+    private volatile IReadOnlyDictionary<string, string> _models = new Dictionary<string, string>();
     private long _openMinersVersion = -1;
     private Task? _refresh;
     private long _version;
@@ -41,6 +43,12 @@ public sealed partial class WorkerAvailability(IGrainFactory grains, TimeProvide
     /// made from its registration, as of the last refresh; a change changes <see cref="Version"/>.
     /// </summary>
     public IReadOnlyList<OpenMinerUnit> OpenMiners => _openMiners;
+
+    /// <summary>
+    /// The models <paramref name="worker"/> serves now as its latest registration told the board, comma-separated as in
+    /// <see cref="PoolKeys.ModelsMetadata"/>; null when the board has no entry. A change changes <see cref="Version"/>.
+    /// </summary>
+    public string? ServedModelsOf(string worker) => _models.GetValueOrDefault(worker);
 
     /// <summary>True when the silo with this address and metadata may get new work.</summary>
     public bool IsAvailable(SiloAddress silo, IReadOnlyDictionary<string, string> metadata) => IsAvailable(silo.ToString(), metadata);
@@ -85,6 +93,14 @@ public sealed partial class WorkerAvailability(IGrainFactory grains, TimeProvide
             var board = await grains.GetGrain<IWorkerStatusBoardGrain>(IWorkerStatusBoardGrain.Key).GetUnavailableAsync();
             var changed = board.Count != _unavailable.Count || board.Any(entry => !_unavailable.TryGetValue(entry.Key, out var known) || !Equals(known, entry.Value));
             _unavailable = board;
+            var models = (await grains.GetGrain<IWorkerStatusBoardGrain>(IWorkerStatusBoardGrain.Key).GetModelsAsync())
+                .ToDictionary(entry => entry.Key, entry => string.Join(',', entry.Value), StringComparer.Ordinal);
+            if (models.Count != _models.Count || models.Any(entry => !_models.TryGetValue(entry.Key, out var known) || known != entry.Value))
+            {
+                _models = models;
+                changed = true;
+            }
+
             var open = await grains.GetGrain<Miners.IOpenMinerDirectoryGrain>(Miners.IOpenMinerDirectoryGrain.Key).GetAsync(_openMinersVersion);
             if (open.Changed)
             {

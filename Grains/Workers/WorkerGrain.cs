@@ -41,6 +41,7 @@ public sealed class WorkerGrain(
 
         await WriteAsync();
         await Board.SetAsync(Id, state.State.Status);
+        await Board.SetModelsAsync(Id, capabilities.Models);
         return View();
     }
 

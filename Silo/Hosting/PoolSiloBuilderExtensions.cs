@@ -325,6 +325,7 @@ public static class PoolSiloBuilderExtensions
             silo.Services.AddSingleton(services => new WorkerCapabilities(
                 miner.Device, Environment.ProcessorCount, memoryMb, miner.GpuMemoryMb, models, slots, [.. services.GetRequiredService<JobKindRegistry>().Executed]));
             silo.Services.AddSingleton(Options.Create(miner));
+            silo.Services.AddSingleton(services => new ServedModels(services.GetRequiredService<ModelRegistry>(), miner.Models));
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, WorkerRegistration>();
         }
 

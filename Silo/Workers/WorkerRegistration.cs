@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PoolAI.Hosting;
 using PoolAI.Execution;
+using PoolAI.Models;
 using PoolAI.Placement;
 using PoolAI.Silo.Hosting;
 using PoolAI.Workers;
@@ -10,7 +11,9 @@ namespace PoolAI.Silo.Workers;
 
 /// <summary>
 /// On a serving silo: registers the worker with the capabilities its silo advertises once the silo is active, then sends
-/// a heartbeat every <see cref="HeartbeatInterval"/> until the silo stops. On a graceful stop it signs the worker off
+/// a heartbeat every <see cref="HeartbeatInterval"/> until the silo stops. When the models it serves change (a model
+/// mirrored onto a miner that serves its whole registry, see <see cref="ServedModels"/>) it registers again, so that
+/// placement sends it jobs for the new model. On a graceful stop it signs the worker off
 /// (no new work reaches it), lets running generations finish for up to <see cref="PoolMinerOptions.DrainTimeout"/> and
 /// hands the rest back to the queue, all before the silo leaves the cluster.
 /// </summary>
@@ -18,6 +21,7 @@ public sealed partial class WorkerRegistration(
     IGrainFactory grains,
     ILocalSiloDetails silo,
     WorkerCapabilities capabilities,
+    ServedModels served,
     WorkDrain drain,
     WorkerAvailability availability,
     IOptions<PoolMinerOptions> miner,
@@ -29,7 +33,9 @@ public sealed partial class WorkerRegistration(
 
     private readonly CancellationTokenSource _stopping = new();
     private Task? _heartbeats;
+    private readonly SemaphoreSlim _registering = new(1, 1);
     private (WorkerStatus Status, string? Reason) _seen = (WorkerStatus.Active, null);
+    private IReadOnlyList<string> _advertised = [];
 
     /// <inheritdoc />
     public void Participate(ISiloLifecycle lifecycle) =>
@@ -45,7 +51,7 @@ public sealed partial class WorkerRegistration(
         {
             try
             {
-                Report(await worker.RegisterAsync(silo.SiloAddress.ToString(), capabilities));
+                await RegisterAsync(worker);
                 break;
             }
             catch (OrleansException ex) when (DateTime.UtcNow < deadline)
@@ -55,7 +61,12 @@ public sealed partial class WorkerRegistration(
             }
         }
 
-        LogRegistered(identity.Value.WorkerId, string.Join(", ", capabilities.Models), capabilities.Slots);
+        LogRegistered(identity.Value.WorkerId, string.Join(", ", _advertised), capabilities.Slots);
+        served.Changed += async models =>
+        {
+            await RegisterAsync(worker);
+            LogServing(identity.Value.WorkerId, string.Join(", ", models));
+        };
         try
         {
             // This silo's copy of the status board may still list the worker as offline from its last stop (a pool
@@ -74,10 +85,29 @@ public sealed partial class WorkerRegistration(
             async () =>
             {
                 await worker.HeartbeatAsync();
+                // A change of the models served that could not be told when it happened is told now.
+                if (!served.Current.SequenceEqual(_advertised, StringComparer.Ordinal))
+                    await RegisterAsync(worker);
                 Report(await worker.GetAsync());
             },
             ex => LogHeartbeatFailed(identity.Value.WorkerId, ex),
             _stopping.Token);
+    }
+
+    /// <summary>Registers the worker with the models it serves now; one registration at a time, so the last one tells the last set.</summary>
+    private async Task RegisterAsync(IWorkerGrain worker)
+    {
+        await _registering.WaitAsync();
+        try
+        {
+            var models = served.Current;
+            Report(await worker.RegisterAsync(silo.SiloAddress.ToString(), capabilities with { Models = models }));
+            _advertised = models;
+        }
+        finally
+        {
+            _registering.Release();
+        }
     }
 
     /// <summary>Tells the miner, in its log, when the pool changes its worker's status (paused after suspicions, say) and why.</summary>
@@ -124,6 +154,9 @@ public sealed partial class WorkerRegistration(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker {WorkerId} registered: serves {Models} with {Slots} slots")]
     private partial void LogRegistered(string workerId, string models, int slots);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Worker {WorkerId} now serves {Models}")]
+    private partial void LogServing(string workerId, string models);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: {Running} generations running; waiting up to {Seconds} s for them before handing them back")]
     private partial void LogDraining(int running, double seconds);

@@ -213,4 +213,26 @@ public sealed class ContinuousBatcherTests
         var error = Assert.ThrowsExactly<JobValidationException>(() => batcher.GenerateAsync(TestModels.Settings(prompt: "ROMEO: ☃")));
         Assert.AreEqual("prompt", error.Field);
     }
+
+    [TestMethod]
+    public async Task ARetiredBatcherFinishesWhatItRunsOnItsWeightsThenClosesToNewRequests()
+    {
+        // Its own copy of the checkpoint: a batcher that closes frees its model.
+        var model = ModelCheckpoint.Load(TestModels.Registry.PathOf(TestModels.Shakespeare));
+        using var batcher = new ContinuousBatcher(model, maxBatch: 4);
+        var running = TestModels.Settings(maxTokens: 120);
+        var waiting = TestModels.Settings(prompt: "KING:", maxTokens: 30);
+        var underWay = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = batcher.GenerateAsync(running, (_, _, tokens) => underWay.TrySetResult());
+        await underWay.Task;
+        var second = batcher.GenerateAsync(waiting);
+
+        batcher.Retire();
+
+        Assert.IsTrue(batcher.IsRetired);
+        Assert.AreEqual(Alone(running).Text, (await first).Text, "a request running when the batcher retired finishes as it would have");
+        Assert.AreEqual(Alone(waiting).Text, (await second).Text, "so does one that was waiting");
+        Assert.IsTrue(SpinWait.SpinUntil(() => batcher.IsClosed, TimeSpan.FromSeconds(10)), "with nothing left it closes");
+        Assert.ThrowsExactly<ObjectDisposedException>(() => batcher.GenerateAsync(waiting));
+    }
 }

@@ -144,7 +144,7 @@ public sealed class SystemTaskVolumeTests
     }
 
     [TestMethod]
-    public async Task MirrorToAllCopiesACheckpointToEveryMinerHashCheckedAndItsRegistryKnowsTheModel()
+    public async Task MirrorToAllCopiesACheckpointToEveryMinerHashCheckedAndTheMinersServeItWithoutARestart()
     {
         var source = Path.Combine(_modelFolders, "source", "tiny-char");
         SaveTinyCheckpoint(source, seed: 9);
@@ -158,8 +158,9 @@ public sealed class SystemTaskVolumeTests
         Assert.AreEqual(JobStatus.Succeeded, first.Status, first.StatusMessage);
         Assert.AreEqual(JobStatus.Succeeded, second.Status, second.StatusMessage);
         Assert.AreEqual(MirrorSummary(weights, Enumerable.Range(1, Miners), registered: false), ((SystemTaskOutput)first.Result!.Output).Summary);
-        Assert.AreEqual(MirrorSummary(config, Enumerable.Range(1, Miners), registered: true), ((SystemTaskOutput)second.Result!.Output).Summary);
-        Assert.AreEqual((Miners, (long?)Miners, "miners"), (second.Progress!.Step, second.Progress.Total, second.Progress.Unit));
+        // The config also reaches the coordinator, whose registry then accepts jobs for the model.
+        Assert.AreEqual(MirrorSummary(config, Enumerable.Range(1, Miners), registered: true, coordinator: true), ((SystemTaskOutput)second.Result!.Output).Summary);
+        Assert.AreEqual((Miners + 1, (long?)(Miners + 1), "silos"), (second.Progress!.Step, second.Progress.Total, second.Progress.Unit));
         for (var silo = 1; silo <= Miners; silo++)
         {
             var folder = Path.Combine(ModelsOf(silo), "tiny-char");
@@ -167,10 +168,43 @@ public sealed class SystemTaskVolumeTests
             Assert.AreEqual(config.Sha256, Sha256Of(Path.Combine(folder, ModelCheckpoint.ConfigFile)), $"silo {silo}'s config");
             CollectionAssert.AreEquivalent(new[] { ModelCheckpoint.ConfigFile, ModelCheckpoint.WeightsFile }, Directory.GetFiles(folder).Select(Path.GetFileName).ToArray(), "no temporary file is left");
             Assert.IsTrue(_pool.Cluster.Silos[silo].ServiceProvider.GetRequiredService<ModelRegistry>().Contains("tiny-char"), $"silo {silo}'s registry knows tiny-char");
+            CollectionAssert.Contains((await _client.GetWorkerAsync($"store-{silo}")).Capabilities!.Models.ToList(), "tiny-char", $"worker store-{silo} advertises tiny-char");
         }
 
+        Assert.AreEqual(config.Sha256, Sha256Of(Path.Combine(ModelsOf(0), "tiny-char", ModelCheckpoint.ConfigFile)), "the coordinator's config");
+        CollectionAssert.AreEquivalent(new[] { ModelCheckpoint.ConfigFile }, Directory.GetFiles(Path.Combine(ModelsOf(0), "tiny-char")).Select(Path.GetFileName).ToArray(), "the coordinator gets the config, not the weights");
         using var loaded = ModelCheckpoint.Load(Path.Combine(ModelsOf(3), "tiny-char"));
         Assert.AreEqual("tiny-char", loaded.Config.Id);
+
+        // Served at once: jobs for the new model run on the miners, none restarted, on the mirrored weights.
+        var texts = await GenerateAsync("tiny-char", "ABCD");
+        using var local = ModelCheckpoint.Load(source);
+        CollectionAssert.AreEqual(Greedy(local, "ABCD"), texts, "each job's text is the mirrored checkpoint's");
+    }
+
+    [TestMethod]
+    public async Task NewWeightsMirroredOverALoadedModelAreServedByItsMinersFromTheNextJob()
+    {
+        // Silo 1 has tiny-served loaded (its seed-1 weights) before the update arrives.
+        var host = _pool.Cluster.Silos[1].ServiceProvider.GetRequiredService<Inference.ModelHost>();
+        var before = host.Get("tiny-served");
+        var source = Path.Combine(_modelFolders, "update", "tiny-served");
+        SaveTinyCheckpoint(source, seed: 5);
+        var weights = await _pool.PutAsync(Models, "update/tiny-served/model.bin", await File.ReadAllBytesAsync(Path.Combine(source, ModelCheckpoint.WeightsFile)));
+        var config = await _pool.PutAsync(Models, "update/tiny-served/config.json", await File.ReadAllBytesAsync(Path.Combine(source, ModelCheckpoint.ConfigFile)));
+
+        var first = await RunAsync(SystemTasks.Mirror, ("volume", Models), ("path", "update/tiny-served/model.bin"), ("model", "tiny-served"));
+        var second = await RunAsync(SystemTasks.Mirror, ("volume", Models), ("path", "update/tiny-served/config.json"), ("model", "tiny-served"));
+
+        Assert.AreEqual(JobStatus.Succeeded, first.Status, first.StatusMessage);
+        Assert.AreEqual(JobStatus.Succeeded, second.Status, second.StatusMessage);
+        Assert.AreEqual(MirrorSummary(config, [1, 2], registered: true, path: "update/tiny-served/config.json", coordinator: true), ((SystemTaskOutput)second.Result!.Output).Summary);
+        var texts = await GenerateAsync("tiny-served", "EFGH");
+        using var local = ModelCheckpoint.Load(source);
+        CollectionAssert.AreEqual(Greedy(local, "EFGH"), texts, "every job runs on the new weights, on either miner");
+        var after = host.Get("tiny-served");
+        Assert.AreNotSame(before, after, "silo 1 loaded the new checkpoint");
+        Assert.IsTrue(before.IsRetired, "the old batcher retired: it frees the old weights once it has nothing left to run");
     }
 
     [TestMethod]
@@ -200,7 +234,10 @@ public sealed class SystemTaskVolumeTests
 
         Assert.AreEqual((JobStatus.Failed, "input.parameters.volume: no volume named 'no-such-volume'"), (volume.Status, volume.StatusMessage));
         Assert.AreEqual((JobStatus.Failed, $"input.parameters.path: no file 'tiny-char/missing.bin' in volume '{Models}'"), (path.Status, path.StatusMessage));
-        Assert.AreEqual((JobStatus.Failed, "input.parameters.model: no miner serves model 'unserved'; served: tiny-served (to=all copies to every miner)"), (model.Status, model.StatusMessage));
+        var served = string.Join(", ", (await Task.WhenAll(Enumerable.Range(1, Miners).Select(i => _client.GetWorkerAsync($"store-{i}"))))
+            .SelectMany(w => w.Capabilities!.Models).Distinct().Order(StringComparer.Ordinal));
+        StringAssert.Contains(served, "tiny-served");
+        Assert.AreEqual((JobStatus.Failed, $"input.parameters.model: no miner serves model 'unserved'; served: {served} (to=all copies to every miner)"), (model.Status, model.StatusMessage));
         var root = await Assert.ThrowsExactlyAsync<JobValidationException>(() => RunAsync(SystemTasks.Mirror, ("volume", Models), ("path", "model.bin"), ("to", "all")));
         Assert.AreEqual(("input.parameters.path", "'model.bin' is at the volume's root; a mirrored file is MODEL/FILE (e.g. shakespeare-char/model.bin): the folder that holds it names the model"), (root.Field, root.Rule));
         var other = await Assert.ThrowsExactlyAsync<JobValidationException>(() => RunAsync(SystemTasks.Mirror, ("volume", Models), ("path", "tiny-char/model.bin"), ("model", "tiny-served")));
@@ -237,14 +274,32 @@ public sealed class SystemTaskVolumeTests
 
     private static string Sha256Of(string file) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)));
 
-    /// <summary>The mirror task's summary for <paramref name="file"/> copied to <paramref name="silos"/>.</summary>
-    private static string MirrorSummary(VolumeFile file, IEnumerable<int> silos, bool registered, string? path = null)
+    /// <summary>The mirror task's summary for <paramref name="file"/> copied to <paramref name="silos"/> (registry-following miners) and, with <paramref name="coordinator"/>, to silo 0.</summary>
+    private static string MirrorSummary(VolumeFile file, IEnumerable<int> silos, bool registered, string? path = null, bool coordinator = false)
     {
         var (model, name) = MirroredModels.Target(path ?? file.Path);
-        var lines = silos.Select(i => $"store-{i} ({_pool.Cluster.Silos[i].SiloAddress}): {Path.Combine(ModelsOf(i), model, name)}, {file.Length} bytes, sha256 ok, "
-            + (registered ? $"model {model} registered" : $"model {model} not registered (no config.json yet)")).ToList();
-        return string.Join('\n', [$"mirror {Models}/{path ?? file.Path} ({file.Length} bytes, sha256 {file.Sha256}) as model {model}: {lines.Count} of {lines.Count} miner{(lines.Count == 1 ? "" : "s")} ok", .. lines]);
+        var lines = silos.Concat(coordinator ? [0] : Array.Empty<int>()).Select(i =>
+            $"{(i == 0 ? "coordinator" : $"store-{i}")} ({_pool.Cluster.Silos[i].SiloAddress}): {Path.Combine(ModelsOf(i), model, name)}, {file.Length} bytes, sha256 ok, "
+            + (!registered ? $"model {model} not registered (no config.json yet)" : i == 0 ? $"model {model} registered" : $"model {model} registered and served")).ToList();
+        return string.Join('\n', [$"mirror {Models}/{path ?? file.Path} ({file.Length} bytes, sha256 {file.Sha256}) as model {model}: {lines.Count} of {lines.Count} silo{(lines.Count == 1 ? "" : "s")} ok", .. lines]);
     }
+
+    /// <summary>Greedy 16-token generations of <paramref name="model"/> through the pool, one job per prompt character, all at once.</summary>
+    private static async Task<string[]> GenerateAsync(string model, string prompts)
+    {
+        var jobs = await Task.WhenAll(prompts.Select(async p =>
+        {
+            var submitted = await _client.SubmitAsync(JobSpec.TextGeneration(model, new GenerationSettings(p.ToString(), 16, Temperature: 0)));
+            return await _client.WaitAsync(submitted.Id, JobTimeout);
+        }));
+        foreach (var job in jobs)
+            Assert.AreEqual(JobStatus.Succeeded, job.Status, job.StatusMessage);
+        return [.. jobs.Select(j => ((TextOutput)j.Result!.Output).Text)];
+    }
+
+    /// <summary>What <see cref="GenerateAsync"/> gives on <paramref name="model"/> run here.</summary>
+    private static string[] Greedy(LoadedModel model, string prompts) =>
+        [.. prompts.Select(p => new TextGenerator(model).Generate(new GenerationSettings(p.ToString(), 16, Temperature: 0)).Text)];
 
     /// <summary>A tiny (2-layer, 32-wide) character model saved as a checkpoint in <paramref name="folder"/>.</summary>
     private static void SaveTinyCheckpoint(string folder, long seed)

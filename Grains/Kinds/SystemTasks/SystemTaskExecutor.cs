@@ -16,7 +16,12 @@ namespace PoolAI.Kinds.SystemTasks;
 /// <see cref="Jobs.SystemTasks.Migrate"/> (<see cref="MigrateTask"/>) empties a silo before maintenance and
 /// <see cref="Jobs.SystemTasks.Mirror"/> (<see cref="MirrorTask"/>) copies a volume file into miners' models directories.
 /// </summary>
-public sealed class SystemTaskExecutor(ModelHost host, LocalSiloMetadata metadata, MigrateTask migrate, MirrorTask mirror) : IJobExecutor<SystemTaskInput, SystemTaskOutput>
+/// <param name="host">The silo's loaded models.</param>
+/// <param name="served">The models the silo serves now (null on a silo that serves none).</param>
+/// <param name="metadata">What the silo advertises.</param>
+/// <param name="migrate">The migrate task.</param>
+/// <param name="mirror">The mirror task.</param>
+public sealed class SystemTaskExecutor(ModelHost host, Models.ServedModels? served, LocalSiloMetadata metadata, MigrateTask migrate, MirrorTask mirror) : IJobExecutor<SystemTaskInput, SystemTaskOutput>
 {
     private static readonly JsonSerializerOptions ReportJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
 
@@ -37,20 +42,19 @@ public sealed class SystemTaskExecutor(ModelHost host, LocalSiloMetadata metadat
     private async Task<SystemTaskOutput> ProbeAsync(JobExecution<SystemTaskInput> job, CancellationToken cancellationToken)
     {
         var tokens = SystemTaskKind.ProbeTokens(job.Input);
-        var served = SiloCapabilities.Models(metadata.Values);
         var models = new List<ProbedModel>();
-        for (var i = 0; i < served.Count; i++)
+        var serving = served?.Current ?? SiloCapabilities.Models(metadata.Values);
+        for (var i = 0; i < serving.Count; i++)
         {
-            job.Report(i, served.Count, "models", $"generating {tokens} tokens on {served[i]}");
-            var batcher = host.Get(served[i]);
-            var prompt = batcher.Model.Tokenizer.Vocabulary[..1];
+            job.Report(i, serving.Count, "models", $"generating {tokens} tokens on {serving[i]}");
+            var prompt = host.Get(serving[i]).Model.Tokenizer.Vocabulary[..1];
             var watch = Stopwatch.StartNew();
-            var outcome = await batcher.GenerateAsync(new GenerationSettings(prompt, tokens, Temperature: 0), null, cancellationToken);
-            models.Add(new ProbedModel(served[i], batcher.Model.Model.ParameterCount, outcome.Tokens, outcome.Elapsed.TotalMilliseconds,
+            var (outcome, batcher) = await host.GenerateAsync(serving[i], new GenerationSettings(prompt, tokens, Temperature: 0), null, cancellationToken);
+            models.Add(new ProbedModel(serving[i], batcher.Model.Model.ParameterCount, outcome.Tokens, outcome.Elapsed.TotalMilliseconds,
                 outcome.Elapsed > TimeSpan.Zero ? Math.Round(outcome.Tokens / outcome.Elapsed.TotalSeconds, 1) : 0, watch.Elapsed.TotalMilliseconds));
         }
 
-        job.Report(served.Count, served.Count, "models");
+        job.Report(serving.Count, serving.Count, "models");
         var libraries = TorchLibraries.Inspect();
         var report = new ProbeReport(
             job.Silo,

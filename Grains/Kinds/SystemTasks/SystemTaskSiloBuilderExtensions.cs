@@ -15,7 +15,8 @@ public static class SystemTaskSiloBuilderExtensions
         _ => new SystemTaskKind(),
         services => new SystemTaskExecutor(
             services.GetRequiredService<ModelHost>(),
+            services.GetService<Models.ServedModels>(),
             services.GetRequiredService<LocalSiloMetadata>(),
             new MigrateTask(services.GetRequiredService<IGrainFactory>(), services.GetRequiredService<TimeProvider>()),
-            new MirrorTask(services.GetRequiredService<IGrainFactory>(), services.GetRequiredService<IClusterMembershipService>(), services.GetRequiredService<SiloMetadataLookup>())));
+            new MirrorTask(services.GetRequiredService<IGrainFactory>(), services.GetRequiredService<IClusterMembershipService>(), services.GetRequiredService<SiloMetadataLookup>(), services.GetRequiredService<WorkerAvailability>())));
 }

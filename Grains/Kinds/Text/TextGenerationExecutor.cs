@@ -14,9 +14,9 @@ public sealed class TextGenerationExecutor(ModelHost host) : IJobExecutor<Genera
     /// <inheritdoc />
     public async Task<TextOutput> ExecuteAsync(JobExecution<GenerationSettings> job, CancellationToken cancellationToken)
     {
-        var batcher = host.Get(job.Target);
         var settings = job.Input;
-        var outcome = await batcher.GenerateAsync(
+        var (outcome, batcher) = await host.GenerateAsync(
+            job.Target,
             settings,
             (_, text, tokens) => job.Write(text, new JobProgress(tokens, settings.MaxTokens, "tokens")),
             cancellationToken);
