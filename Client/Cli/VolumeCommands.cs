@@ -282,7 +282,10 @@ internal static class VolumeCommands
     {
         if (run is null)
             return;
-        var state = run.Running ? $"running, {run.StripesDone}/{run.StripesTotal} stripes, ETA {run.Eta?.UtcDateTime:HH:mm:ss}" : $"finished {run.Finished?.UtcDateTime:yyyy-MM-dd HH:mm:ss}, {run.StripesDone} stripes";
+        var runs = run.Runs > 1 ? $" (in {run.Runs} runs since {run.Started.UtcDateTime:HH:mm:ss})" : "";
+        var state = run.Running ? $"running{runs}, {run.StripesDone}/{run.StripesTotal} stripes, ETA {run.Eta?.UtcDateTime:HH:mm:ss}"
+            : run.WorkLeft ? $"waiting with work left{runs} (too few live stores, or it stopped; see below), {run.StripesDone}/{run.StripesTotal} stripes"
+            : $"finished {run.Finished?.UtcDateTime:yyyy-MM-dd HH:mm:ss}{runs}, {run.StripesDone} stripes";
         Console.WriteLine($"{what}: {state}, {run.ShardsRewritten} shards rewritten, {Size(run.Bytes)} at {Size((long)run.BytesPerSecond)}/s");
         foreach (var problem in run.Problems)
             Console.WriteLine($"  {problem}");

@@ -320,6 +320,8 @@ public sealed record StoreShare([property: Id(0)] string Store, [property: Id(1)
 /// <param name="BytesPerSecond">Rate so far.</param>
 /// <param name="Eta">Estimated end (null when unknown or done).</param>
 /// <param name="Problems">Shards found corrupt or missing, and stripes it could not repair, with reasons (at most 100).</param>
+/// <param name="WorkLeft">Not running, and its last run ended with work it could not do yet (too few live stores, a stopped run); the next rebuild continues this progress.</param>
+/// <param name="Runs">Runs it took so far: a rebuild that ended with work left (too few live stores) continues in the next run, with the same start and added totals; a scrub is one run.</param>
 [GenerateSerializer, Immutable, Alias("poolai.MaintenanceProgress")]
 public sealed record MaintenanceProgress(
     [property: Id(0)] bool Running,
@@ -331,7 +333,9 @@ public sealed record MaintenanceProgress(
     [property: Id(6)] DateTimeOffset? Finished,
     [property: Id(7)] double BytesPerSecond,
     [property: Id(8)] DateTimeOffset? Eta,
-    [property: Id(9)] IReadOnlyList<string> Problems);
+    [property: Id(9)] IReadOnlyList<string> Problems,
+    [property: Id(10)] int Runs = 1,
+    [property: Id(11)] bool WorkLeft = false);
 
 /// <summary>A stripe and the file it belongs to.</summary>
 /// <param name="Path">The file (or upload target).</param>

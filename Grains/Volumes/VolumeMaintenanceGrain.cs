@@ -158,10 +158,15 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
         _ = _scrubTask.ContinueWith(_ => _scrubTask = null, TaskScheduler.Current);
     }
 
-    /// <summary>One rebuild (stripes with shards on dead stores or reported damaged) or one scrub (every stripe, every shard read and checked); a rebuild repeats until nothing is left that it can fix.</summary>
+    /// <summary>
+    /// One rebuild (stripes with shards on dead stores or reported damaged) or one scrub (every stripe, every shard read
+    /// and checked); a rebuild repeats until nothing is left that it can fix. A rebuild that starts while the last one
+    /// ended with work left (too few live stores, a store joining midway) continues its progress — same start, totals
+    /// added, <see cref="MaintenanceProgress.Runs"/> counted — so status shows the whole way back to full redundancy.
+    /// </summary>
     private async Task RunAsync(bool scrub)
     {
-        var run = new Run(clock.GetUtcNow());
+        var run = scrub ? new Run(clock.GetUtcNow()) : _repair is { Complete: false } unfinished ? unfinished.Resume() : new Run(clock.GetUtcNow());
         if (scrub)
             _scrub = run;
         else
@@ -189,7 +194,11 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
                     .Where(w => w.Missing.Count > 0)
                     .ToList();
                 if (work.Count == 0)
+                {
+                    run.Completed();
                     break;
+                }
+
                 run.Add(work.Count);
                 var io = new StripeIo(grains, Name, volume.Layout, key);
                 // Where rebuilt shards may go: a draining store is read from but never written to.
@@ -218,7 +227,10 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
                 if (replacements.Count > 0)
                     await Volume.ReplaceShardsAsync(replacements);
                 if (scrub)
+                {
+                    run.Completed();
                     break;
+                }
             }
         }
         catch (Exception e)
@@ -392,7 +404,7 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
     [LoggerMessage(Level = LogLevel.Warning, Message = "Volume {Volume}: store {Store} failed its storage audit: {Reason}")]
     private static partial void LogAuditFailed(ILogger logger, string volume, string store, string reason);
 
-    /// <summary>Progress of one rebuild or scrub, updated from many threads.</summary>
+    /// <summary>Progress of one rebuild or scrub (a rebuild in one run or several), updated from many threads.</summary>
     private sealed class Run(DateTimeOffset started)
     {
         private readonly List<string> _problems = [];
@@ -400,7 +412,26 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
         private long _done;
         private long _rewritten;
         private long _bytes;
+        private int _runs = 1;
+        private long _rewrittenBefore; // by the earlier runs it continues
+        private long _totalBefore;
+        private volatile bool _complete;
         private DateTimeOffset? _finished;
+
+        /// <summary>True when its last pass found nothing left to do (false while running, and after a run that ended with work left).</summary>
+        public bool Complete => _complete;
+
+        public void Completed() => _complete = true;
+
+        /// <summary>Continues this progress in another run: running again, same start, totals kept.</summary>
+        public Run Resume()
+        {
+            Interlocked.Increment(ref _runs);
+            _rewrittenBefore = Interlocked.Read(ref _rewritten);
+            _totalBefore = Interlocked.Read(ref _total);
+            _finished = null;
+            return this;
+        }
 
         public void Add(long stripes) => Interlocked.Add(ref _total, stripes);
 
@@ -425,8 +456,8 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
 
         public void Finish(DateTimeOffset at) => _finished = at;
 
-        /// <summary>Finished having rewritten nothing while it had work.</summary>
-        public bool Fruitless => _finished is not null && Interlocked.Read(ref _rewritten) == 0 && Interlocked.Read(ref _total) > 0;
+        /// <summary>Its last run finished having rewritten nothing while it had work.</summary>
+        public bool Fruitless => _finished is not null && Interlocked.Read(ref _rewritten) == _rewrittenBefore && Interlocked.Read(ref _total) > _totalBefore;
 
         public DateTimeOffset FinishedAt => _finished ?? DateTimeOffset.MaxValue;
 
@@ -439,7 +470,7 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
             var total = Interlocked.Read(ref _total);
             DateTimeOffset? eta = _finished is null && done > 0 && total > done ? now + TimeSpan.FromSeconds(seconds * (total - done) / done) : null;
             lock (_problems)
-                return new MaintenanceProgress(_finished is null, total, done, Interlocked.Read(ref _rewritten), Interlocked.Read(ref _bytes), started, _finished, rate, eta, [.. _problems]);
+                return new MaintenanceProgress(_finished is null, total, done, Interlocked.Read(ref _rewritten), Interlocked.Read(ref _bytes), started, _finished, rate, eta, [.. _problems], Volatile.Read(ref _runs), _finished is not null && !_complete);
         }
     }
 }

@@ -72,6 +72,19 @@ public sealed class AdminApiTests
         Assert.AreEqual("Active", (await JsonAsync(await admin.GetAsync($"api/admin/workers/{id}"), HttpStatusCode.OK)).GetProperty("status").GetString());
     }
 
+    /// <summary>The worker's balance over HTTP, with the ledger's entries (sequence → total) as they were when it was read.</summary>
+    private static async Task<(decimal Balance, Dictionary<long, decimal> Entries)> BalanceAsync(HttpClient http, string worker)
+    {
+        while (true)
+        {
+            var first = await _gateway.Pool.GetRewardHistoryAsync(worker, limit: 1000);
+            var balance = (await JsonAsync(await http.GetAsync($"api/rewards/{worker}"), HttpStatusCode.OK)).GetProperty("balance").GetDecimal();
+            var second = await _gateway.Pool.GetRewardHistoryAsync(worker, limit: 1000);
+            if (first.Entries.Select(e => e.Sequence).SequenceEqual(second.Entries.Select(e => e.Sequence)))
+                return (balance, second.Entries.ToDictionary(e => e.Sequence, e => e.Total));
+        }
+    }
+
     [TestMethod]
     public async Task AnAdminCorrectsARewardAndTheBalanceFollows()
     {
@@ -94,7 +107,9 @@ public sealed class AdminApiTests
             await Task.Delay(200);
         }
 
-        var before = (await JsonAsync(await developer.GetAsync($"api/rewards/{worker}"), HttpStatusCode.OK)).GetProperty("balance").GetDecimal();
+        // The worker may be credited for other work meanwhile (storage it holds is paid when audited): each balance is
+        // read between two identical reads of the ledger, so what else landed can be told apart from the correction.
+        var (before, entriesBefore) = await BalanceAsync(developer, worker);
         var sequence = credit.GetProperty("sequence").GetInt64();
         var total = credit.GetProperty("total").GetDecimal();
         var tooMuch = await JsonAsync(await admin.PostAsJsonAsync($"api/admin/rewards/{worker}/corrections", new { sequence, amount = total + 1, reason = "test" }), HttpStatusCode.BadRequest);
@@ -104,8 +119,9 @@ public sealed class AdminApiTests
         var correction = await JsonAsync(await admin.PostAsJsonAsync($"api/admin/rewards/{worker}/corrections", new { sequence, reason = "duplicate prompt" }), HttpStatusCode.OK);
         Assert.AreEqual(-total, correction.GetProperty("total").GetDecimal());
         Assert.AreEqual(sequence, correction.GetProperty("corrects").GetInt64());
-        var after = (await JsonAsync(await developer.GetAsync($"api/rewards/{worker}"), HttpStatusCode.OK)).GetProperty("balance").GetDecimal();
-        Assert.AreEqual(before - total, after);
+        var (after, entriesAfter) = await BalanceAsync(developer, worker);
+        var others = entriesAfter.Where(e => !entriesBefore.ContainsKey(e.Key) && e.Key != correction.GetProperty("sequence").GetInt64()).Sum(e => e.Value);
+        Assert.AreEqual(before - total + others, after);
         await JsonAsync(await developer.GetAsync("api/leaderboard?period=all&top=5"), HttpStatusCode.OK);
         await JsonAsync(await developer.GetAsync("api/leaderboard?period=decade"), HttpStatusCode.BadRequest);
 

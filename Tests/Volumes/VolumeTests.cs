@@ -222,16 +222,35 @@ public sealed class VolumeRebuildTests
         Assert.AreEqual((0L, degraded.Stripes, 0L), (degraded.Healthy, degraded.Degraded, degraded.Lost), "every stripe short of one shard");
         Assert.IsTrue(degraded.Stores.All(s => s.Alive), string.Join(", ", degraded.Stores));
         CollectionAssert.AreEqual(content, await pool.GetAsync("quorum", "a.bin"));
+        // The rebuild tries, finds no store to place the missing shards on, and waits with its work left.
+        var waiting = await WaitForAsync(pool, "quorum", r => r is { WorkLeft: true }, TimeSpan.FromSeconds(60));
 
         // A store joins: the rebuild places the missing shards on it, and every stripe is whole.
         await pool.Cluster.StartAdditionalSiloAsync();
         var health = await pool.WaitForHealthyAsync("quorum", TimeSpan.FromMinutes(2));
         Assert.AreEqual(3, health.Stores.Count(s => s.Shards == health.Stripes), string.Join(", ", health.Stores));
         Assert.IsTrue(health.Repair is { ShardsRewritten: > 0 }, $"{health.Repair}");
+        // One rebuild in several runs: the progress continued from the run that waited, not a fresh one.
+        Assert.AreEqual((waiting.Started, false), (health.Repair!.Started, health.Repair.WorkLeft), $"{health.Repair}");
+        Assert.IsTrue(health.Repair.Runs >= 2, $"{health.Repair}");
+        Assert.AreEqual(health.Stripes, health.Repair.ShardsRewritten, "one missing shard per stripe, each placed once");
 
         // Two of the three first stores gone now: the bytes come back from the survivor and the rebuilt shards.
         await pool.Cluster.KillSiloAsync(pool.Cluster.Silos[1]);
         CollectionAssert.AreEqual(content, await pool.GetAsync("quorum", "a.bin"));
+    }
+
+    private static async Task<MaintenanceProgress> WaitForAsync(VolumeCluster pool, string volume, Func<MaintenanceProgress?, bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var repair = (await pool.Volumes.Volume(volume).GetHealthAsync()).Repair;
+            if (condition(repair))
+                return repair!;
+            Assert.IsTrue(DateTime.UtcNow < deadline, $"volume {volume}: rebuild {repair}");
+            await Task.Delay(200);
+        }
     }
 }
 
