@@ -34,6 +34,13 @@ public interface IStoreDirectoryGrain : IGrainWithStringKey
     /// </summary>
     [Alias("SetDraining")]
     Task<StoreView?> SetDrainingAsync(string storeId, string? reason);
+
+    /// <summary>
+    /// The 32-byte key that shard tokens are signed with (derived from the pool's volume master key), for trusted silos
+    /// whose shard transport checks the tokens that volumes hand to writers and readers.
+    /// </summary>
+    [Alias("GetTransportKey")]
+    Task<byte[]> GetTransportKeyAsync();
 }
 
 /// <summary>Trusted chunk store or an open miner's.</summary>
@@ -53,13 +60,19 @@ public enum StoreKind
 /// <param name="Kind">Trusted or open.</param>
 /// <param name="Silo">The trusted silo it lives on (null for open miners).</param>
 /// <param name="CapacityBytes">Most bytes the store offers (0: its free disk space).</param>
+/// <param name="DataEndpoint">
+/// Base URL of the silo's shard transport (<c>http://HOST:PORT</c>): writers and readers holding a shard token put and
+/// get shards there directly, without the Orleans gateway hop; null when the silo has none (readers and writers then
+/// call the store's grain).
+/// </param>
 [GenerateSerializer, Immutable, Alias("poolai.StoreRegistration")]
 public sealed record StoreRegistration(
     [property: Id(0)] string StoreId,
     [property: Id(1)] string Host,
     [property: Id(2)] StoreKind Kind,
     [property: Id(3)] SiloAddress? Silo,
-    [property: Id(4)] long CapacityBytes);
+    [property: Id(4)] long CapacityBytes,
+    [property: Id(5)] string? DataEndpoint = null);
 
 /// <summary>A store as the directory sees it.</summary>
 /// <param name="Registration">What it announced last.</param>

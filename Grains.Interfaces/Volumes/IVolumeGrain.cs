@@ -158,6 +158,7 @@ public sealed record VolumeView(
 /// <param name="Encrypt">Encrypt every shard (else only those on open miners).</param>
 /// <param name="DataKey">The volume's AES-256 key, 32 bytes, unwrapped for this trusted writer.</param>
 /// <param name="ShardsToStore">Shards of each stripe that must be stored (the volume's write quorum, K to K + M; 0 for all K + M); a shard that no store took is recorded missing (<see cref="ShardRecord.Missing"/>).</param>
+/// <param name="DataToken">A shard token for this volume (put and get, valid for the write lease) for the stores' shard transport (<see cref="StoreRegistration.DataEndpoint"/>); null when none is issued.</param>
 [GenerateSerializer, Immutable, Alias("poolai.WriteGrant")]
 public sealed record WriteGrant(
     [property: Id(0)] Guid Write,
@@ -167,7 +168,8 @@ public sealed record WriteGrant(
     [property: Id(4)] IReadOnlyList<StoreRegistration> Stores,
     [property: Id(5)] bool Encrypt,
     [property: Id(6)] byte[] DataKey,
-    [property: Id(7)] int ShardsToStore = 0);
+    [property: Id(7)] int ShardsToStore = 0,
+    [property: Id(8)] string? DataToken = null);
 
 /// <summary>A finished write: its length, hashes and stripes.</summary>
 /// <param name="Length">File length, bytes.</param>
@@ -239,12 +241,16 @@ public sealed record VolumeFile(
 /// <param name="Layout">The volume's layout.</param>
 /// <param name="Extents">The extents in file order.</param>
 /// <param name="DataKey">The volume's AES-256 key when a shard is encrypted, else empty.</param>
+/// <param name="DataToken">A read-only shard token for this volume (an hour) for the stores' shard transport; null when none is issued.</param>
+/// <param name="DataEndpoints">The shard transport of each store that has one, by store id (<see cref="StoreRegistration.DataEndpoint"/>).</param>
 [GenerateSerializer, Immutable, Alias("poolai.FileLayout")]
 public sealed record FileLayout(
     [property: Id(0)] VolumeFile File,
     [property: Id(1)] VolumeLayout Layout,
     [property: Id(2)] IReadOnlyList<FileExtent> Extents,
-    [property: Id(3)] byte[] DataKey);
+    [property: Id(3)] byte[] DataKey,
+    [property: Id(4)] string? DataToken = null,
+    [property: Id(5)] IReadOnlyDictionary<string, string>? DataEndpoints = null);
 
 /// <summary>Part of a file written by one write.</summary>
 /// <param name="Write">The write.</param>

@@ -67,7 +67,8 @@ public sealed partial class VolumeGrain(
         var write = Guid.NewGuid();
         S.Pending[write] = new PendingWrite(path, clock.GetUtcNow(), null, [.. stores.Select(s => s.StoreId)]);
         await _writes.WriteAsync();
-        return new WriteGrant(write, path, volume.Layout, volume.ShardBytes, stores, volume.Encrypt, DataKey, volume.ShardsToStore);
+        return new WriteGrant(write, path, volume.Layout, volume.ShardBytes, stores, volume.Encrypt, DataKey, volume.ShardsToStore,
+            ShardTokens.Issue(keyring.ShardTransportKey, Name, write: true, clock.GetUtcNow() + options.Value.WriteLease));
     }
 
     /// <inheritdoc />
@@ -101,15 +102,23 @@ public sealed partial class VolumeGrain(
     }
 
     /// <inheritdoc />
-    public Task<FileLayout> OpenFileAsync(string path)
+    public async Task<FileLayout> OpenFileAsync(string path)
     {
         var volume = Volume;
         path = VolumeNames.CheckPath(path);
         if (!S.Files.TryGetValue(path, out var file))
             throw new VolumeNotFoundException(Name, path);
         var encrypted = file.Extents.Any(e => e.Stripes.Any(s => s.Shards.Any(h => h.Encrypted)));
-        return Task.FromResult(new FileLayout(file.File, volume.Layout, file.Extents, encrypted ? DataKey : []));
+        var holders = file.Extents.SelectMany(e => e.Stripes).SelectMany(s => s.Shards).Select(h => h.Store).ToHashSet(StringComparer.Ordinal);
+        var endpoints = (await AllStoresAsync())
+            .Where(s => s.Registration.DataEndpoint is not null && s.Registration.Kind == StoreKind.Trusted && holders.Contains(s.StoreId))
+            .ToDictionary(s => s.StoreId, s => s.Registration.DataEndpoint!, StringComparer.Ordinal);
+        return new FileLayout(file.File, volume.Layout, file.Extents, encrypted ? DataKey : [],
+            endpoints.Count > 0 ? ShardTokens.Issue(keyring.ShardTransportKey, Name, write: false, clock.GetUtcNow() + ReadTokenLifetime) : null, endpoints);
     }
+
+    /// <summary>How long the read token of a file's layout is valid: a read that lasts longer gets its shards through the stores' grains.</summary>
+    public static readonly TimeSpan ReadTokenLifetime = TimeSpan.FromHours(1);
 
     /// <inheritdoc />
     public Task<VolumeListing> ListAsync(ListRequest request)

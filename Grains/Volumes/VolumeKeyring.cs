@@ -17,12 +17,16 @@ public sealed class VolumeKeyring
     public const string MasterKeyKey = "PoolAI:Volumes:MasterKey";
 
     private readonly Lazy<byte[]> _master;
+    private byte[]? _transport;
 
     /// <summary>Reads the master key from <paramref name="configuration"/> when it is first needed.</summary>
     public VolumeKeyring(IConfiguration configuration) => _master = new(() =>
         configuration[MasterKeyKey] is { Length: > 0 } text
             ? Convert.FromBase64String(text) is { Length: 32 } key ? key : throw new InvalidOperationException($"{MasterKeyKey} must be base64 of 32 bytes")
             : PoolSecrets.LoadOrCreate("volumes.key", 32));
+
+    /// <summary>The key shard tokens are signed with (<see cref="ShardTokens.DeriveKey"/> of the master key).</summary>
+    public byte[] ShardTransportKey => _transport ??= ShardTokens.DeriveKey(_master.Value);
 
     /// <summary>A new data key for <paramref name="volume"/>, wrapped: nonce (12) ‖ ciphertext (32) ‖ tag (16).</summary>
     public byte[] NewWrappedKey(string volume) => Wrap(volume, RandomNumberGenerator.GetBytes(32));

@@ -15,7 +15,7 @@ namespace PoolAI.Volumes;
 /// </summary>
 [CoordinatorFilter]
 [Reentrant]
-public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOptions<VolumeOptions> options, TimeProvider clock, ILogger<VolumeMaintenanceGrain> logger) : Grain, IVolumeMaintenanceGrain
+public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOptions<VolumeOptions> options, TimeProvider clock, VolumeKeyring keyring, ILogger<VolumeMaintenanceGrain> logger) : Grain, IVolumeMaintenanceGrain
 {
     private const int MaxProblems = 100;
     private readonly Dictionary<(Guid, int, int), ShardDamage> _damage = [];
@@ -200,7 +200,12 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
                 }
 
                 run.Add(work.Count);
-                var io = new StripeIo(grains, Name, volume.Layout, key);
+                // Shards move over the stores' shard transport where they have one (a token of its own, for this pass).
+                var io = new StripeIo(grains, Name, volume.Layout, key)
+                {
+                    DataToken = ShardTokens.Issue(keyring.ShardTransportKey, Name, write: true, now + TimeSpan.FromHours(6)),
+                    Endpoints = store => stores.TryGetValue(store, out var view) ? view.Registration.DataEndpoint : null,
+                };
                 // Where rebuilt shards may go: a draining store is read from but never written to.
                 var live = StripePlacement.Targets(stores.Values);
                 if (!scrub)

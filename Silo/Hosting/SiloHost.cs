@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Orleans.Dashboard;
 using PoolAI.Libraries;
 using PoolAI.Silo.Miners;
+using PoolAI.Volumes;
 
 namespace PoolAI.Silo.Hosting;
 
@@ -49,6 +50,7 @@ public static class SiloHost
             {
                 app.MapOrleansDashboard("/dashboard");
                 app.MapGet("/", () => Results.Redirect("/dashboard"));
+                app.MapShardTransport();
             }
             await app.RunAsync();
             return Environment.ExitCode;

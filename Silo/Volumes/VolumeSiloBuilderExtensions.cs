@@ -34,6 +34,7 @@ public static class VolumeSiloBuilderExtensions
                 return new ShardStoreSet(worker, o.Directory is { Length: > 0 } d ? d : Path.Combine(PoolSecrets.Home, "chunks"), o.Drives, o.FlushToDisk);
             });
             silo.Services.AddSingleton(services => services.GetRequiredService<ShardStoreSet>().Primary);
+            silo.Services.AddSingleton<ShardTransportServer>();
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ChunkStoreAnnouncer>();
         }
 

@@ -174,7 +174,9 @@ public sealed class VolumeProcessTests
             await using var connection = await PoolConnection.OpenAsync(cluster.Client);
             var grains = connection.Services.GetService(typeof(IClusterClient)) as IGrainFactory ?? throw new InvalidOperationException();
             await WaitForStoresAsync(grains, 4, StoreKind.Trusted, 4);
+            var endpoints = await WaitForTransportsAsync(grains, 4);
             var volumes = connection.Volumes;
+            var moved = ShardTransport.Counts;
 
             // Encryption at rest: a marker written in a file appears in no shard file.
             await volumes.CreateAsync("secret", new VolumeSpec("rs:2+1", Encrypt: true));
@@ -248,6 +250,35 @@ public sealed class VolumeProcessTests
             var again = new MemoryStream();
             await volumes.ReadAsync("plain", "data.bin", again);
             CollectionAssert.AreEqual(content, again.ToArray());
+
+            // The shards went straight to and from the miners over their shard transport, not through the coordinator.
+            var now = ShardTransport.Counts;
+            Assert.IsTrue(now.Puts - moved.Puts >= 6 && now.Gets - moved.Gets >= 6, $"shard transport: {moved} before, {now} after");
+            // Without a token the pool issued for the volume, a miner's transport stores and serves nothing.
+            var (store, endpoint) = endpoints.First();
+            var shardId = ShardIds.Of("plain", layout.Extents[0].Write, 0, 1);
+            using var http = new HttpClient();
+            async Task<(System.Net.HttpStatusCode, string)> Put(string id, string? token)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Put, $"{endpoint}/shards?store={store}&id={Uri.EscapeDataString(id)}") { Content = new ByteArrayContent(new byte[16]) };
+                if (token is not null)
+                    request.Headers.Add(ShardTokens.Header, token);
+                using var response = await http.SendAsync(request);
+                return (response.StatusCode, string.Join("", response.Headers.GetValues("X-PoolAI-Detail")));
+            }
+
+            var forged = ShardTokens.Issue(new byte[32], "plain", write: true, DateTimeOffset.UtcNow.AddHours(1));
+            Assert.AreEqual((System.Net.HttpStatusCode.Forbidden, $"no shard token (header {ShardTokens.Header})"), await Put(shardId, null));
+            Assert.AreEqual((System.Net.HttpStatusCode.Forbidden, "the shard token's signature does not match (not issued by this pool)"), await Put(shardId, forged));
+            var readOnly = (await volumes.Volume("plain").OpenFileAsync("data.bin")).DataToken!;
+            Assert.AreEqual((System.Net.HttpStatusCode.Forbidden, "the shard token allows reads only"), await Put(shardId, readOnly));
+            Assert.AreEqual((System.Net.HttpStatusCode.Forbidden, "the shard token is for volume 'plain', not 'secret'"), await Put(ShardIds.Of("secret", Guid.NewGuid(), 0, 0), readOnly));
+            Assert.AreEqual((System.Net.HttpStatusCode.BadRequest, "id: '../x' is not a shard id (VOLUME/WRITE/STRIPE.SHARD)"), await Put("../x", readOnly));
+            using (var get = new HttpRequestMessage(HttpMethod.Get, $"{endpoint}/shards?store={store}&id={Uri.EscapeDataString(shardId)}"))
+                Assert.AreEqual(System.Net.HttpStatusCode.Forbidden, (await http.SendAsync(get)).StatusCode, "a get needs a token too");
+            again.SetLength(0);
+            await volumes.ReadAsync("plain", "data.bin", again);
+            CollectionAssert.AreEqual(content, again.ToArray(), "the refused puts changed nothing");
         }
         finally
         {
@@ -304,6 +335,21 @@ public sealed class VolumeProcessTests
                 return;
             Assert.IsTrue(DateTime.UtcNow < deadline, $"stores: {string.Join(", ", stores.Select(s => $"{s.StoreId} {s.Registration.Kind} {(s.Alive ? "alive" : "dead")}"))}");
             await Task.Delay(500);
+        }
+    }
+
+    /// <summary>Waits until <paramref name="count"/> live trusted stores announce a shard transport; returns their endpoints by store id.</summary>
+    private static async Task<Dictionary<string, string>> WaitForTransportsAsync(IGrainFactory grains, int count)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (true)
+        {
+            var stores = await grains.GetGrain<IStoreDirectoryGrain>(IStoreDirectoryGrain.Default).GetStoresAsync();
+            var endpoints = stores.Where(s => s.Alive && s.Registration.DataEndpoint is not null).ToDictionary(s => s.StoreId, s => s.Registration.DataEndpoint!);
+            if (endpoints.Count >= count)
+                return endpoints;
+            Assert.IsTrue(DateTime.UtcNow < deadline, $"shard transports: {string.Join(", ", stores.Select(s => $"{s.StoreId} {s.Registration.DataEndpoint ?? "none"}"))}");
+            await Task.Delay(250);
         }
     }
 

@@ -39,6 +39,12 @@ public sealed class StripeIo
     /// <summary>Its layout.</summary>
     public VolumeLayout Layout { get; }
 
+    /// <summary>A shard token for this volume (<see cref="ShardTokens"/>): with it, shards move over the stores' shard transport (<see cref="ShardTransport"/>) where a store has one; null to always call the stores' grains.</summary>
+    public string? DataToken { get; init; }
+
+    /// <summary>The shard transport endpoint of a store by id, for reads (writes take it from the store's registration); null when none is known.</summary>
+    public Func<string, string?>? Endpoints { get; init; }
+
     /// <summary>How long one store may take to answer before its shard counts as unavailable.</summary>
     public TimeSpan ShardTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
@@ -89,7 +95,10 @@ public sealed class StripeIo
         var stored = encrypt ? ShardCrypto.Encrypt(_key, id, plaintext) : plaintext;
         var checksum = XxHash128.Hash(stored);
         var tickets = Tickets(stored);
-        var receipt = await ShardStores.Of(_grains, store.StoreId).PutShardAsync(id, stored).WaitAsync(ShardTimeout);
+        var receipt = DataToken is { } token && store.Kind == StoreKind.Trusted && store.DataEndpoint is { } endpoint
+            ? await ShardTransport.TryPutAsync(endpoint, token, store.StoreId, id, stored)
+            : null;
+        receipt ??= await ShardStores.Of(_grains, store.StoreId).PutShardAsync(id, stored).WaitAsync(ShardTimeout);
         if (!receipt.Checksum.AsSpan().SequenceEqual(checksum) || receipt.Bytes != stored.Length)
             throw new InvalidDataException($"store {store.StoreId} acknowledged other bytes than it was sent for {id}");
         return new ShardRecord(store.StoreId, checksum, encrypt, tickets);
@@ -115,10 +124,13 @@ public sealed class StripeIo
             return null;
         }
 
-        ShardRead read;
+        ShardRead? read;
         try
         {
-            read = await ShardStores.Of(_grains, record.Store).GetShardAsync(id, 0, int.MaxValue).WaitAsync(ShardTimeout);
+            read = DataToken is { } token && Endpoints?.Invoke(record.Store) is { } endpoint
+                ? await ShardTransport.TryGetAsync(endpoint, token, record.Store, id)
+                : null;
+            read ??= await ShardStores.Of(_grains, record.Store).GetShardAsync(id, 0, int.MaxValue).WaitAsync(ShardTimeout);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -28,7 +28,11 @@ public sealed class VolumeReadStream : Stream
         _volume = volume;
         _alive = alive;
         _readAhead = readAhead;
-        _io = new StripeIo(grains, name, file.Layout, file.DataKey);
+        _io = new StripeIo(grains, name, file.Layout, file.DataKey)
+        {
+            DataToken = file.DataToken,
+            Endpoints = file.DataEndpoints is { Count: > 0 } endpoints ? store => endpoints.GetValueOrDefault(store) : null,
+        };
         _position = offset;
         _end = offset + length;
         long start = 0;

@@ -21,6 +21,8 @@ public sealed class VolumeWriteStream : Stream
     private readonly SemaphoreSlim _inFlight;
     private readonly long _stripeBytes;
     private readonly IProgress<long>? _progress;
+    private Task _sha256Done = Task.CompletedTask;
+    private Task _md5Done = Task.CompletedTask;
     private byte[] _buffer;
     private int _filled;
     private long _length;
@@ -31,7 +33,7 @@ public sealed class VolumeWriteStream : Stream
         _volume = volume;
         _grant = grant;
         _commit = commit;
-        _io = new StripeIo(grains, name, grant.Layout, grant.DataKey);
+        _io = new StripeIo(grains, name, grant.Layout, grant.DataKey) { DataToken = grant.DataToken };
         _stripeBytes = StripeGeometry.StripeDataBytes(grant.Layout, grant.ShardBytes);
         _buffer = new byte[_stripeBytes];
         _inFlight = new SemaphoreSlim(stripesInFlight, stripesInFlight);
@@ -63,8 +65,6 @@ public sealed class VolumeWriteStream : Stream
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_done, this);
-        _sha256.AppendData(buffer.Span);
-        _md5.AppendData(buffer.Span);
         _length += buffer.Length;
         while (buffer.Length > 0)
         {
@@ -94,6 +94,7 @@ public sealed class VolumeWriteStream : Stream
         try
         {
             var stripes = await Task.WhenAll(_stripes);
+            await Task.WhenAll(_sha256Done, _md5Done);
             _done = true;
             var md5 = _md5.GetHashAndReset();
             var commit = new FileCommit(_length, _sha256.GetHashAndReset(), $"\"{Convert.ToHexStringLower(md5)}\"", stripes);
@@ -131,6 +132,7 @@ public sealed class VolumeWriteStream : Stream
             await AbortQuietlyAsync();
         }
 
+        await Task.WhenAll(_sha256Done, _md5Done).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _sha256.Dispose();
         _md5.Dispose();
         await base.DisposeAsync();
@@ -152,6 +154,12 @@ public sealed class VolumeWriteStream : Stream
         var index = _stripes.Count;
         _buffer = new byte[_stripeBytes];
         _filled = 0;
+        // The file's SHA-256 and MD5 each follow the stripes in order on a chain of their own, beside the encoding and
+        // the puts (one core hashes no faster than about 1.3 GB/s and 0.6 GB/s here); a stripe's slot is free once both
+        // have read it, so the chains hold at most the stripes in flight.
+        var hashed = Task.WhenAll(
+            _sha256Done = _sha256Done.ContinueWith(_ => _sha256.AppendData(data, 0, length), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default),
+            _md5Done = _md5Done.ContinueWith(_ => _md5.AppendData(data, 0, length), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default));
         _stripes.Add(Task.Run(async () =>
         {
             try
@@ -162,6 +170,7 @@ public sealed class VolumeWriteStream : Stream
             }
             finally
             {
+                await hashed;
                 _inFlight.Release();
             }
         }, CancellationToken.None));

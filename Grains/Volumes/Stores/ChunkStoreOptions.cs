@@ -26,4 +26,11 @@ public sealed class ChunkStoreOptions
 
     /// <summary>fsync each shard before it is renamed into place.</summary>
     public bool FlushToDisk { get; set; } = true;
+
+    /// <summary>
+    /// Where writers and readers reach this silo's shard transport: empty (the default) for the web server's own address,
+    /// with a wildcard host replaced by the silo's advertised IP; a URL (<c>http://10.0.0.5:8080</c>) when they must use
+    /// another (a proxy, a NAT); <c>none</c> to announce no transport (shards then move through the stores' grains).
+    /// </summary>
+    public string? DataEndpoint { get; set; }
 }

@@ -20,6 +20,7 @@ public sealed partial class StoreDirectoryGrain(
     [PersistentState("storedirectory", PoolKeys.Storage)] IPersistentState<StoreDirectoryState> state,
     IClusterMembershipService membership,
     TimeProvider clock,
+    VolumeKeyring keyring,
     ILogger<StoreDirectoryGrain> logger) : Grain, IStoreDirectoryGrain
 {
     /// <summary>Silence after which a store that membership cannot vouch for is dead: three missed announcements.</summary>
@@ -49,6 +50,9 @@ public sealed partial class StoreDirectoryGrain(
         if (known is null || known.DeadSince is not null || known.Registration != store || _unsaved)
             await SaveAsync();
     }
+
+    /// <inheritdoc />
+    public Task<byte[]> GetTransportKeyAsync() => Task.FromResult(keyring.ShardTransportKey);
 
     /// <inheritdoc />
     public async Task UnregisterAsync(string storeId, string reason)
