@@ -10,6 +10,7 @@ public sealed class PoolProcess : IDisposable
 {
     private readonly Process _process;
     private readonly System.Text.StringBuilder _log = new();
+    private string? _home;
 
     private PoolProcess(Process process, int siloPort, int httpPort)
     {
@@ -41,14 +42,19 @@ public sealed class PoolProcess : IDisposable
             start.ArgumentList.Add(arg);
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add($"http://127.0.0.1:{httpPort}");
-        start.Environment["POOLAI_HOME"] = Path.Combine(Path.GetTempPath(), $"poolai-proc-{Guid.NewGuid():N}");
+        var home = Path.Combine(Path.GetTempPath(), $"poolai-proc-{Guid.NewGuid():N}");
+        start.Environment["POOLAI_HOME"] = home;
         start.Environment["PoolAI__Cluster__SiloPort"] = siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["PoolAI__Cluster__GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["PoolAI__Worker__WorkerId"] = $"{Path.GetFileNameWithoutExtension(assembly)}-{siloPort}";
         start.Environment["Logging__LogLevel__Default"] = "Information";
         foreach (var (key, value) in environment)
             start.Environment[key] = value;
-        var pool = new PoolProcess(Process.Start(start)!, siloPort, httpPort);
+        var pool = new PoolProcess(Process.Start(start)!, siloPort, httpPort)
+        {
+            // Its own home goes with it (chunk stores fill a disk fast); a home the caller chose stays.
+            _home = environment.ContainsKey("POOLAI_HOME") ? null : home,
+        };
         pool._process.OutputDataReceived += (_, e) => pool.Append(e.Data);
         pool._process.ErrorDataReceived += (_, e) => pool.Append(e.Data);
         pool._process.BeginOutputReadLine();
@@ -120,6 +126,20 @@ public sealed class PoolProcess : IDisposable
             _process.Kill(entireProcessTree: true);
         _process.WaitForExit();
         _process.Dispose();
+        if (_home is not null && Directory.Exists(_home))
+        {
+            try
+            {
+                Directory.Delete(_home, recursive: true);
+            }
+            catch (IOException)
+            {
+                // a file still held open by a child that outlived the kill: left to the temp cleaner
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
     }
 
     private void Append(string? line)

@@ -327,7 +327,7 @@ public sealed record StoreShare([property: Id(0)] string Store, [property: Id(1)
 /// <param name="Eta">Estimated end (null when unknown or done).</param>
 /// <param name="Problems">Shards found corrupt or missing, and stripes it could not repair, with reasons (at most 100).</param>
 /// <param name="WorkLeft">Not running, and its last run ended with work it could not do yet (too few live stores, a stopped run); the next rebuild continues this progress.</param>
-/// <param name="Runs">Runs it took so far: a rebuild that ended with work left (too few live stores) continues in the next run, with the same start and added totals; a scrub is one run.</param>
+/// <param name="Runs">Runs it took so far: a rebuild that ended with work left (too few live stores) continues in the next run, with the same start and the shards and bytes added up (the stripe counts are the current run's); a scrub is one run.</param>
 [GenerateSerializer, Immutable, Alias("poolai.MaintenanceProgress")]
 public sealed record MaintenanceProgress(
     [property: Id(0)] bool Running,

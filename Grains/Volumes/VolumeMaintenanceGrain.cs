@@ -419,7 +419,6 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
         private long _bytes;
         private int _runs = 1;
         private long _rewrittenBefore; // by the earlier runs it continues
-        private long _totalBefore;
         private volatile bool _complete;
         private DateTimeOffset? _finished;
 
@@ -428,12 +427,16 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
 
         public void Completed() => _complete = true;
 
-        /// <summary>Continues this progress in another run: running again, same start, totals kept.</summary>
+        /// <summary>
+        /// Continues this progress in another run: running again, same start, shards rewritten and bytes kept; the stripes
+        /// to visit are the new run's (those the earlier runs could not finish are visited again).
+        /// </summary>
         public Run Resume()
         {
             Interlocked.Increment(ref _runs);
             _rewrittenBefore = Interlocked.Read(ref _rewritten);
-            _totalBefore = Interlocked.Read(ref _total);
+            Interlocked.Exchange(ref _total, 0);
+            Interlocked.Exchange(ref _done, 0);
             _finished = null;
             return this;
         }
@@ -462,7 +465,7 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
         public void Finish(DateTimeOffset at) => _finished = at;
 
         /// <summary>Its last run finished having rewritten nothing while it had work.</summary>
-        public bool Fruitless => _finished is not null && Interlocked.Read(ref _rewritten) == _rewrittenBefore && Interlocked.Read(ref _total) > _totalBefore;
+        public bool Fruitless => _finished is not null && Interlocked.Read(ref _rewritten) == _rewrittenBefore && Interlocked.Read(ref _total) > 0;
 
         public DateTimeOffset FinishedAt => _finished ?? DateTimeOffset.MaxValue;
 

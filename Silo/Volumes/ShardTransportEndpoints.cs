@@ -35,7 +35,10 @@ public static class ShardTransportEndpoints
         return app;
     }
 
-    /// <summary>The URL to announce: the configured one, or the web server's first HTTP address with a wildcard host replaced by the silo's advertised IP; null for none.</summary>
+    /// <summary>
+    /// The URL to announce: the configured one; else none when the cluster uses TLS (the transport is plain HTTP); else the
+    /// web server's first HTTP address with a wildcard host replaced by the silo's advertised IP; null for none.
+    /// </summary>
     private static string? EndpointOf(WebApplication app)
     {
         var configured = app.Services.GetRequiredService<IOptions<ChunkStoreOptions>>().Value.DataEndpoint;
@@ -43,6 +46,9 @@ public static class ShardTransportEndpoints
             return null;
         if (!string.IsNullOrWhiteSpace(configured))
             return configured.TrimEnd('/');
+        // With cluster TLS the shards' Orleans path is encrypted and this one is plain HTTP: announce it only when configured.
+        if (app.Configuration[$"{Silo.Hosting.PoolTls.Section}:CertificatePath"] is { Length: > 0 })
+            return null;
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         var http = addresses.Select(a => Uri.TryCreate(a.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri) ? uri : null)
             .FirstOrDefault(u => u is { Scheme: "http" });

@@ -37,13 +37,13 @@ public static class ShardTransport
     public static (long Puts, long Gets, long Fallbacks) Counts => (Interlocked.Read(ref _puts), Interlocked.Read(ref _gets), Interlocked.Read(ref _fallbacks));
 
     /// <summary>Puts <paramref name="data"/> as shard <paramref name="shard"/> on <paramref name="store"/> at <paramref name="endpoint"/>; null when the transport could not (use the grain).</summary>
-    public static async Task<ShardReceipt?> TryPutAsync(string endpoint, string token, string store, string shard, byte[] data)
+    public static async Task<ShardReceipt?> TryPutAsync(string endpoint, string token, string store, string shard, ReadOnlyMemory<byte> data)
     {
         if (IsDown(endpoint))
             return Fallback<ShardReceipt>();
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Put, Uri(endpoint, store, shard)) { Content = new ByteArrayContent(data) };
+            using var request = new HttpRequestMessage(HttpMethod.Put, Uri(endpoint, store, shard)) { Content = new ReadOnlyMemoryContent(data) };
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
             request.Headers.Add(ShardTokens.Header, token);
             using var response = await Http.SendAsync(request);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Hashing;
 using System.Security.Cryptography;
@@ -59,20 +60,45 @@ public sealed class StripeIo
     public byte[][] Encode(ReadOnlySpan<byte> data)
     {
         var shardBytes = StripeGeometry.ShardBytesFor(Layout, data.Length);
+        return Encode(data, shardBytes, () => new byte[shardBytes]);
+    }
+
+    /// <summary>
+    /// As <see cref="Encode(ReadOnlySpan{byte})"/>, into arrays rented from <paramref name="pool"/> (each at least
+    /// <paramref name="shardBytes"/> long; the shard is its first <paramref name="shardBytes"/> bytes). A mirror's copies
+    /// are one array: return each distinct array once (<see cref="ReturnShards"/>).
+    /// </summary>
+    public byte[][] EncodePooled(ReadOnlySpan<byte> data, ArrayPool<byte> pool, out int shardBytes)
+    {
+        var bytes = shardBytes = StripeGeometry.ShardBytesFor(Layout, data.Length);
+        return Encode(data, bytes, () => pool.Rent(bytes));
+    }
+
+    /// <summary>Returns the arrays of <see cref="EncodePooled"/> to <paramref name="pool"/>.</summary>
+    public static void ReturnShards(byte[][] shards, ArrayPool<byte> pool)
+    {
+        foreach (var array in shards.Distinct(ReferenceEqualityComparer.Instance).Cast<byte[]>())
+            pool.Return(array);
+    }
+
+    private byte[][] Encode(ReadOnlySpan<byte> data, int shardBytes, Func<byte[]> allocate)
+    {
         var shards = new byte[Layout.TotalShards][];
         for (var i = 0; i < Layout.DataShards; i++)
         {
-            shards[i] = new byte[shardBytes];
+            shards[i] = allocate();
             var start = Math.Min(i * shardBytes, data.Length);
-            data.Slice(start, Math.Min(shardBytes, data.Length - start)).CopyTo(shards[i]);
+            var count = Math.Min(shardBytes, data.Length - start);
+            data.Slice(start, count).CopyTo(shards[i]);
+            shards[i].AsSpan(count, shardBytes - count).Clear();
         }
 
         if (CodecOf(Layout) is { } codec)
         {
             for (var i = Layout.DataShards; i < Layout.TotalShards; i++)
-                shards[i] = new byte[shardBytes];
-            var inputs = shards.Take(Layout.DataShards).Select(s => (ReadOnlyMemory<byte>)s).ToArray();
-            var outputs = shards.Skip(Layout.DataShards).Select(s => (Memory<byte>)s).ToArray();
+                shards[i] = allocate();
+            var inputs = shards.Take(Layout.DataShards).Select(s => (ReadOnlyMemory<byte>)s.AsMemory(0, shardBytes)).ToArray();
+            var outputs = shards.Skip(Layout.DataShards).Select(s => s.AsMemory(0, shardBytes)).ToArray();
             codec.Encode(inputs, outputs);
         }
         else
@@ -86,19 +112,25 @@ public sealed class StripeIo
 
     /// <summary>Stores plaintext shard <paramref name="shard"/> of stripe <paramref name="stripe"/> of <paramref name="write"/> on <paramref name="store"/>; encrypted when <paramref name="encryptAll"/> or the store is an open miner's.</summary>
     /// <exception cref="InvalidDataException">The store reported a checksum other than that of the bytes sent.</exception>
-    public async Task<ShardRecord> PutShardAsync(StoreRegistration store, Guid write, int stripe, int shard, byte[] plaintext, bool encryptAll)
+    public Task<ShardRecord> PutShardAsync(StoreRegistration store, Guid write, int stripe, int shard, byte[] plaintext, bool encryptAll) =>
+        PutShardAsync(store, write, stripe, shard, plaintext.AsMemory(), encryptAll);
+
+    /// <summary>As <see cref="PutShardAsync(StoreRegistration, Guid, int, int, byte[], bool)"/>, from memory the caller may reuse once this completes.</summary>
+    /// <exception cref="InvalidDataException">The store reported a checksum other than that of the bytes sent.</exception>
+    public async Task<ShardRecord> PutShardAsync(StoreRegistration store, Guid write, int stripe, int shard, ReadOnlyMemory<byte> plaintext, bool encryptAll)
     {
         var id = ShardIds.Of(Volume, write, stripe, shard);
         var encrypt = encryptAll || store.Kind == StoreKind.Open;
         if (encrypt && _key.Length != 32)
             throw new InvalidOperationException("the volume's data key is needed to encrypt a shard");
-        var stored = encrypt ? ShardCrypto.Encrypt(_key, id, plaintext) : plaintext;
-        var checksum = XxHash128.Hash(stored);
-        var tickets = Tickets(stored);
+        var stored = encrypt ? ShardCrypto.Encrypt(_key, id, plaintext.Span) : plaintext;
+        var checksum = XxHash128.Hash(stored.Span);
+        var tickets = Tickets(stored.Span);
         var receipt = DataToken is { } token && store.Kind == StoreKind.Trusted && store.DataEndpoint is { } endpoint
             ? await ShardTransport.TryPutAsync(endpoint, token, store.StoreId, id, stored)
             : null;
-        receipt ??= await ShardStores.Of(_grains, store.StoreId).PutShardAsync(id, stored).WaitAsync(ShardTimeout);
+        // A grain call keeps its argument until the message is sent (and after a timeout): it gets an array of its own.
+        receipt ??= await ShardStores.Of(_grains, store.StoreId).PutShardAsync(id, stored.ToArray()).WaitAsync(ShardTimeout);
         if (!receipt.Checksum.AsSpan().SequenceEqual(checksum) || receipt.Bytes != stored.Length)
             throw new InvalidDataException($"store {store.StoreId} acknowledged other bytes than it was sent for {id}");
         return new ShardRecord(store.StoreId, checksum, encrypt, tickets);
@@ -231,7 +263,7 @@ public sealed class StripeIo
         return data;
     }
 
-    private static AuditTicket[] Tickets(byte[] stored)
+    private static AuditTicket[] Tickets(ReadOnlySpan<byte> stored)
     {
         var tickets = new AuditTicket[TicketsPerShard];
         var count = Math.Min(AuditBytes, stored.Length);
@@ -239,7 +271,7 @@ public sealed class StripeIo
         {
             var nonce = RandomNumberGenerator.GetBytes(16);
             var offset = stored.Length - count == 0 ? 0 : RandomNumberGenerator.GetInt32(stored.Length - count + 1);
-            tickets[i] = new AuditTicket(nonce, offset, count, ShardAudits.Answer(nonce, stored.AsSpan(offset, count)));
+            tickets[i] = new AuditTicket(nonce, offset, count, ShardAudits.Answer(nonce, stored.Slice(offset, count)));
         }
 
         return tickets;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using PoolAI.Jobs;
 
@@ -11,6 +12,10 @@ namespace PoolAI.Volumes;
 /// </summary>
 public sealed class VolumeWriteStream : Stream
 {
+    // Stripe buffers and shards, reused across stripes and writes: a stripe's are returned once it is stored and hashed
+    // (after a failure they are left to the collector, since a put that timed out may still read them).
+    private static readonly ArrayPool<byte> Buffers = ArrayPool<byte>.Create(64 << 20, 32);
+
     private readonly IVolumeGrain _volume;
     private readonly WriteGrant _grant;
     private readonly StripeIo _io;
@@ -35,7 +40,7 @@ public sealed class VolumeWriteStream : Stream
         _commit = commit;
         _io = new StripeIo(grains, name, grant.Layout, grant.DataKey) { DataToken = grant.DataToken };
         _stripeBytes = StripeGeometry.StripeDataBytes(grant.Layout, grant.ShardBytes);
-        _buffer = new byte[_stripeBytes];
+        _buffer = Buffers.Rent((int)_stripeBytes);
         _inFlight = new SemaphoreSlim(stripesInFlight, stripesInFlight);
         _progress = progress;
     }
@@ -133,6 +138,9 @@ public sealed class VolumeWriteStream : Stream
         }
 
         await Task.WhenAll(_sha256Done, _md5Done).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (_buffer.Length > 0)
+            Buffers.Return(_buffer); // the stripe being filled: flushed stripes have buffers of their own
+        _buffer = [];
         _sha256.Dispose();
         _md5.Dispose();
         await base.DisposeAsync();
@@ -152,7 +160,7 @@ public sealed class VolumeWriteStream : Stream
         var data = _buffer;
         var length = _filled;
         var index = _stripes.Count;
-        _buffer = new byte[_stripeBytes];
+        _buffer = Buffers.Rent((int)_stripeBytes);
         _filled = 0;
         // The file's SHA-256 and MD5 each follow the stripes in order on a chain of their own, beside the encoding and
         // the puts (one core hashes no faster than about 1.3 GB/s and 0.6 GB/s here); a stripe's slot is free once both
@@ -162,15 +170,19 @@ public sealed class VolumeWriteStream : Stream
             _md5Done = _md5Done.ContinueWith(_ => _md5.AppendData(data, 0, length), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default));
         _stripes.Add(Task.Run(async () =>
         {
+            var stored = false;
             try
             {
                 var record = await StoreStripeAsync(index, data, length);
                 _progress?.Report(length);
+                stored = true;
                 return record;
             }
             finally
             {
                 await hashed;
+                if (stored)
+                    Buffers.Return(data);
                 _inFlight.Release();
             }
         }, CancellationToken.None));
@@ -187,7 +199,7 @@ public sealed class VolumeWriteStream : Stream
     /// </summary>
     private async Task<StripeRecord> StoreStripeAsync(int index, byte[] data, int length)
     {
-        var shards = _io.Encode(data.AsSpan(0, length));
+        var shards = _io.EncodePooled(data.AsSpan(0, length), Buffers, out var shardBytes);
         var total = _grant.Layout.TotalShards;
         var quorum = _grant.ShardsToStore > 0 ? _grant.ShardsToStore : total;
         var stores = StripePlacement.Choose(_grant.Stores, index, total);
@@ -195,17 +207,19 @@ public sealed class VolumeWriteStream : Stream
             throw new JobValidationException("layout", $"{_grant.Layout} needs {quorum} stores{(quorum < total ? " (its write quorum)" : "")}; {stores.Count} are live");
         var used = new HashSet<string>(stores.Select(s => s.StoreId), StringComparer.Ordinal);
         var puts = Enumerable.Range(0, total)
-            .Select(shard => shard < stores.Count ? PutWithSpareAsync(stores[shard], index, shard, shards[shard], used) : Task.FromException<ShardRecord>(new InvalidOperationException($"no live store was left for shard {shard} of stripe {index}")))
+            .Select(shard => shard < stores.Count ? PutWithSpareAsync(stores[shard], index, shard, shards[shard].AsMemory(0, shardBytes), used) : Task.FromException<ShardRecord>(new InvalidOperationException($"no live store was left for shard {shard} of stripe {index}")))
             .ToList();
         await ((Task)Task.WhenAll(puts)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         var stored = puts.Count(p => p.IsCompletedSuccessfully);
         if (stored < quorum)
             await puts.First(p => !p.IsCompletedSuccessfully); // rethrows the first shard's failure
         var records = puts.Select(p => p.IsCompletedSuccessfully ? p.Result : ShardRecord.Missing(_grant.Encrypt)).ToList();
-        return new StripeRecord(index, length, shards[0].Length, records);
+        if (stored == total)
+            StripeIo.ReturnShards(shards, Buffers);
+        return new StripeRecord(index, length, shardBytes, records);
     }
 
-    private async Task<ShardRecord> PutWithSpareAsync(StoreRegistration store, int stripe, int shard, byte[] plaintext, HashSet<string> used)
+    private async Task<ShardRecord> PutWithSpareAsync(StoreRegistration store, int stripe, int shard, ReadOnlyMemory<byte> plaintext, HashSet<string> used)
     {
         for (var attempt = 0; ; attempt++)
         {
