@@ -11,7 +11,7 @@ namespace PoolAI.Volumes;
 /// them (<c>PUT</c>/<c>GET {endpoint}/shards?store=ID&amp;id=SHARD</c> with a <see cref="ShardTokens"/> token), one hop
 /// and no Orleans message serialisation, where a grain call would go through the client's gateway silo. Any failure —
 /// the endpoint unreachable from here, a refused token, a server error — returns null so the caller uses the store's
-/// grain, and that endpoint is left alone for <see cref="Backoff"/>. Thread-safe; one connection pool per process.
+/// grain; an endpoint that failed other than by refusing the token is left alone for <see cref="Backoff"/>. Thread-safe; one connection pool per process.
 /// </summary>
 public static class ShardTransport
 {
@@ -47,6 +47,8 @@ public static class ShardTransport
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
             request.Headers.Add(ShardTokens.Header, token);
             using var response = await Http.SendAsync(request);
+            if (response.StatusCode == HttpStatusCode.Forbidden)
+                return Fallback<ShardReceipt>(); // this token (expired, say), not the endpoint: others still use it
             if (response.StatusCode != HttpStatusCode.OK)
                 return Failed<ShardReceipt>(endpoint);
             var receipt = await response.Content.ReadFromJsonAsync<Receipt>();
@@ -87,6 +89,8 @@ public static class ShardTransport
                 case HttpStatusCode.UnprocessableEntity:
                     Interlocked.Increment(ref _gets);
                     return new ShardRead(ShardReadStatus.Corrupt, [], detail);
+                case HttpStatusCode.Forbidden:
+                    return Fallback<ShardRead>(); // this token (expired, say), not the endpoint: others still use it
                 default:
                     return Failed<ShardRead>(endpoint);
             }
