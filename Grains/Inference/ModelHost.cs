@@ -30,9 +30,20 @@ public sealed class ModelHost(ModelRegistry registry, IOptions<BatchingOptions> 
         {
             var entry = _batchers.GetOrAdd(model, _ => Load(path, weights));
             if (string.Equals(entry.Weights, weights, StringComparison.OrdinalIgnoreCase))
-                return entry.Batcher.Value;
-            if (_batchers.TryUpdate(model, Load(path, weights), entry) && entry.Batcher.IsValueCreated)
-                entry.Batcher.Value.Retire();
+                return ValueOf(model, entry);
+
+            // New weights: load them beside the batcher that serves now, and retire that one only once they loaded
+            // (a checkpoint that fails to load leaves the old weights serving).
+            var fresh = Load(path, weights);
+            var batcher = fresh.Batcher.Value;
+            if (_batchers.TryUpdate(model, fresh, entry))
+            {
+                Retire(entry);
+                return batcher;
+            }
+
+            batcher.Dispose(); // another request swapped first: use its batcher
+            batcher.Model.Dispose();
         }
     }
 
@@ -71,6 +82,42 @@ public sealed class ModelHost(ModelRegistry registry, IOptions<BatchingOptions> 
             entry.Batcher.Value.Dispose();
             entry.Batcher.Value.Model.Dispose();
         }
+    }
+
+    /// <summary>The entry's batcher; a load that failed is forgotten, so that the next request tries again (after a fixed checkpoint arrives, say).</summary>
+    private ContinuousBatcher ValueOf(string model, Entry entry)
+    {
+        try
+        {
+            return entry.Batcher.Value;
+        }
+        catch
+        {
+            _batchers.TryRemove(KeyValuePair.Create(model, entry));
+            throw;
+        }
+    }
+
+    /// <summary>Retires a replaced batcher, once it has loaded if it is still loading.</summary>
+    private static void Retire(Entry entry)
+    {
+        if (entry.Batcher.IsValueCreated)
+        {
+            entry.Batcher.Value.Retire();
+            return;
+        }
+
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                entry.Batcher.Value.Retire();
+            }
+            catch (Exception)
+            {
+                // it never loaded: nothing to free
+            }
+        });
     }
 
     private Entry Load(string path, string? weights) => new(weights, new Lazy<ContinuousBatcher>(

@@ -68,15 +68,19 @@ public sealed class ContinuousBatcher : IDisposable
     {
         ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
         var request = new Request(new GenerationSequence(Model, settings, onText, cancellationToken));
+        if (cancellationToken.CanBeCanceled)
+            request.Registration = cancellationToken.Register(() => request.CancelIfWaiting(cancellationToken));
         lock (_admission)
         {
             if (_closed)
+            {
+                request.Registration.Dispose();
                 throw new ObjectDisposedException(nameof(ContinuousBatcher), "the model's batcher retired: newer weights replaced it");
+            }
+
             _waiting.Enqueue(request);
         }
 
-        if (cancellationToken.CanBeCanceled)
-            request.Registration = cancellationToken.Register(() => request.CancelIfWaiting(cancellationToken));
         _wake.Release();
         return request.Completion.Task;
     }

@@ -148,9 +148,17 @@ public sealed class ModelRegistry
             return config;
         var now = Environment.TickCount64;
         var last = Interlocked.Read(ref _lastMissScan);
-        if (now - last < (long)MissRescanInterval.TotalMilliseconds || Interlocked.CompareExchange(ref _lastMissScan, now, last) != last)
+        if (now - last < (long)MissRescanInterval.TotalMilliseconds)
             return null;
-        Refresh();
+        if (Interlocked.CompareExchange(ref _lastMissScan, now, last) == last)
+            Refresh();
+        else
+        {
+            lock (_refreshing) // another lookup is reading the folder now: wait for its scan
+            {
+            }
+        }
+
         return _catalog.Models.GetValueOrDefault(id);
     }
 

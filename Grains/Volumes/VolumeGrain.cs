@@ -68,7 +68,7 @@ public sealed partial class VolumeGrain(
         S.Pending[write] = new PendingWrite(path, clock.GetUtcNow(), null, [.. stores.Select(s => s.StoreId)]);
         await _writes.WriteAsync();
         return new WriteGrant(write, path, volume.Layout, volume.ShardBytes, stores, volume.Encrypt, DataKey, volume.ShardsToStore,
-            ShardTokens.Issue(keyring.ShardTransportKey, Name, write: true, clock.GetUtcNow() + options.Value.WriteLease));
+            ShardTokens.Issue(keyring.ShardTransportKey, Name, write: true, clock.GetUtcNow() + options.Value.WriteLease, write));
     }
 
     /// <inheritdoc />
@@ -110,9 +110,18 @@ public sealed partial class VolumeGrain(
             throw new VolumeNotFoundException(Name, path);
         var encrypted = file.Extents.Any(e => e.Stripes.Any(s => s.Shards.Any(h => h.Encrypted)));
         var holders = file.Extents.SelectMany(e => e.Stripes).SelectMany(s => s.Shards).Select(h => h.Store).ToHashSet(StringComparer.Ordinal);
-        var endpoints = (await AllStoresAsync())
-            .Where(s => s.Registration.DataEndpoint is not null && s.Registration.Kind == StoreKind.Trusted && holders.Contains(s.StoreId))
-            .ToDictionary(s => s.StoreId, s => s.Registration.DataEndpoint!, StringComparer.Ordinal);
+        Dictionary<string, string> endpoints;
+        try
+        {
+            endpoints = (await AllStoresAsync())
+                .Where(s => s.Registration.DataEndpoint is not null && s.Registration.Kind == StoreKind.Trusted && holders.Contains(s.StoreId))
+                .ToDictionary(s => s.StoreId, s => s.Registration.DataEndpoint!, StringComparer.Ordinal);
+        }
+        catch (Exception e) when (e is not VolumeNotFoundException)
+        {
+            endpoints = []; // the directory is moving (a coordinator failing over): the read goes through the stores' grains
+        }
+
         return new FileLayout(file.File, volume.Layout, file.Extents, encrypted ? DataKey : [],
             endpoints.Count > 0 ? ShardTokens.Issue(keyring.ShardTransportKey, Name, write: false, clock.GetUtcNow() + ReadTokenLifetime) : null, endpoints);
     }

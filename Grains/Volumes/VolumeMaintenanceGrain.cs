@@ -166,7 +166,7 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
     /// </summary>
     private async Task RunAsync(bool scrub)
     {
-        var run = scrub ? new Run(clock.GetUtcNow()) : _repair is { Complete: false } unfinished ? unfinished.Resume() : new Run(clock.GetUtcNow());
+        var run = scrub ? new Run(clock.GetUtcNow()) : _repair is { Complete: false } unfinished ? unfinished.Resume(clock.GetUtcNow()) : new Run(clock.GetUtcNow());
         if (scrub)
             _scrub = run;
         else
@@ -419,6 +419,9 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
         private long _bytes;
         private int _runs = 1;
         private long _rewrittenBefore; // by the earlier runs it continues
+        private TimeSpan _activeBefore; // time the earlier runs spent working
+        private readonly DateTimeOffset _started = started;
+        private DateTimeOffset _runStarted = started;
         private volatile bool _complete;
         private DateTimeOffset? _finished;
 
@@ -431,12 +434,16 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
         /// Continues this progress in another run: running again, same start, shards rewritten and bytes kept; the stripes
         /// to visit are the new run's (those the earlier runs could not finish are visited again).
         /// </summary>
-        public Run Resume()
+        public Run Resume(DateTimeOffset now)
         {
             Interlocked.Increment(ref _runs);
             _rewrittenBefore = Interlocked.Read(ref _rewritten);
+            _activeBefore += (_finished ?? now) - _runStarted;
+            _runStarted = now;
             Interlocked.Exchange(ref _total, 0);
             Interlocked.Exchange(ref _done, 0);
+            lock (_problems)
+                _problems.Clear(); // the new run finds what is still wrong
             _finished = null;
             return this;
         }
@@ -471,14 +478,15 @@ public sealed partial class VolumeMaintenanceGrain(IGrainFactory grains, IOption
 
         public MaintenanceProgress View(DateTimeOffset now)
         {
+            // Rate over the time its runs spent working (not the waits between them); ETA from the current run's pace.
             var end = _finished ?? now;
-            var seconds = Math.Max((end - started).TotalSeconds, 1e-3);
-            var rate = Interlocked.Read(ref _bytes) / seconds;
+            var running = Math.Max((end - _runStarted).TotalSeconds, 1e-3);
+            var rate = Interlocked.Read(ref _bytes) / Math.Max(_activeBefore.TotalSeconds + running, 1e-3);
             var done = Interlocked.Read(ref _done);
             var total = Interlocked.Read(ref _total);
-            DateTimeOffset? eta = _finished is null && done > 0 && total > done ? now + TimeSpan.FromSeconds(seconds * (total - done) / done) : null;
+            DateTimeOffset? eta = _finished is null && done > 0 && total > done ? now + TimeSpan.FromSeconds(running * (total - done) / done) : null;
             lock (_problems)
-                return new MaintenanceProgress(_finished is null, total, done, Interlocked.Read(ref _rewritten), Interlocked.Read(ref _bytes), started, _finished, rate, eta, [.. _problems], Volatile.Read(ref _runs), _finished is not null && !_complete);
+                return new MaintenanceProgress(_finished is null, total, done, Interlocked.Read(ref _rewritten), Interlocked.Read(ref _bytes), _started, _finished, rate, eta, [.. _problems], Volatile.Read(ref _runs), _finished is not null && !_complete);
         }
     }
 }

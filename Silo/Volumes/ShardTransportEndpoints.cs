@@ -112,16 +112,17 @@ public static class ShardTransportEndpoints
         if (stores.Find(http.Request.Query["store"].ToString()) is not { } found)
             return Refuse(StatusCodes.Status400BadRequest, $"store: this silo has no store '{http.Request.Query["store"]}'");
         string volume;
+        Guid writeId;
         try
         {
-            volume = ShardIds.Parse(shard).Volume;
+            (volume, writeId, _, _) = ShardIds.Parse(shard);
         }
         catch (JobValidationException e)
         {
             return Refuse(StatusCodes.Status400BadRequest, $"id: {e.Rule}");
         }
 
-        if (ShardTokens.Check(key, http.Request.Headers[ShardTokens.Header].ToString(), volume, write, DateTimeOffset.UtcNow) is { } why)
+        if (ShardTokens.Check(key, http.Request.Headers[ShardTokens.Header].ToString(), volume, write, DateTimeOffset.UtcNow, writeId) is { } why)
             return Refuse(StatusCodes.Status403Forbidden, why);
         store = found;
         return null;

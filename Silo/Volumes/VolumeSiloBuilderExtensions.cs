@@ -27,6 +27,9 @@ public static class VolumeSiloBuilderExtensions
         {
             if (store.Drives is < 1 or > 64)
                 throw new PoolConfigurationException($"{ChunkStoreOptions.Section}:Drives", $"must be 1 to 64; was {store.Drives}");
+            if (store.DataEndpoint is { Length: > 0 } endpoint && !string.Equals(endpoint, "none", StringComparison.OrdinalIgnoreCase)
+                && !(Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.AbsolutePath == "/" && uri.Query.Length == 0))
+                throw new PoolConfigurationException($"{ChunkStoreOptions.Section}:DataEndpoint", $"must be empty, 'none' or an http(s) URL of a host and port (http://10.0.0.5:8080); was '{endpoint}'");
             silo.Services.AddSingleton(services =>
             {
                 var o = services.GetRequiredService<IOptions<ChunkStoreOptions>>().Value;

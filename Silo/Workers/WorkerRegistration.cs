@@ -64,6 +64,8 @@ public sealed partial class WorkerRegistration(
         LogRegistered(identity.Value.WorkerId, string.Join(", ", _advertised), capabilities.Slots);
         served.Changed += async models =>
         {
+            if (_stopping.IsCancellationRequested)
+                return; // signed off: registering again would make a stopping silo active
             await RegisterAsync(worker);
             LogServing(identity.Value.WorkerId, string.Join(", ", models));
         };

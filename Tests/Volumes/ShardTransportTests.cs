@@ -30,6 +30,13 @@ public sealed class ShardTransportTests
         var otherPayload = ShardTokens.Issue(Key, "data", write: true, Now.AddMinutes(10)).Split('.')[0];
         Assert.AreEqual("the shard token's signature does not match (not issued by this pool)", ShardTokens.Check(Key, $"{otherPayload}.{mac}", "data", write: true, Now));
         Assert.AreEqual("the shard token is not base64url", ShardTokens.Check(Key, $"{payload}.%%%", "models", write: false, Now));
+
+        // A writer's token puts only its own write's shards, and still reads the volume.
+        var mine = Guid.NewGuid();
+        var writer = ShardTokens.Issue(Key, "models", write: true, Now.AddMinutes(10), mine);
+        Assert.IsNull(ShardTokens.Check(Key, writer, "models", write: true, Now, mine));
+        Assert.AreEqual($"the shard token puts only shards of write {mine:N}", ShardTokens.Check(Key, writer, "models", write: true, Now, Guid.NewGuid()));
+        Assert.IsNull(ShardTokens.Check(Key, writer, "models", write: false, Now, Guid.NewGuid()));
         Assert.AreEqual("the shard token's signature does not match (not issued by this pool)", ShardTokens.Check(Key, "no-dot", "models", write: false, Now));
     }
 

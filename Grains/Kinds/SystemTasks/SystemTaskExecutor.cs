@@ -47,10 +47,11 @@ public sealed class SystemTaskExecutor(ModelHost host, Models.ServedModels? serv
         for (var i = 0; i < serving.Count; i++)
         {
             job.Report(i, serving.Count, "models", $"generating {tokens} tokens on {serving[i]}");
-            var prompt = host.Get(serving[i]).Model.Tokenizer.Vocabulary[..1];
+            var loaded = host.Get(serving[i]).Model;
+            var (prompt, parameters) = (loaded.Tokenizer.Vocabulary[..1], loaded.Model.ParameterCount); // read now: a batcher retired meanwhile frees its model
             var watch = Stopwatch.StartNew();
-            var (outcome, batcher) = await host.GenerateAsync(serving[i], new GenerationSettings(prompt, tokens, Temperature: 0), null, cancellationToken);
-            models.Add(new ProbedModel(serving[i], batcher.Model.Model.ParameterCount, outcome.Tokens, outcome.Elapsed.TotalMilliseconds,
+            var (outcome, _) = await host.GenerateAsync(serving[i], new GenerationSettings(prompt, tokens, Temperature: 0), null, cancellationToken);
+            models.Add(new ProbedModel(serving[i], parameters, outcome.Tokens, outcome.Elapsed.TotalMilliseconds,
                 outcome.Elapsed > TimeSpan.Zero ? Math.Round(outcome.Tokens / outcome.Elapsed.TotalSeconds, 1) : 0, watch.Elapsed.TotalMilliseconds));
         }
 

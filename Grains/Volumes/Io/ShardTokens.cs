@@ -6,8 +6,9 @@ namespace PoolAI.Volumes;
 
 /// <summary>
 /// Shard tokens: what a writer or reader shows a trusted silo's shard transport to put or get shards of one volume.
-/// A token is <c>base64url(VOLUME \n ACCESS \n EXPIRES) . base64url(HMAC-SHA256(key, that))</c>, ACCESS <c>r</c> (get)
-/// or <c>rw</c> (put and get), EXPIRES Unix seconds; the key is derived from the pool's volume master key (HKDF-SHA256,
+/// A token is <c>base64url(VOLUME \n ACCESS \n EXPIRES \n WRITE) . base64url(HMAC-SHA256(key, that))</c>, ACCESS
+/// <c>r</c> (get) or <c>rw</c> (put and get), EXPIRES Unix seconds, WRITE empty or a write id (32 hex digits) that puts
+/// are confined to (a writer's token puts only its own write's shards; the rebuild's token is volume-wide); the key is derived from the pool's volume master key (HKDF-SHA256,
 /// RFC 5869, info <see cref="KeyInfo"/>), so coordinators issue tokens and trusted silos check them without a token
 /// store. Volumes issue them with a write grant (<c>rw</c>, for the write lease) and with a file's layout (<c>r</c>).
 /// </summary>
@@ -23,15 +24,21 @@ public static class ShardTokens
     public static byte[] DeriveKey(byte[] masterKey) =>
         HKDF.DeriveKey(HashAlgorithmName.SHA256, masterKey, 32, info: Encoding.UTF8.GetBytes(KeyInfo));
 
-    /// <summary>A token for <paramref name="volume"/>: get only, or put and get with <paramref name="write"/>, until <paramref name="expires"/>.</summary>
-    public static string Issue(byte[] key, string volume, bool write, DateTimeOffset expires)
+    /// <summary>
+    /// A token for <paramref name="volume"/>: get only, or put and get with <paramref name="write"/>, until
+    /// <paramref name="expires"/>; with <paramref name="writeId"/>, puts only of that write's shards.
+    /// </summary>
+    public static string Issue(byte[] key, string volume, bool write, DateTimeOffset expires, Guid? writeId = null)
     {
-        var payload = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{volume}\n{(write ? "rw" : "r")}\n{expires.ToUnixTimeSeconds()}"));
+        var payload = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{volume}\n{(write ? "rw" : "r")}\n{expires.ToUnixTimeSeconds()}\n{writeId?.ToString("N")}"));
         return $"{Base64Url(payload)}.{Base64Url(HMACSHA256.HashData(key, payload))}";
     }
 
-    /// <summary>Null when <paramref name="token"/> allows the access on <paramref name="volume"/> at <paramref name="now"/>, else why not.</summary>
-    public static string? Check(byte[] key, string? token, string volume, bool write, DateTimeOffset now)
+    /// <summary>
+    /// Null when <paramref name="token"/> allows the access on <paramref name="volume"/> at <paramref name="now"/> (a put:
+    /// <paramref name="write"/>, of a shard of write <paramref name="shardWrite"/>), else why not.
+    /// </summary>
+    public static string? Check(byte[] key, string? token, string volume, bool write, DateTimeOffset now, Guid shardWrite = default)
     {
         if (string.IsNullOrEmpty(token))
             return $"no shard token (header {Header})";
@@ -50,12 +57,15 @@ public static class ShardTokens
         if (dot <= 0 || !CryptographicOperations.FixedTimeEquals(mac, HMACSHA256.HashData(key, payload)))
             return "the shard token's signature does not match (not issued by this pool)";
         var parts = Encoding.UTF8.GetString(payload).Split('\n');
-        if (parts.Length != 3 || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var expires))
+        if (parts.Length != 4 || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var expires)
+            || (parts[3].Length > 0 && !Guid.TryParseExact(parts[3], "N", out _)))
             return "the shard token is malformed";
         if (parts[0] != volume)
             return $"the shard token is for volume '{parts[0]}', not '{volume}'";
         if (write && parts[1] != "rw")
             return "the shard token allows reads only";
+        if (write && parts[3].Length > 0 && Guid.ParseExact(parts[3], "N") != shardWrite)
+            return $"the shard token puts only shards of write {parts[3]}";
         if (now.ToUnixTimeSeconds() > expires)
             return $"the shard token expired at {DateTimeOffset.FromUnixTimeSeconds(expires):u}";
         return null;

@@ -15,6 +15,9 @@ namespace PoolAI.Volumes;
 /// </summary>
 public static class ShardTransport
 {
+    /// <summary>How long one put or get (headers and body) may take before it counts as failed.</summary>
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(20);
+
     /// <summary>How long an endpoint that failed is not tried again.</summary>
     public static readonly TimeSpan Backoff = TimeSpan.FromSeconds(30);
 
@@ -43,21 +46,22 @@ public static class ShardTransport
             return Fallback<ShardReceipt>();
         try
         {
+            using var timeout = new CancellationTokenSource(RequestTimeout);
             using var request = new HttpRequestMessage(HttpMethod.Put, Uri(endpoint, store, shard)) { Content = new ReadOnlyMemoryContent(data) };
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
             request.Headers.Add(ShardTokens.Header, token);
-            using var response = await Http.SendAsync(request);
+            using var response = await Http.SendAsync(request, timeout.Token);
             if (response.StatusCode == HttpStatusCode.Forbidden)
                 return Fallback<ShardReceipt>(); // this token (expired, say), not the endpoint: others still use it
             if (response.StatusCode != HttpStatusCode.OK)
                 return Failed<ShardReceipt>(endpoint);
-            var receipt = await response.Content.ReadFromJsonAsync<Receipt>();
+            var receipt = await response.Content.ReadFromJsonAsync<Receipt>(timeout.Token);
             Interlocked.Increment(ref _puts);
             return receipt is null ? Failed<ShardReceipt>(endpoint) : new ShardReceipt(receipt.Bytes, Convert.FromHexString(receipt.Checksum));
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or FormatException or IOException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return Failed<ShardReceipt>(endpoint);
+            return Failed<ShardReceipt>(endpoint); // unreachable, timed out, a bad answer or a bad address: the grain takes it
         }
     }
 
@@ -68,9 +72,11 @@ public static class ShardTransport
             return Fallback<ShardRead>();
         try
         {
+            // One deadline for the headers and the body: a silo that stalls mid-body must not hold a read (or a rebuild) forever.
+            using var timeout = new CancellationTokenSource(RequestTimeout);
             using var request = new HttpRequestMessage(HttpMethod.Get, Uri(endpoint, store, shard));
             request.Headers.Add(ShardTokens.Header, token);
-            using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             var detail = response.Headers.TryGetValues("X-PoolAI-Detail", out var values) ? values.FirstOrDefault() : null;
             switch (response.StatusCode)
             {
@@ -79,8 +85,8 @@ public static class ShardTransport
                     if (length is null or < 0 or > ShardIds.MaxShardBytes)
                         return Failed<ShardRead>(endpoint);
                     var data = new byte[length.Value];
-                    await using (var body = await response.Content.ReadAsStreamAsync())
-                        await body.ReadExactlyAsync(data);
+                    await using (var body = await response.Content.ReadAsStreamAsync(timeout.Token))
+                        await body.ReadExactlyAsync(data, timeout.Token);
                     Interlocked.Increment(ref _gets);
                     return new ShardRead(ShardReadStatus.Ok, data);
                 case HttpStatusCode.NotFound when detail is not null:
@@ -95,9 +101,9 @@ public static class ShardTransport
                     return Failed<ShardRead>(endpoint);
             }
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException or EndOfStreamException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return Failed<ShardRead>(endpoint);
+            return Failed<ShardRead>(endpoint); // unreachable, timed out, cut short or a bad address: the grain takes it
         }
     }
 
