@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -31,7 +32,7 @@ public static class ShardTokens
     public static string Issue(byte[] key, string volume, bool write, DateTimeOffset expires, Guid? writeId = null)
     {
         var payload = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{volume}\n{(write ? "rw" : "r")}\n{expires.ToUnixTimeSeconds()}\n{writeId?.ToString("N")}"));
-        return $"{Base64Url(payload)}.{Base64Url(HMACSHA256.HashData(key, payload))}";
+        return $"{Base64Url.EncodeToString(payload)}.{Base64Url.EncodeToString(HMACSHA256.HashData(key, payload))}";
     }
 
     /// <summary>
@@ -43,18 +44,20 @@ public static class ShardTokens
         if (string.IsNullOrEmpty(token))
             return $"no shard token (header {Header})";
         var dot = token.IndexOf('.');
+        if (dot <= 0)
+            return "the shard token's signature does not match (not issued by this pool)"; // no signature part at all
         byte[] payload, mac;
         try
         {
-            payload = FromBase64Url(token[..Math.Max(dot, 0)]);
-            mac = FromBase64Url(token[(dot + 1)..]);
+            payload = Base64Url.DecodeFromChars(token.AsSpan(0, dot));
+            mac = Base64Url.DecodeFromChars(token.AsSpan(dot + 1));
         }
         catch (FormatException)
         {
             return "the shard token is not base64url";
         }
 
-        if (dot <= 0 || !CryptographicOperations.FixedTimeEquals(mac, HMACSHA256.HashData(key, payload)))
+        if (!CryptographicOperations.FixedTimeEquals(mac, HMACSHA256.HashData(key, payload)))
             return "the shard token's signature does not match (not issued by this pool)";
         var parts = Encoding.UTF8.GetString(payload).Split('\n');
         if (parts.Length != 4 || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var expires)
@@ -69,13 +72,5 @@ public static class ShardTokens
         if (now.ToUnixTimeSeconds() > expires)
             return $"the shard token expired at {DateTimeOffset.FromUnixTimeSeconds(expires):u}";
         return null;
-    }
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    private static byte[] FromBase64Url(string text)
-    {
-        var padded = text.Replace('-', '+').Replace('_', '/');
-        return Convert.FromBase64String(padded + new string('=', (4 - padded.Length % 4) % 4));
     }
 }
