@@ -14,6 +14,7 @@ public sealed class ModelRegistryTests
         {
             var registry = new ModelRegistry(folder);
             Assert.IsFalse(registry.Contains(TestModels.Shakespeare));
+            // That miss read the folder; misses read it at most once per interval, so let the interval pass.
             Thread.Sleep(ModelRegistry.MissRescanInterval);
 
             // Another process (a coordinator's mirror) puts a checkpoint in the shared folder.

@@ -146,10 +146,7 @@ public sealed class SystemTaskVolumeTests
     [TestMethod]
     public async Task MirrorToAllCopiesACheckpointToEveryMinerHashCheckedAndTheMinersServeItWithoutARestart()
     {
-        var source = Path.Combine(_modelFolders, "source", "tiny-char");
-        SaveTinyCheckpoint(source, seed: 9);
-        var weights = await _pool.PutAsync(Models, "tiny-char/model.bin", await File.ReadAllBytesAsync(Path.Combine(source, ModelCheckpoint.WeightsFile)));
-        var config = await _pool.PutAsync(Models, "tiny-char/config.json", await File.ReadAllBytesAsync(Path.Combine(source, ModelCheckpoint.ConfigFile)));
+        var (source, weights, config) = await PublishTinyCheckpointAsync("tiny-char", seed: 9);
 
         // The weights first, the config last: the config makes the model known.
         var first = await RunAsync(SystemTasks.Mirror, ("volume", Models), ("path", "tiny-char/model.bin"), ("to", "all"));
@@ -188,10 +185,7 @@ public sealed class SystemTaskVolumeTests
         // Silo 1 has tiny-served loaded (its seed-1 weights) before the update arrives.
         var host = _pool.Cluster.Silos[1].ServiceProvider.GetRequiredService<Inference.ModelHost>();
         var before = host.Get("tiny-served");
-        var source = Path.Combine(_modelFolders, "update", "tiny-served");
-        SaveTinyCheckpoint(source, seed: 5);
-        var weights = await _pool.PutAsync(Models, "update/tiny-served/model.bin", await File.ReadAllBytesAsync(Path.Combine(source, ModelCheckpoint.WeightsFile)));
-        var config = await _pool.PutAsync(Models, "update/tiny-served/config.json", await File.ReadAllBytesAsync(Path.Combine(source, ModelCheckpoint.ConfigFile)));
+        var (source, _, config) = await PublishTinyCheckpointAsync("update/tiny-served", seed: 5);
 
         var first = await RunAsync(SystemTasks.Mirror, ("volume", Models), ("path", "update/tiny-served/model.bin"), ("model", "tiny-served"));
         var second = await RunAsync(SystemTasks.Mirror, ("volume", Models), ("path", "update/tiny-served/config.json"), ("model", "tiny-served"));
@@ -300,6 +294,19 @@ public sealed class SystemTaskVolumeTests
     /// <summary>What <see cref="GenerateAsync"/> gives on <paramref name="model"/> run here.</summary>
     private static string[] Greedy(LoadedModel model, string prompts) =>
         [.. prompts.Select(p => new TextGenerator(model).Generate(new GenerationSettings(p.ToString(), 16, Temperature: 0)).Text)];
+
+    /// <summary>
+    /// Saves a tiny checkpoint made with <paramref name="seed"/> here and puts its weights and config in the models volume
+    /// at <paramref name="prefix"/> (whose last folder names the model); returns the local folder and the two files.
+    /// </summary>
+    private static async Task<(string Source, VolumeFile Weights, VolumeFile Config)> PublishTinyCheckpointAsync(string prefix, long seed)
+    {
+        var source = Path.Combine(_modelFolders, "published", prefix);
+        SaveTinyCheckpoint(source, seed);
+        var weights = await _pool.PutAsync(Models, $"{prefix}/{ModelCheckpoint.WeightsFile}", await File.ReadAllBytesAsync(Path.Combine(source, ModelCheckpoint.WeightsFile)));
+        var config = await _pool.PutAsync(Models, $"{prefix}/{ModelCheckpoint.ConfigFile}", await File.ReadAllBytesAsync(Path.Combine(source, ModelCheckpoint.ConfigFile)));
+        return (source, weights, config);
+    }
 
     /// <summary>A tiny (2-layer, 32-wide) character model saved as a checkpoint in <paramref name="folder"/>.</summary>
     private static void SaveTinyCheckpoint(string folder, long seed)
